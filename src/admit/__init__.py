@@ -1,0 +1,1 @@
+"""Admit: timed-entry ticketing."""

@@ -1,0 +1,73 @@
+"""Every failure leaves as {"error": {"code", "message", "details"}}; FastAPI's own bodies never do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from admit.errors import DomainError, http_status
+
+log = structlog.get_logger()
+
+_HTTP_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "NOT_AUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    return error_response(http_status(exc), exc.code, exc.message, exc.details)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "VALIDATION_ERROR", "The request body is not valid JSON.")
+    fields: dict[str, str] = {}
+    for error in errors:
+        # ("body", "quantity") → "quantity"; ("query", "orq") → "orq"
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        fields[".".join(location) or "body"] = str(error.get("msg", "invalid"))
+    return error_response(422, "VALIDATION_ERROR", "Some fields are not valid.", {"fields": fields})
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    if exc.status_code == 400:
+        message = "The request body could not be read: send UTF-8 JSON."
+    else:
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.failed", path=request.url.path, method=request.method)
+    return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; nothing was changed.")

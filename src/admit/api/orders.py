@@ -1,0 +1,100 @@
+"""Issuance (admin): orders, payment confirmation, voiding."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from admit import errors
+from admit.api.deps import AdminDep, ContextDep, SessionDep
+from admit.api.schemas import Body, TicketOut
+from admit.domain.contact import ContactError, normalise_email
+from admit.domain.lifecycle import ActivationMode
+from admit.services import issuance, tickets
+from admit.services.issuance import MAX_QUANTITY, IssuedOrder
+
+router = APIRouter(tags=["issuance"])
+
+CodePath = Annotated[str, Path(max_length=80)]
+
+
+class OrderIn(Body):
+    orq: StrictInt = Field(ge=1, le=2**31 - 1)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+    activation_mode: ActivationMode
+    paid: StrictBool
+    customer_email: StrictStr | None = Field(default=None, max_length=320)
+    valid_until: date | None = None
+
+    @field_validator("customer_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalise_email(value)
+        except ContactError as exc:
+            raise ValueError(exc.reason) from exc
+
+
+class IssuedTicketOut(BaseModel):
+    code: str
+    status: str
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    status: str
+    tickets: list[IssuedTicketOut]
+
+    @classmethod
+    def of(cls, order: IssuedOrder) -> OrderOut:
+        return cls(
+            order_id=order.order_id,
+            status="PAID" if order.paid else "PENDING_PAYMENT",
+            tickets=[IssuedTicketOut(code=t.code, status=t.status.value) for t in order.tickets],
+        )
+
+
+@router.post("/api/orders", status_code=201)
+def create_order(body: OrderIn, admin: AdminDep, context: ContextDep, session: SessionDep) -> OrderOut:
+    if body.orq != admin.orq:
+        raise errors.OrganizationNotFound()
+    order = issuance.create_order(
+        session,
+        orq=body.orq,
+        quantity=body.quantity,
+        activation_mode=body.activation_mode,
+        paid=body.paid,
+        customer_email=body.customer_email,
+        valid_until=body.valid_until,
+        keys=context.keys,
+        actor_id=admin.id,
+        now=context.clock.now(),
+    )
+    return OrderOut.of(order)
+
+
+@router.post("/api/orders/{order_id}/confirm-payment")
+def confirm_payment(
+    order_id: Annotated[str, Path(max_length=64)], admin: AdminDep, context: ContextDep, session: SessionDep
+) -> OrderOut:
+    order = issuance.confirm_payment(
+        session,
+        order_id=order_id,
+        orq=admin.orq,
+        keys=context.keys,
+        actor_id=admin.id,
+        now=context.clock.now(),
+    )
+    return OrderOut.of(order)
+
+
+@router.post("/api/tickets/{code}/void")
+def void_ticket(code: CodePath, admin: AdminDep, context: ContextDep, session: SessionDep) -> TicketOut:
+    now = context.clock.now()
+    issuance.void_ticket(session, code=code, orq=admin.orq, keys=context.keys, actor_id=admin.id, now=now)
+    return TicketOut.of(tickets.ticket_status(session, code=code, keys=context.keys, now=now))

@@ -1,0 +1,102 @@
+"""An organization and its policy (admins of that organization)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from admit import errors
+from admit.api.deps import AdminDep, SessionDep
+from admit.db.models import Operator
+from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
+from admit.services.organizations import get_organization_or_raise, policy_of, update_policy
+
+router = APIRouter(tags=["organizations"])
+
+OrqPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class EntryWindowMinutes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    minutes_before_start: StrictInt = Field(ge=0, le=24 * 60)
+    minutes_after_end: StrictInt = Field(ge=0, le=24 * 60)
+
+
+class PolicyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unreserved_entry: UnreservedEntry
+    reservation_changes: ReservationChanges
+    change_cutoff_hours: StrictInt = Field(ge=0, le=24 * 365)
+    cancellation_allowed: StrictBool
+    entry_window: Literal["day"] | EntryWindowMinutes
+
+    @classmethod
+    def of(cls, policy: Policy) -> PolicyBody:
+        window = policy.entry_window
+        return cls(
+            unreserved_entry=policy.unreserved_entry,
+            reservation_changes=policy.reservation_changes,
+            change_cutoff_hours=policy.change_cutoff_hours,
+            cancellation_allowed=policy.cancellation_allowed,
+            entry_window="day"
+            if window.is_day
+            else EntryWindowMinutes(
+                minutes_before_start=window.minutes_before_start or 0,
+                minutes_after_end=window.minutes_after_end or 0,
+            ),
+        )
+
+
+class PolicyPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unreserved_entry: UnreservedEntry | None = None
+    reservation_changes: ReservationChanges | None = None
+    change_cutoff_hours: StrictInt | None = Field(default=None, ge=0, le=24 * 365)
+    cancellation_allowed: StrictBool | None = None
+    entry_window: Literal["day"] | EntryWindowMinutes | None = None
+
+    def changes(self) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if value is None:
+                raise errors.ValidationFailed(fields={name: "must not be null"})
+            if name == "entry_window":
+                value = (
+                    EntryWindow()
+                    if value == "day"
+                    else EntryWindow(value.minutes_before_start, value.minutes_after_end)
+                )
+            changes[name] = value
+        return changes
+
+
+class OrganizationOut(BaseModel):
+    orq: int
+    name: str
+    timezone: str
+    policy: PolicyBody
+
+
+def _own_organization(operator: Operator, orq: int) -> None:
+    # Another organization's id reads as unknown: its existence is not ours to reveal.
+    if operator.orq != orq:
+        raise errors.OrganizationNotFound()
+
+
+@router.get("/api/organizations/{orq}")
+def get_organization(orq: OrqPath, admin: AdminDep, session: SessionDep) -> OrganizationOut:
+    _own_organization(admin, orq)
+    with session.begin():
+        org = get_organization_or_raise(session, orq)
+        return OrganizationOut(
+            orq=org.id, name=org.name, timezone=org.timezone, policy=PolicyBody.of(policy_of(org))
+        )
+
+
+@router.patch("/api/organizations/{orq}/policy")
+def patch_policy(orq: OrqPath, body: PolicyPatch, admin: AdminDep, session: SessionDep) -> PolicyBody:
+    _own_organization(admin, orq)
+    return PolicyBody.of(update_policy(session, orq=orq, changes=body.changes()))

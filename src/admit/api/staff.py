@@ -1,0 +1,62 @@
+"""Staff login."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, StrictStr, model_validator
+
+from admit.api.deps import ContextDep, SessionDep
+from admit.api.schemas import Body
+from admit.services.operators import login
+
+router = APIRouter(tags=["staff"])
+
+
+class LoginIn(Body):
+    username: StrictStr = Field(min_length=1, max_length=64)
+    password: StrictStr | None = Field(default=None, min_length=1, max_length=256)
+    pin: StrictStr | None = Field(default=None, min_length=1, max_length=16)
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> LoginIn:
+        if (self.password is None) == (self.pin is None):
+            raise ValueError("give either a password or a PIN")
+        return self
+
+
+class OperatorOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    orq: int
+
+
+class LoginOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    operator: OperatorOut
+
+
+@router.post("/api/operator/login")
+def operator_login(body: LoginIn, context: ContextDep, session: SessionDep) -> LoginOut:
+    now = context.clock.now()
+    operator = login(
+        session,
+        username=body.username,
+        password=body.password,
+        pin=body.pin,
+        now=now,
+        max_failures=context.settings.max_login_failures,
+        lockout=context.lockout,
+    )
+    token, expires_at = context.tokens.issue(
+        operator_id=operator.id, orq=operator.orq, role=operator.role, now=now
+    )
+    return LoginOut(
+        access_token=token,
+        expires_at=expires_at,
+        operator=OperatorOut(id=operator.id, name=operator.name, role=operator.role.value, orq=operator.orq),
+    )

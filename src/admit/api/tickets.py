@@ -1,0 +1,47 @@
+"""Tickets, for their holders: authorised by the code itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, StrictStr
+
+from admit.api.deps import ContextDep, SessionDep
+from admit.api.orders import CodePath
+from admit.api.schemas import Body, TicketOut
+from admit.services import tickets
+
+router = APIRouter(tags=["tickets"])
+
+
+class ActivatedOut(BaseModel):
+    status: str
+    activated_at: datetime | None
+    ticket: TicketOut
+
+
+class CodeIn(Body):
+    code: StrictStr = Field(min_length=1, max_length=80)
+
+
+class ValidOut(BaseModel):
+    valid: bool
+    ticket: TicketOut
+
+
+@router.get("/api/tickets/{code}/status")
+def ticket_status(code: CodePath, context: ContextDep, session: SessionDep) -> TicketOut:
+    return TicketOut.of(tickets.ticket_status(session, code=code, keys=context.keys, now=context.clock.now()))
+
+
+@router.post("/api/tickets/{code}/activate")
+def activate_ticket(code: CodePath, context: ContextDep, session: SessionDep) -> ActivatedOut:
+    view = tickets.activate_ticket(session, code=code, keys=context.keys, now=context.clock.now())
+    return ActivatedOut(status=view.status.value, activated_at=view.activated_at, ticket=TicketOut.of(view))
+
+
+@router.post("/api/tickets/validate")
+def validate_ticket(body: CodeIn, context: ContextDep, session: SessionDep) -> ValidOut:
+    view = tickets.check_reservable(session, code=body.code, keys=context.keys, now=context.clock.now())
+    return ValidOut(valid=True, ticket=TicketOut.of(view))

@@ -1,0 +1,72 @@
+"""The application factory: routers, error handlers, limits. No work happens at import."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from admit.api import health, orders, organizations, staff, tickets
+from admit.api.errors import error_response, install_error_handlers
+from admit.clock import Clock
+from admit.context import AppContext, build_context
+from admit.logging import configure_logging
+from admit.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_format)
+    context = build_context(settings, clock)
+    app = FastAPI(
+        title="Admit",
+        summary="Timed-entry ticketing: activation, reservations with hard capacity, validation at the door.",
+        version="0.1.0",
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    for module in (health, staff, organizations, orders, tickets):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    return app
+
+
+def context_of(app: FastAPI) -> AppContext:
+    context: AppContext = app.state.context
+    return context
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` before anything reads them whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise HTTPException(413, f"The request body is over {self.max_bytes // 1024} KiB.")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "PAYLOAD_TOO_LARGE", f"The request body is over {self.max_bytes // 1024} KiB."
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,127 @@
+"""The `admit` command line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from admit.clock import clock_for
+from admit.db.engine import make_engine, make_session_factory
+from admit.db.migrate import upgrade
+from admit.domain.roles import Role
+from admit.errors import DomainError
+from admit.settings import Settings
+
+app = typer.Typer(
+    help="Admit: timed-entry ticketing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
+operators_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(operators_app, name="operators")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Fill an empty database with demo data and print logins.")
+    ] = False,
+) -> None:
+    """Apply migrations, then serve the API."""
+    import uvicorn
+
+    from admit.app import context_of, create_app
+    from admit.demo import describe, seed_demo
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    application = create_app(settings)
+    if demo:
+        seeded = seed_demo(context_of(application))
+        if seeded is None:
+            typer.echo(
+                "The database has data already, so no demo data was added (remove data/ for a new demo)."
+            )
+        else:
+            typer.echo(describe(seeded, f"http://{host}:{port}"))
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    typer.echo("Database is up to date.")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Option(help="The organization's name.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Amsterdam.")],
+) -> None:
+    """Create an organization and print its id (orq)."""
+    from admit.services.organizations import create_organization
+
+    with _session() as (session, now):
+        org = create_organization(session, name=name, timezone=timezone, now=now)
+    typer.echo(org.id)
+
+
+@operators_app.command("create")
+def operators_create(
+    orq: Annotated[int, typer.Option(help="The organization's id.")],
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[Role, typer.Option(help="operator, manager or admin.")],
+    password: Annotated[str | None, typer.Option(help="Password (8+ characters).")] = None,
+    pin: Annotated[str | None, typer.Option(help="PIN (4-8 digits).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Name shown to colleagues; defaults to the username.")
+    ] = None,
+) -> None:
+    """Create a staff account and print its id."""
+    from admit.services.operators import create_operator
+
+    with _session() as (session, now):
+        operator = create_operator(
+            session, orq=orq, username=username, name=name, role=role, password=password, pin=pin, now=now
+        )
+    typer.echo(operator.id)
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Session, datetime]]:
+    """A session on the migrated database, for one command; a domain error is a message and exit 1."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session, clock_for(settings.frozen_now).now()
+    except DomainError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message} {exc.details or ''}".rstrip(), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    try:
+        app()
+    except ValidationError as exc:  # settings from the environment
+        for error in exc.errors():
+            typer.echo(f"setting error: {error['msg']}", err=True)
+        raise SystemExit(2) from exc

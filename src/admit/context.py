@@ -1,0 +1,41 @@
+"""What the application holds for its lifetime: settings, clock, database, keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from admit.clock import Clock, clock_for
+from admit.db.engine import make_engine, make_session_factory
+from admit.security.codes import CodeKeys
+from admit.security.tokens import TokenIssuer
+from admit.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keys: CodeKeys
+    tokens: TokenIssuer
+
+    @property
+    def lockout(self) -> timedelta:
+        return timedelta(minutes=self.settings.lockout_minutes)
+
+
+def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
+    engine = make_engine(settings.database_url)
+    return AppContext(
+        settings=settings,
+        clock=clock or clock_for(settings.frozen_now),
+        engine=engine,
+        sessions=make_session_factory(engine),
+        keys=CodeKeys(settings.secret_key),
+        tokens=TokenIssuer(settings.secret_key, timedelta(hours=settings.token_hours)),
+    )

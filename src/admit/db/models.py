@@ -1,0 +1,114 @@
+"""Table models. API schemas live elsewhere, so no internal column can leak into a response."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from admit.db.types import UTCDateTime, str_enum
+from admit.domain.lifecycle import ActivationMode, TicketEvent, TicketStatus
+from admit.domain.policy import ReservationChanges, UnreservedEntry
+from admit.domain.roles import Role
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 (read by SQLAlchemy)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    unreserved_entry: Mapped[UnreservedEntry] = mapped_column(
+        str_enum(UnreservedEntry, "unreserved_entry"), default=UnreservedEntry.DENY
+    )
+    reservation_changes: Mapped[ReservationChanges] = mapped_column(
+        str_enum(ReservationChanges, "reservation_changes"), default=ReservationChanges.UNTIL_CUTOFF
+    )
+    change_cutoff_hours: Mapped[int] = mapped_column(default=24)
+    cancellation_allowed: Mapped[bool] = mapped_column(default=True)
+    # Both null: the whole reserved day is the entry window.
+    entry_minutes_before_start: Mapped[int | None]
+    entry_minutes_after_end: Mapped[int | None]
+    created_at: Mapped[datetime]
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    quantity: Mapped[int]
+    activation_mode: Mapped[ActivationMode] = mapped_column(str_enum(ActivationMode, "activation_mode"))
+    paid: Mapped[bool]
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    valid_until: Mapped[date | None]
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_suffix: Mapped[str] = mapped_column(String(4))
+    code_sealed: Mapped[str] = mapped_column(String(200))
+    status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus, "ticket_status"))
+    activation_mode: Mapped[ActivationMode] = mapped_column(str_enum(ActivationMode, "activation_mode"))
+    activated_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    valid_until: Mapped[date | None]
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TicketTransition(Base):
+    """The audit of every status change: who or what, when, from, to."""
+
+    __tablename__ = "ticket_transitions"
+    __table_args__ = (Index("ix_ticket_transitions_ticket_at", "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    event: Mapped[TicketEvent] = mapped_column(str_enum(TicketEvent, "ticket_event"))
+    from_status: Mapped[TicketStatus | None] = mapped_column(str_enum(TicketStatus, "from_status"))
+    to_status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus, "to_status"))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship()

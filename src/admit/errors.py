@@ -1,0 +1,145 @@
+"""Domain errors: a stable code, a human message, details; and the one table of HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on; never a bug."""
+
+    code = "DOMAIN_ERROR"
+    message = "The request cannot be carried out."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or type(self).message
+        self.details = details
+        super().__init__(self.message)
+
+
+class TicketNotFound(DomainError):
+    code = "TICKET_NOT_FOUND"
+    message = "No ticket has this code."
+
+
+class PaymentPending(DomainError):
+    code = "PAYMENT_PENDING"
+    message = "Payment for this ticket has not been completed."
+
+
+class NotActivated(DomainError):
+    code = "NOT_ACTIVATED"
+    message = "This ticket has not been activated yet."
+
+
+class AlreadyActivated(DomainError):
+    code = "ALREADY_ACTIVATED"
+    message = "This ticket is already activated."
+
+
+class AlreadyReserved(DomainError):
+    code = "ALREADY_RESERVED"
+    message = "This ticket already has a reservation."
+
+
+class NotReserved(DomainError):
+    code = "NOT_RESERVED"
+    message = "This ticket has no reservation."
+
+
+class AlreadyPaid(DomainError):
+    code = "ALREADY_PAID"
+    message = "Payment for this ticket is already confirmed."
+
+
+class AlreadyVerified(DomainError):
+    code = "ALREADY_VERIFIED"
+    message = "This ticket has already been used for entry."
+
+
+class Expired(DomainError):
+    code = "EXPIRED"
+    message = "This ticket has expired."
+
+
+class Void(DomainError):
+    code = "VOID"
+    message = "This ticket has been revoked."
+
+
+class OrderNotFound(DomainError):
+    code = "ORDER_NOT_FOUND"
+    message = "No order has this id."
+
+
+class OrganizationNotFound(DomainError):
+    code = "ORGANIZATION_NOT_FOUND"
+    message = "No organization has this id."
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    message = "Username or password is wrong."
+
+
+class AccountLocked(DomainError):
+    code = "ACCOUNT_LOCKED"
+    message = "Too many failed logins: the account is locked for a while."
+
+
+class NotAuthenticated(DomainError):
+    code = "NOT_AUTHENTICATED"
+    message = "Log in first: this needs a staff token."
+
+
+class InvalidToken(DomainError):
+    code = "INVALID_TOKEN"
+    message = "The staff token is not valid."
+
+
+class TokenExpired(DomainError):
+    code = "TOKEN_EXPIRED"
+    message = "The staff token has expired: log in again."
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    message = "Your role does not allow this."
+
+
+class DuplicateUsername(DomainError):
+    code = "DUPLICATE_USERNAME"
+    message = "This username is taken."
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_ERROR"
+    message = "Some fields are not valid."
+
+
+class InvalidContact(DomainError):
+    code = "INVALID_CONTACT"
+    message = "The contact details are not valid."
+
+
+# One place for HTTP statuses; anything not listed is a 409 state conflict.
+HTTP_STATUS: dict[str, int] = {
+    "VALIDATION_ERROR": 422,
+    "INVALID_CONTACT": 422,
+    "NOT_AUTHENTICATED": 401,
+    "INVALID_TOKEN": 401,
+    "TOKEN_EXPIRED": 401,
+    "INVALID_CREDENTIALS": 401,
+    "ACCOUNT_LOCKED": 403,
+    "FORBIDDEN": 403,
+    "TICKET_NOT_FOUND": 404,
+    "ORDER_NOT_FOUND": 404,
+    "ORGANIZATION_NOT_FOUND": 404,
+    "RESERVATION_NOT_FOUND": 404,
+    "SLOT_NOT_FOUND": 404,
+    "RATE_LIMITED": 429,
+}
+
+
+def http_status(error: DomainError) -> int:
+    return HTTP_STATUS.get(error.code, 409)

@@ -1,0 +1,1 @@
+"""Credentials: ticket codes, staff passwords and tokens."""

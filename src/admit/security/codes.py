@@ -1,0 +1,68 @@
+"""Ticket codes: the holder's bearer credential.
+
+A code is 20 characters of Crockford's base32 (100 random bits), without the letters that are easy to
+misread (I, L, O, U). It is stored only as a keyed hash, for look-up, and sealed with the server's
+key, so that the confirmation e-mail and QR code can show it again: a copy of the database alone
+hands out no usable code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 20
+_READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_.]+")
+_VALID = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def normalise(raw: str) -> str | None:
+    """The canonical code for what a person typed or a scanner read, or None if it cannot be one."""
+    if len(raw) > 4 * LENGTH:
+        return None
+    code = _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
+    return code if _VALID.fullmatch(code) else None
+
+
+def display(code: str) -> str:
+    """Groups of four, for reading aloud and typing."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def suffix(code: str) -> str:
+    return code[-4:]
+
+
+class CodeKeys:
+    """The look-up hash and the seal, both derived from the server's secret key."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._hash_key = _derive(secret_key, b"ticket-code-lookup")
+        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret_key, b"ticket-code-seal")))
+
+    def lookup_hash(self, code: str) -> str:
+        return hmac.new(self._hash_key, code.encode(), hashlib.sha256).hexdigest()
+
+    def seal(self, code: str) -> str:
+        return self._fernet.encrypt(code.encode()).decode()
+
+    def unseal(self, sealed: str) -> str:
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken as exc:  # the key changed since the code was issued
+            raise ValueError("ticket code sealed with another key") from exc
+
+
+def _derive(secret_key: str, purpose: bytes) -> bytes:
+    return hmac.new(secret_key.encode(), purpose, hashlib.sha256).digest()

@@ -1,0 +1,1 @@
+"""Use cases: each opens one transaction, takes its locks and commits once."""

@@ -1,0 +1,123 @@
+"""Issuance: orders make tickets; payment confirms them; an admin can void one."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admit import errors
+from admit.db.models import Order, Organization, Ticket
+from admit.domain.lifecycle import ActivationMode, TicketEvent, TicketStatus, payment_event
+from admit.security import codes
+from admit.security.codes import CodeKeys
+from admit.services.tickets import get_ticket_or_raise
+from admit.services.transitions import apply_event, operator_actor, record
+
+MAX_QUANTITY = 500
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    code: str
+    status: TicketStatus
+
+
+@dataclass(frozen=True)
+class IssuedOrder:
+    order_id: str
+    paid: bool
+    tickets: list[IssuedTicket]
+
+
+def create_order(
+    session: Session,
+    *,
+    orq: int,
+    quantity: int,
+    activation_mode: ActivationMode,
+    paid: bool,
+    customer_email: str | None,
+    valid_until: date | None,
+    keys: CodeKeys,
+    actor_id: int,
+    now: datetime,
+) -> IssuedOrder:
+    """Issue `quantity` tickets; the codes are returned here once and stored only hashed and sealed."""
+    with session.begin():
+        if session.get(Organization, orq) is None:
+            raise errors.OrganizationNotFound()
+        order = Order(
+            id=secrets.token_hex(16),
+            orq=orq,
+            quantity=quantity,
+            activation_mode=activation_mode,
+            paid=paid,
+            customer_email=customer_email,
+            valid_until=valid_until,
+            created_at=now,
+            paid_at=now if paid else None,
+        )
+        session.add(order)
+        issued = []
+        for _ in range(quantity):
+            code = codes.new_code()
+            ticket = Ticket(
+                orq=orq,
+                order_id=order.id,
+                code_hash=keys.lookup_hash(code),
+                code_suffix=codes.suffix(code),
+                code_sealed=keys.seal(code),
+                status=TicketStatus.PENDING_PAYMENT,
+                activation_mode=activation_mode,
+                valid_until=valid_until,
+                customer_email=customer_email,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(ticket)
+            actor = operator_actor(actor_id)
+            record(session, ticket, TicketEvent.ISSUE, before=None, actor=actor, now=now)
+            if paid:
+                apply_event(session, ticket, payment_event(activation_mode), actor=actor, now=now)
+            issued.append(IssuedTicket(code=code, status=ticket.status))
+    return IssuedOrder(order_id=order.id, paid=paid, tickets=issued)
+
+
+def confirm_payment(
+    session: Session, *, order_id: str, orq: int, keys: CodeKeys, actor_id: int, now: datetime
+) -> IssuedOrder:
+    """Tickets awaiting payment become INACTIVE or ACTIVATED; confirming again changes nothing."""
+    with session.begin():
+        order = session.scalars(
+            select(Order).where(Order.id == order_id, Order.orq == orq).with_for_update()
+        ).first()
+        if order is None:
+            raise errors.OrderNotFound()
+        tickets = list(
+            session.scalars(
+                select(Ticket).where(Ticket.order_id == order.id).order_by(Ticket.id).with_for_update()
+            )
+        )
+        if not order.paid:
+            order.paid = True
+            order.paid_at = now
+            for ticket in tickets:
+                if ticket.status is TicketStatus.PENDING_PAYMENT:
+                    event = payment_event(order.activation_mode)
+                    apply_event(session, ticket, event, actor=operator_actor(actor_id), now=now)
+    issued = [IssuedTicket(code=keys.unseal(t.code_sealed), status=t.status) for t in tickets]
+    return IssuedOrder(order_id=order.id, paid=True, tickets=issued)
+
+
+def void_ticket(
+    session: Session, *, code: str, orq: int, keys: CodeKeys, actor_id: int, now: datetime
+) -> Ticket:
+    """Revoke a ticket for good (refund, fraud)."""
+    with session.begin():
+        ticket = get_ticket_or_raise(session, code=code, keys=keys, orq=orq, lock=True)
+        apply_event(session, ticket, TicketEvent.VOID, actor=operator_actor(actor_id), now=now)
+    return ticket

@@ -1,0 +1,67 @@
+"""Organizations (tenants) and their policy."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from admit import errors
+from admit.db.models import Organization
+from admit.domain.policy import EntryWindow, Policy
+from admit.domain.venue_time import is_known_timezone
+
+
+def create_organization(session: Session, *, name: str, timezone: str, now: datetime) -> Organization:
+    if not name.strip():
+        raise errors.ValidationFailed(fields={"name": "must not be empty"})
+    if not is_known_timezone(timezone):
+        raise errors.ValidationFailed(fields={"timezone": f"unknown IANA time zone: {timezone!r}"})
+    with session.begin():
+        org = Organization(name=name.strip(), timezone=timezone, created_at=now)
+        write_policy(org, Policy())
+        session.add(org)
+    return org
+
+
+def find_organization(session: Session, orq: int) -> Organization | None:
+    return session.get(Organization, orq)
+
+
+def get_organization_or_raise(session: Session, orq: int) -> Organization:
+    org = find_organization(session, orq)
+    if org is None:
+        raise errors.OrganizationNotFound()
+    return org
+
+
+def policy_of(org: Organization) -> Policy:
+    return Policy(
+        unreserved_entry=org.unreserved_entry,
+        reservation_changes=org.reservation_changes,
+        change_cutoff_hours=org.change_cutoff_hours,
+        cancellation_allowed=org.cancellation_allowed,
+        entry_window=EntryWindow(org.entry_minutes_before_start, org.entry_minutes_after_end),
+    )
+
+
+def write_policy(org: Organization, policy: Policy) -> None:
+    org.unreserved_entry = policy.unreserved_entry
+    org.reservation_changes = policy.reservation_changes
+    org.change_cutoff_hours = policy.change_cutoff_hours
+    org.cancellation_allowed = policy.cancellation_allowed
+    org.entry_minutes_before_start = policy.entry_window.minutes_before_start
+    org.entry_minutes_after_end = policy.entry_window.minutes_after_end
+
+
+def update_policy(session: Session, *, orq: int, changes: dict[str, Any]) -> Policy:
+    """Apply a subset of policy fields, already validated by the caller's schema."""
+    with session.begin():
+        org = session.get(Organization, orq, with_for_update=True)
+        if org is None:
+            raise errors.OrganizationNotFound()
+        policy = replace(policy_of(org), **changes)
+        write_policy(org, policy)
+    return policy

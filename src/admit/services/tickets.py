@@ -1,0 +1,101 @@
+"""Tickets as their holders see them: look-up by code, status, activation, reservability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admit import errors
+from admit.db.models import Organization, Ticket
+from admit.domain.lifecycle import ActivationMode, TicketEvent, TicketStatus, effective_status, next_status
+from admit.domain.venue_time import local_now
+from admit.security import codes
+from admit.security.codes import CodeKeys
+from admit.services.transitions import CUSTOMER, apply_event
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What a holder (or the door) may know of a ticket, with expiry applied by the venue's clock."""
+
+    code: str
+    orq: int
+    status: TicketStatus
+    activation_mode: ActivationMode
+    activated_at: datetime | None
+    valid_until: date | None
+
+    @property
+    def activation_status(self) -> str:
+        return "inactive" if self.activated_at is None else "active"
+
+
+def find_ticket(
+    session: Session, *, code: str, keys: CodeKeys, orq: int | None = None, lock: bool = False
+) -> Ticket | None:
+    """The ticket for a typed or scanned code; `orq` confines the look-up to one organization."""
+    canonical = codes.normalise(code)
+    if canonical is None:
+        return None
+    query = select(Ticket).where(Ticket.code_hash == keys.lookup_hash(canonical))
+    if orq is not None:
+        query = query.where(Ticket.orq == orq)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def get_ticket_or_raise(
+    session: Session, *, code: str, keys: CodeKeys, orq: int | None = None, lock: bool = False
+) -> Ticket:
+    ticket = find_ticket(session, code=code, keys=keys, orq=orq, lock=lock)
+    if ticket is None:
+        raise errors.TicketNotFound()
+    return ticket
+
+
+def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> TicketView:
+    org = session.get_one(Organization, ticket.orq)
+    status = effective_status(
+        ticket.status, now_local=local_now(now, org.timezone), valid_until=ticket.valid_until
+    )
+    return TicketView(
+        code=codes.normalise(code) or code,
+        orq=ticket.orq,
+        status=status,
+        activation_mode=ticket.activation_mode,
+        activated_at=ticket.activated_at,
+        valid_until=ticket.valid_until,
+    )
+
+
+def ticket_status(session: Session, *, code: str, keys: CodeKeys, now: datetime) -> TicketView:
+    with session.begin():
+        ticket = get_ticket_or_raise(session, code=code, keys=keys)
+        return view(session, ticket, code=code, now=now)
+
+
+def activate_ticket(session: Session, *, code: str, keys: CodeKeys, now: datetime) -> TicketView:
+    """INACTIVE → ACTIVATED, once and for ever."""
+    with session.begin():
+        ticket = get_ticket_or_raise(session, code=code, keys=keys, lock=True)
+        _refuse_if_expired(session, ticket, code=code, now=now)
+        apply_event(session, ticket, TicketEvent.ACTIVATE, actor=CUSTOMER, now=now)
+        return view(session, ticket, code=code, now=now)
+
+
+def check_reservable(session: Session, *, code: str, keys: CodeKeys, now: datetime) -> TicketView:
+    """The ticket's view if it may be reserved now, or the error that says why not."""
+    with session.begin():
+        ticket = get_ticket_or_raise(session, code=code, keys=keys)
+        ticket_view = view(session, ticket, code=code, now=now)
+        next_status(ticket_view.status, TicketEvent.RESERVE)
+        return ticket_view
+
+
+def _refuse_if_expired(session: Session, ticket: Ticket, *, code: str, now: datetime) -> None:
+    if view(session, ticket, code=code, now=now).status is TicketStatus.EXPIRED:
+        raise errors.Expired()

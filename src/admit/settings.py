@@ -1,0 +1,78 @@
+"""Settings, read from the environment once and passed to whatever needs them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADMIT_", extra="ignore", env_ignore_empty=True)
+
+    data_dir: Path = Path("data")
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    redis_url: str = Field(default="", validation_alias="REDIS_URL")
+    secret_key: str = ""
+    frozen_now: datetime | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    log_format: str = "console"
+    rate_limit_reservations: str = "10/minute"
+    rate_limit_validation: str = "100/minute"
+    token_hours: int = 8
+    max_login_failures: int = 5
+    lockout_minutes: int = 15
+
+    @field_validator("frozen_now")
+    @classmethod
+    def _frozen_now_has_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("ADMIT_FROZEN_NOW needs a UTC offset, e.g. 2025-11-20T09:00:00+01:00")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in ("console", "json"):
+            raise ValueError("ADMIT_LOG_FORMAT is 'console' or 'json'")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'admit.db'}"
+        self.database_url = normalise_database_url(self.database_url)
+        if not self.secret_key:
+            if not self.is_sqlite:
+                # A shared database means several processes: they must share one key, so it
+                # cannot be made up here.
+                raise ValueError("ADMIT_SECRET_KEY must be set when DATABASE_URL is not SQLite")
+            self.secret_key = _embedded_secret(self.data_dir)
+        if len(self.secret_key) < 32:
+            raise ValueError("ADMIT_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def normalise_database_url(url: str) -> str:
+    """Send PostgreSQL URLs to psycopg 3, whatever driver they name."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """The embedded default keeps its own key beside its database, made once."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
