@@ -7,16 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admit.context import AppContext
-from admit.db.models import Base, Ticket, TicketTransition
+from admit.db.models import Base, Reservation, ReservationSlot, Ticket, TicketTransition
+from admit.domain.lifecycle import ReservationStatus
 from admit.domain.roles import Role
 from admit.security import codes
 from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
 
 PASSWORD = "correct horse battery"
+CONTACT = {"customer_email": "visitor@example.com", "customer_phone": "+31 20 123 4567"}
 
 
 @dataclass
@@ -85,6 +87,39 @@ class Builders:
         elif status != "INACTIVE":
             raise ValueError(f"no builder for {status} yet")
         return code
+
+    def slot(
+        self, orq: int, day: str = "2025-11-21", start: str = "10:00", end: str = "11:00", capacity: int = 10
+    ) -> int:
+        """A slot's id; the default is tomorrow morning by the pinned clock."""
+        body = {"orq": orq, "date": day, "start_time": start, "end_time": end, "total_capacity": capacity}
+        response = self.client.post(
+            "/api/reservation-slots/create", json=body, headers=self.admin(orq).headers
+        )
+        assert response.status_code == 201, response.text
+        return int(response.json()["slots"][0]["slot_id"])
+
+    def reserve(self, codes: list[str], slot_id: int, **contact: str) -> Any:
+        body = {"ticket_codes": codes, "slot_id": slot_id, **CONTACT, **contact}
+        return self.client.post("/api/reservations", json=body)
+
+    def reservation(self, orq: int, slot_id: int) -> tuple[str, str]:
+        """(ticket code, reservation id) of a fresh ticket booked into the slot."""
+        code = self.ticket(orq, "ACTIVATED")
+        response = self.reserve([code], slot_id)
+        assert response.status_code == 201, response.text
+        return code, str(response.json()["reservations"][0]["reservation_id"])
+
+    def slot_counts(self, slot_id: int) -> tuple[int, int, str]:
+        """(booked_count, live reservations, status) of a slot, read from the database."""
+        with self.context.sessions() as session, session.begin():
+            slot = session.get_one(ReservationSlot, slot_id)
+            live = session.scalar(
+                select(func.count())
+                .select_from(Reservation)
+                .where(Reservation.slot_id == slot_id, Reservation.status != ReservationStatus.CANCELLED)
+            )
+            return slot.booked_count, live or 0, slot.status.value
 
     def status_of(self, code: str) -> str:
         response = self.client.get(f"/api/tickets/{code}/status")

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admit.api import health, orders, organizations, staff, tickets
+from admit.api import health, orders, organizations, reservations, slots, staff, tickets
 from admit.api.errors import error_response, install_error_handlers
 from admit.clock import Clock
 from admit.context import AppContext, build_context
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (health, staff, organizations, orders, tickets):
+    for module in (health, staff, organizations, orders, tickets, slots, reservations):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app

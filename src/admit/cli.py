@@ -60,6 +60,16 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 
+@app.command()
+def expire() -> None:
+    """Write EXPIRED where a slot has ended or a validity passed (safe to run often, anywhere)."""
+    from admit.services.expiry import expire_due
+
+    with _session() as (session, now):
+        count = expire_due(session, now=now)
+    typer.echo(f"{count} tickets expired.")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations."""

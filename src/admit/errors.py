@@ -122,6 +122,61 @@ class InvalidContact(DomainError):
     message = "The contact details are not valid."
 
 
+class SlotNotFound(DomainError):
+    code = "SLOT_NOT_FOUND"
+    message = "No time slot has this id."
+
+
+class SlotFull(DomainError):
+    code = "SLOT_FULL"
+    message = "This time slot has no room left for the request."
+
+
+class SlotClosed(DomainError):
+    code = "SLOT_CLOSED"
+    message = "This time slot is closed for booking."
+
+
+class SlotInPast(DomainError):
+    code = "SLOT_IN_PAST"
+    message = "This time slot has already started."
+
+
+class DuplicateSlot(DomainError):
+    code = "DUPLICATE_SLOT"
+    message = "A slot already starts at this date and time."
+
+
+class CapacityBelowBooked(DomainError):
+    code = "CAPACITY_BELOW_BOOKED"
+    message = "The capacity cannot go below the places already booked."
+
+
+class ReservationNotFound(DomainError):
+    code = "RESERVATION_NOT_FOUND"
+    message = "No reservation has this id."
+
+
+class ChangesNotAllowed(DomainError):
+    code = "CHANGES_NOT_ALLOWED"
+    message = "This venue does not allow reservations to be changed."
+
+
+class ChangeCutoffPassed(DomainError):
+    code = "CHANGE_CUTOFF_PASSED"
+    message = "It is too late to change or cancel this reservation."
+
+
+class CancellationNotAllowed(DomainError):
+    code = "CANCELLATION_NOT_ALLOWED"
+    message = "This venue does not allow reservations to be cancelled."
+
+
+class MissingParameter(DomainError):
+    code = "MISSING_PARAMETER"
+    message = "A required parameter is missing."
+
+
 # One place for HTTP statuses; anything not listed is a 409 state conflict.
 HTTP_STATUS: dict[str, int] = {
     "VALIDATION_ERROR": 422,
@@ -138,6 +193,10 @@ HTTP_STATUS: dict[str, int] = {
     "RESERVATION_NOT_FOUND": 404,
     "SLOT_NOT_FOUND": 404,
     "RATE_LIMITED": 429,
+    "MISSING_PARAMETER": 400,
+    "CHANGES_NOT_ALLOWED": 403,
+    "CHANGE_CUTOFF_PASSED": 403,
+    "CANCELLATION_NOT_ALLOWED": 403,
 }
 
 

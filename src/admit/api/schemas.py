@@ -26,7 +26,18 @@ class TicketOut(BaseModel):
 
     @classmethod
     def of(cls, ticket: TicketView) -> TicketOut:
+        reservation = ticket.reservation
         return cls(
+            reservation=None
+            if reservation is None
+            else {
+                "reservation_id": reservation.reservation_id,
+                "slot_id": reservation.slot_id,
+                "date": reservation.date.isoformat(),
+                "start_time": reservation.start_time.strftime("%H:%M"),
+                "end_time": reservation.end_time.strftime("%H:%M"),
+                "status": reservation.status.value,
+            },
             code=ticket.code,
             orq=ticket.orq,
             status=ticket.status.value,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StrictStr
 
 from admit.api.deps import ContextDep, SessionDep
 from admit.api.orders import CodePath
 from admit.api.schemas import Body, TicketOut
-from admit.services import tickets
+from admit.api.slots import availability_json
+from admit.services import slots, tickets
 
 router = APIRouter(tags=["tickets"])
 
@@ -39,6 +41,19 @@ def ticket_status(code: CodePath, context: ContextDep, session: SessionDep) -> T
 def activate_ticket(code: CodePath, context: ContextDep, session: SessionDep) -> ActivatedOut:
     view = tickets.activate_ticket(session, code=code, keys=context.keys, now=context.clock.now())
     return ActivatedOut(status=view.status.value, activated_at=view.activated_at, ticket=TicketOut.of(view))
+
+
+@router.get("/api/tickets/{code}/availability")
+def ticket_availability(
+    code: CodePath,
+    context: ContextDep,
+    session: SessionDep,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+) -> dict[str, Any]:
+    now = context.clock.now()
+    orq = tickets.ticket_status(session, code=code, keys=context.keys, now=now).orq
+    return availability_json(slots.availability(session, orq=orq, first=from_, last=to, now=now))
 
 
 @router.post("/api/tickets/validate")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
+from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, Index, MetaData, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, MetaData, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from admit.db.types import UTCDateTime, str_enum
-from admit.domain.lifecycle import ActivationMode, TicketEvent, TicketStatus
+from admit.domain.calendar import SlotStatus
+from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEvent, TicketStatus
 from admit.domain.policy import ReservationChanges, UnreservedEntry
 from admit.domain.roles import Role
 
@@ -112,3 +114,63 @@ class TicketTransition(Base):
     at: Mapped[datetime]
 
     ticket: Mapped[Ticket] = relationship()
+
+
+class ReservationSlot(Base):
+    """A date and time with hard capacity; `booked_count` never passes `total_capacity` (CHECK)."""
+
+    __tablename__ = "reservation_slots"
+    __table_args__ = (
+        UniqueConstraint("orq", "date", "start_time", name="uq_reservation_slots_orq_date_start"),
+        CheckConstraint("total_capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("booked_count >= 0", name="booked_not_negative"),
+        CheckConstraint("booked_count <= total_capacity", name="never_overbooked"),
+        CheckConstraint("end_time > start_time", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    date: Mapped[dt.date]
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+    total_capacity: Mapped[int]
+    booked_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[SlotStatus] = mapped_column(str_enum(SlotStatus, "slot_status"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @property
+    def available_count(self) -> int:
+        return self.total_capacity - self.booked_count
+
+
+class Reservation(Base):
+    """A ticket's place in a slot. At most one live (not cancelled) reservation per ticket (unique index)."""
+
+    __tablename__ = "ticket_reservations"
+    __table_args__ = (
+        Index(
+            "uq_ticket_reservations_live_ticket",
+            "ticket_id",
+            unique=True,
+            postgresql_where=text("status <> 'CANCELLED'"),
+            sqlite_where=text("status <> 'CANCELLED'"),
+        ),
+        Index("ix_ticket_reservations_slot_status", "slot_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("reservation_slots.id"))
+    customer_email: Mapped[str] = mapped_column(String(320))
+    customer_phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[ReservationStatus] = mapped_column(str_enum(ReservationStatus, "reservation_status"))
+    # Bumped on every move: calendar updates (RFC 5545 SEQUENCE) supersede the earlier invite.
+    sequence: Mapped[int] = mapped_column(default=0)
+    reserved_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship()
+    slot: Mapped[ReservationSlot] = relationship()

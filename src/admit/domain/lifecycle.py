@@ -18,6 +18,15 @@ class TicketStatus(StrEnum):
     VOID = "VOID"
 
 
+class ReservationStatus(StrEnum):
+    """A reservation follows its ticket: RESERVED until verified, cancelled or expired."""
+
+    RESERVED = "RESERVED"
+    VERIFIED = "VERIFIED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
 class ActivationMode(StrEnum):
     IMMEDIATE = "immediate"
     PRE_MADE = "pre_made"

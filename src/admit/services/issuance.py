@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.db.models import Order, Organization, Ticket
-from admit.domain.lifecycle import ActivationMode, TicketEvent, TicketStatus, payment_event
+from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEvent, TicketStatus, payment_event
 from admit.security import codes
 from admit.security.codes import CodeKeys
-from admit.services.tickets import get_ticket_or_raise
+from admit.services.capacity import lock_slots, release_places
+from admit.services.tickets import get_ticket_or_raise, live_reservation
 from admit.services.transitions import apply_event, operator_actor, record
 
 MAX_QUANTITY = 500
@@ -116,8 +117,14 @@ def confirm_payment(
 def void_ticket(
     session: Session, *, code: str, orq: int, keys: CodeKeys, actor_id: int, now: datetime
 ) -> Ticket:
-    """Revoke a ticket for good (refund, fraud)."""
+    """Revoke a ticket for good (refund, fraud); a place it holds in a coming slot is freed."""
     with session.begin():
         ticket = get_ticket_or_raise(session, code=code, keys=keys, orq=orq, lock=True)
+        reservation = live_reservation(session, ticket, lock=True)
         apply_event(session, ticket, TicketEvent.VOID, actor=operator_actor(actor_id), now=now)
+        if reservation is not None and reservation.status is ReservationStatus.RESERVED:
+            lock_slots(session, [reservation.slot_id])
+            release_places(session, reservation.slot, 1, now=now)
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.cancelled_at = reservation.updated_at = now
     return ticket

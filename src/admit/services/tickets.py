@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admit import errors
-from admit.db.models import Organization, Ticket
-from admit.domain.lifecycle import ActivationMode, TicketEvent, TicketStatus, effective_status, next_status
+from admit.db.models import Organization, Reservation, Ticket
+from admit.domain.lifecycle import (
+    ActivationMode,
+    ReservationStatus,
+    TicketEvent,
+    TicketStatus,
+    effective_status,
+    next_status,
+)
 from admit.domain.venue_time import local_now
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.transitions import CUSTOMER, apply_event
+
+
+@dataclass(frozen=True)
+class ReservationSummary:
+    reservation_id: str
+    slot_id: int
+    date: date
+    start_time: time
+    end_time: time
+    status: ReservationStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,7 @@ class TicketView:
     activation_mode: ActivationMode
     activated_at: datetime | None
     valid_until: date | None
+    reservation: ReservationSummary | None = None
 
     @property
     def activation_status(self) -> str:
@@ -57,11 +75,38 @@ def get_ticket_or_raise(
     return ticket
 
 
+def live_reservation(session: Session, ticket: Ticket, *, lock: bool = False) -> Reservation | None:
+    """The ticket's reservation that is not cancelled (the database allows at most one)."""
+    query = select(Reservation).where(
+        Reservation.ticket_id == ticket.id, Reservation.status != ReservationStatus.CANCELLED
+    )
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
 def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> TicketView:
     org = session.get_one(Organization, ticket.orq)
+    reservation = live_reservation(session, ticket)
+    summary = None
+    slot_ends_at = None
+    if reservation is not None:
+        slot = reservation.slot
+        slot_ends_at = datetime.combine(slot.date, slot.end_time)
+        summary = ReservationSummary(
+            reservation_id=reservation.id,
+            slot_id=slot.id,
+            date=slot.date,
+            start_time=slot.start_time,
+            end_time=slot.end_time,
+            status=reservation.status,
+        )
     status = effective_status(
-        ticket.status, now_local=local_now(now, org.timezone), valid_until=ticket.valid_until
+        ticket.status,
+        now_local=local_now(now, org.timezone),
+        valid_until=ticket.valid_until,
+        slot_ends_at=slot_ends_at,
     )
+    if summary is not None and status is TicketStatus.EXPIRED:
+        summary = replace(summary, status=ReservationStatus.EXPIRED)
     return TicketView(
         code=codes.normalise(code) or code,
         orq=ticket.orq,
@@ -69,6 +114,7 @@ def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> Ticke
         activation_mode=ticket.activation_mode,
         activated_at=ticket.activated_at,
         valid_until=ticket.valid_until,
+        reservation=summary,
     )
 
 

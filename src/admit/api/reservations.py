@@ -1,0 +1,172 @@
+"""Reservations, for visitors: authorised by ticket code to book, by the unguessable id after that."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+from pydantic import Field, StrictInt, StrictStr, model_validator
+
+from admit import confirmation
+from admit.api.deps import ContextDep, SessionDep
+from admit.api.schemas import Body
+from admit.context import AppContext
+from admit.domain.lifecycle import ReservationStatus
+from admit.services import reservations
+from admit.services.capacity import slot_json
+from admit.services.reservations import MAX_BATCH, ReservationView, checked_contact
+
+router = APIRouter(tags=["reservations"])
+
+ReservationId = Annotated[str, Path(min_length=1, max_length=64)]
+SlotId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+Code = Annotated[StrictStr, Field(min_length=1, max_length=80)]
+
+
+class ReservationIn(Body):
+    ticket_code: Code | None = None
+    ticket_codes: list[Code] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+    slot_id: SlotId
+    customer_email: StrictStr = Field(max_length=320)
+    customer_phone: StrictStr = Field(max_length=40)
+
+    @model_validator(mode="after")
+    def _codes(self) -> ReservationIn:
+        if (self.ticket_code is None) == (self.ticket_codes is None):
+            raise ValueError("give ticket_code or ticket_codes")
+        return self
+
+    def codes(self) -> list[str]:
+        return self.ticket_codes or [self.ticket_code or ""]
+
+
+class MoveIn(Body):
+    slot_id: SlotId
+
+
+def links(context: AppContext, reservation_id: str) -> dict[str, str]:
+    base = context.settings.public_url.rstrip("/")
+    return {
+        "qr_code_url": f"{base}/api/reservations/{reservation_id}/qr.png",
+        "calendar_url": f"{base}/api/reservations/{reservation_id}/calendar.ics",
+        "manage_url": f"{base}/reserve/{reservation_id}",
+    }
+
+
+def brief_json(context: AppContext, reservation: ReservationView) -> dict[str, Any]:
+    slot = reservation.slot
+    return {
+        "reservation_id": reservation.reservation_id,
+        "ticket_code": reservation.ticket_code,
+        "slot_id": slot.id,
+        "date": slot.date.isoformat(),
+        "start_time": slot.start_time.strftime("%H:%M"),
+        "end_time": slot.end_time.strftime("%H:%M"),
+        "status": reservation.status.value,
+        **links(context, reservation.reservation_id),
+    }
+
+
+def full_json(context: AppContext, reservation: ReservationView) -> dict[str, Any]:
+    return {
+        **brief_json(context, reservation),
+        "ticket": {"code": reservation.ticket_code, "status": reservation.ticket_status.value},
+        "slot": slot_json(reservation.slot),
+        "customer_email": reservation.customer_email,
+        "customer_phone": reservation.customer_phone,
+        "reserved_at": reservation.reserved_at.isoformat(),
+        "venue": {"name": reservation.venue, "timezone": reservation.timezone},
+    }
+
+
+def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> dict[str, Any]:
+    contact = checked_contact(body.customer_email, body.customer_phone)
+    made = reservations.reserve(
+        session,
+        ticket_codes=body.codes(),
+        slot_id=body.slot_id,
+        contact=contact,
+        keys=context.keys,
+        now=context.clock.now(),
+    )
+    return {"reservations": [brief_json(context, r) for r in made]}
+
+
+@router.post("/api/reservations", status_code=201)
+def create_reservations(body: ReservationIn, context: ContextDep, session: SessionDep) -> dict[str, Any]:
+    return _create(body, context, session)
+
+
+@router.post("/api/reservations/create", status_code=201)
+def create_reservation(body: ReservationIn, context: ContextDep, session: SessionDep) -> dict[str, Any]:
+    return _create(body, context, session)
+
+
+@router.get("/api/reservations/{reservation_id}")
+def get_reservation(
+    reservation_id: ReservationId, context: ContextDep, session: SessionDep
+) -> dict[str, Any]:
+    found = reservations.get_reservation(
+        session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
+    )
+    return full_json(context, found)
+
+
+@router.put("/api/reservations/{reservation_id}")
+def move_reservation(
+    reservation_id: ReservationId, body: MoveIn, context: ContextDep, session: SessionDep
+) -> dict[str, Any]:
+    moved = reservations.move_reservation(
+        session,
+        reservation_id=reservation_id,
+        slot_id=body.slot_id,
+        keys=context.keys,
+        now=context.clock.now(),
+    )
+    return full_json(context, moved)
+
+
+@router.delete("/api/reservations/{reservation_id}")
+def cancel_reservation(
+    reservation_id: ReservationId, context: ContextDep, session: SessionDep
+) -> dict[str, Any]:
+    cancelled = reservations.cancel_reservation(
+        session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
+    )
+    return full_json(context, cancelled)
+
+
+def _found(reservation_id: str, context: AppContext, session: SessionDep) -> ReservationView:
+    return reservations.get_reservation(
+        session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
+    )
+
+
+@router.get("/api/reservations/{reservation_id}/qr.png", response_class=Response)
+def qr_png(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
+    found = _found(reservation_id, context, session)
+    return Response(confirmation.qr_png(found.ticket_code), media_type="image/png", headers=_private())
+
+
+@router.get("/api/reservations/{reservation_id}/qr.svg", response_class=Response)
+def qr_svg(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
+    found = _found(reservation_id, context, session)
+    return Response(confirmation.qr_svg(found.ticket_code), media_type="image/svg+xml", headers=_private())
+
+
+@router.get("/api/reservations/{reservation_id}/calendar.ics", response_class=Response)
+def calendar(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
+    found = _found(reservation_id, context, session)
+    now: datetime = context.clock.now()
+    method = "CANCEL" if found.status is ReservationStatus.CANCELLED else "PUBLISH"
+    body = confirmation.calendar_ics(
+        found, link=links(context, reservation_id)["manage_url"], now=now, method=method
+    )
+    headers = {**_private(), "Content-Disposition": 'attachment; filename="visit.ics"'}
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+def _private() -> dict[str, str]:
+    # The QR code is the ticket itself: never kept by shared caches.
+    return {"Cache-Control": "private, no-store"}

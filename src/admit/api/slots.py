@@ -1,0 +1,140 @@
+"""Time slots: creation and changes (admin), availability (public)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, time, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import Field, StrictInt, model_validator
+
+from admit import errors
+from admit.api.deps import AdminDep, ContextDep, SessionDep
+from admit.api.schemas import Body
+from admit.domain.calendar import SlotStatus
+from admit.services import slots
+from admit.services.capacity import slot_json
+from admit.services.slots import Availability, NewSlot
+
+router = APIRouter(tags=["slots"])
+
+Capacity = Annotated[StrictInt, Field(ge=0, le=100_000)]
+
+
+class SlotCreateIn(Body):
+    """One slot (date, start_time, end_time) or a weekly schedule (from, to, weekdays, …)."""
+
+    orq: StrictInt = Field(ge=1, le=2**31 - 1)
+    total_capacity: Capacity
+    date: dt.date | None = None
+    start_time: time | None = None
+    end_time: time | None = None
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    weekdays: list[Annotated[StrictInt, Field(ge=0, le=6)]] | None = Field(default=None, max_length=7)
+    first_start: time | None = None
+    last_start: time | None = None
+    every_minutes: Annotated[StrictInt, Field(ge=5, le=24 * 60)] | None = None
+    duration_minutes: Annotated[StrictInt, Field(ge=1, le=24 * 60)] | None = None
+
+    @model_validator(mode="after")
+    def _one_or_schedule(self) -> SlotCreateIn:
+        single = (self.date, self.start_time, self.end_time)
+        schedule = (
+            self.from_,
+            self.to,
+            self.weekdays,
+            self.first_start,
+            self.last_start,
+            self.every_minutes,
+            self.duration_minutes,
+        )
+        if all(v is not None for v in single) and all(v is None for v in schedule):
+            return self
+        if all(v is not None for v in schedule) and all(v is None for v in single):
+            return self
+        raise ValueError(
+            "give either date, start_time and end_time, or from, to, weekdays, first_start, last_start, "
+            "every_minutes and duration_minutes"
+        )
+
+
+class SlotPatchIn(Body):
+    total_capacity: Capacity | None = None
+    status: Literal["ACTIVE", "CLOSED"] | None = None
+
+
+@router.post("/api/reservation-slots/create", status_code=201)
+def create_slots(
+    body: SlotCreateIn, admin: AdminDep, context: ContextDep, session: SessionDep
+) -> dict[str, Any]:
+    if body.orq != admin.orq:
+        raise errors.OrganizationNotFound()
+    now = context.clock.now()
+    if body.date is not None and body.start_time is not None and body.end_time is not None:
+        slot = NewSlot(body.date, _minute(body.start_time), _minute(body.end_time))
+        created = [slots.create_slot(session, orq=body.orq, slot=slot, capacity=body.total_capacity, now=now)]
+        return {"slots": [slot_json(s) for s in created], "skipped_existing": 0}
+    assert body.from_ and body.to and body.weekdays is not None and body.first_start and body.last_start
+    assert body.every_minutes and body.duration_minutes
+    created, skipped = slots.create_schedule(
+        session,
+        orq=body.orq,
+        first=body.from_,
+        last=body.to,
+        weekdays=set(body.weekdays),
+        first_start=_minute(body.first_start),
+        last_start=_minute(body.last_start),
+        every=timedelta(minutes=body.every_minutes),
+        duration=timedelta(minutes=body.duration_minutes),
+        capacity=body.total_capacity,
+        now=now,
+    )
+    return {"slots": [slot_json(s) for s in created], "skipped_existing": skipped}
+
+
+@router.patch("/api/reservation-slots/{slot_id}")
+def patch_slot(
+    slot_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: SlotPatchIn,
+    admin: AdminDep,
+    context: ContextDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    slot = slots.update_slot(
+        session,
+        slot_id=slot_id,
+        orq=admin.orq,
+        capacity=body.total_capacity,
+        status=SlotStatus(body.status) if body.status else None,
+        now=context.clock.now(),
+    )
+    return slot_json(slot)
+
+
+@router.get("/api/reservation-slots/available")
+def available_slots(
+    context: ContextDep,
+    session: SessionDep,
+    orq: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+) -> dict[str, Any]:
+    if orq is None:
+        raise errors.MissingParameter(
+            "The orq query parameter (organization id) is required.", parameter="orq"
+        )
+    found = slots.availability(session, orq=orq, first=from_, last=to, now=context.clock.now())
+    return availability_json(found)
+
+
+def availability_json(found: Availability) -> dict[str, Any]:
+    return {"orq": found.orq, "timezone": found.timezone, "days": found.days}
+
+
+def _minute(value: time) -> time:
+    """Slots start and end on whole minutes, in local time without an offset."""
+    if value.tzinfo is not None:
+        raise errors.ValidationFailed(fields={"time": "local time HH:MM, without an offset"})
+    return value.replace(second=0, microsecond=0)

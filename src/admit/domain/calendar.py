@@ -1,0 +1,81 @@
+"""Slots and the availability calendar: status, day levels, what is still on offer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+
+class SlotStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    FULL = "FULL"
+    CLOSED = "CLOSED"
+
+
+class DayLevel(StrEnum):
+    AVAILABLE = "available"  # more than half free
+    LIMITED = "limited"  # 10-50 % free
+    FULL = "full"  # under 10 % free, or nothing
+
+
+def status_after_booking(current: SlotStatus, *, booked: int, total: int) -> SlotStatus:
+    """A closed slot stays closed; otherwise it is FULL exactly when no place is left."""
+    if current is SlotStatus.CLOSED:
+        return current
+    return SlotStatus.FULL if booked >= total else SlotStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class SlotTimes:
+    date: date
+    start_time: time
+    end_time: time
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.date, self.start_time)
+
+    @property
+    def ends_at(self) -> datetime:
+        return datetime.combine(self.date, self.end_time)
+
+
+def has_started(slot: SlotTimes, now_local: datetime) -> bool:
+    """A slot is bookable until it starts, in the venue's own time."""
+    return now_local >= slot.starts_at
+
+
+def day_level(capacities: Iterable[tuple[int, int]]) -> DayLevel:
+    """The level of a day from its slots' (total_capacity, booked_count)."""
+    total = booked = 0
+    for capacity, taken in capacities:
+        total += capacity
+        booked += taken
+    free = total - booked
+    if total <= 0 or free * 10 < total:
+        return DayLevel.FULL
+    if free * 2 > total:
+        return DayLevel.AVAILABLE
+    return DayLevel.LIMITED
+
+
+DEFAULT_RANGE_DAYS = 90
+MAX_RANGE_DAYS = 366
+
+
+def schedule_starts(
+    *, first: date, last: date, weekdays: set[int], first_start: time, last_start: time, every: timedelta
+) -> list[tuple[date, time]]:
+    """(date, start) pairs of a weekly schedule; weekdays are 0 = Monday … 6 = Sunday."""
+    starts: list[tuple[date, time]] = []
+    day = first
+    while day <= last:
+        if day.weekday() in weekdays:
+            moment = datetime.combine(day, first_start)
+            while moment.time() <= last_start and moment.date() == day:
+                starts.append((day, moment.time()))
+                moment += every
+        day += timedelta(days=1)
+    return starts

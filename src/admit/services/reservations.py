@@ -1,0 +1,253 @@
+"""Reservations: book tickets into a slot (all or nothing), look one up, move it, cancel it.
+
+Each use case is one transaction: tickets are locked first (in id order), then slots (in id order),
+so concurrent bookings, moves and cancels can never wait for each other in a circle.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from admit import errors
+from admit.db.models import Organization, Reservation, ReservationSlot, Ticket
+from admit.domain.changes import check_cancel_allowed, check_change_allowed
+from admit.domain.contact import ContactError, normalise_email, normalise_phone
+from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus, next_status
+from admit.domain.venue_time import local_now
+from admit.security import codes
+from admit.security.codes import CodeKeys
+from admit.services.capacity import lock_slots, release_places, take_places, times
+from admit.services.organizations import policy_of
+from admit.services.tickets import view
+from admit.services.transitions import CUSTOMER, apply_event
+
+MAX_BATCH = 50
+
+
+@dataclass(frozen=True)
+class ReservationView:
+    reservation_id: str
+    ticket_code: str
+    ticket_status: TicketStatus
+    status: ReservationStatus
+    slot: ReservationSlot
+    customer_email: str
+    customer_phone: str
+    reserved_at: datetime
+    sequence: int
+    timezone: str
+    venue: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    phone: str
+
+
+def checked_contact(email: str, phone: str) -> Contact:
+    """Both contact fields normalised, or INVALID_CONTACT naming every field that is wrong."""
+    problems: dict[str, str] = {}
+    normalised: dict[str, str] = {}
+    for field, value, rule in (
+        ("customer_email", email, normalise_email),
+        ("customer_phone", phone, normalise_phone),
+    ):
+        try:
+            normalised[field] = rule(value, field)
+        except ContactError as exc:
+            problems[exc.field] = exc.reason
+    if problems:
+        raise errors.InvalidContact(fields=problems)
+    return Contact(normalised["customer_email"], normalised["customer_phone"])
+
+
+def reserve(
+    session: Session,
+    *,
+    ticket_codes: list[str],
+    slot_id: int,
+    contact: Contact,
+    keys: CodeKeys,
+    now: datetime,
+) -> list[ReservationView]:
+    """Book every ticket into the slot, or none of them."""
+    canonical = _canonical_codes(ticket_codes)
+    try:
+        with session.begin():
+            tickets = _lock_tickets(session, canonical, keys)
+            slot = session.get(ReservationSlot, slot_id)
+            if slot is None or slot.orq != tickets[0].orq:
+                raise errors.SlotNotFound()
+            for code, ticket in zip(canonical, tickets, strict=True):
+                if ticket.orq != slot.orq:
+                    raise errors.TicketNotFound(ticket_code=code)
+                next_status(view(session, ticket, code=code, now=now).status, TicketEvent.RESERVE)
+            org = session.get_one(Organization, slot.orq)
+            take_places(session, slot, len(tickets), now=now, now_local=local_now(now, org.timezone))
+            reservations = []
+            for ticket in tickets:
+                reservation = Reservation(
+                    id=secrets.token_urlsafe(16),
+                    orq=slot.orq,
+                    ticket=ticket,
+                    slot=slot,
+                    customer_email=contact.email,
+                    customer_phone=contact.phone,
+                    status=ReservationStatus.RESERVED,
+                    sequence=0,
+                    reserved_at=now,
+                    updated_at=now,
+                )
+                session.add(reservation)
+                ticket.customer_email, ticket.customer_phone = contact.email, contact.phone
+                apply_event(session, ticket, TicketEvent.RESERVE, actor=CUSTOMER, now=now)
+                reservations.append(reservation)
+            session.flush()
+    except IntegrityError as exc:
+        # The unique live-reservation index: another request reserved one of these tickets first.
+        raise errors.AlreadyReserved() from exc
+    return [_view(r, code, org) for r, code in zip(reservations, canonical, strict=True)]
+
+
+def get_reservation(
+    session: Session, *, reservation_id: str, keys: CodeKeys, now: datetime
+) -> ReservationView:
+    with session.begin():
+        reservation = _get_or_raise(session, reservation_id)
+        return _current_view(session, reservation, keys, now)
+
+
+def move_reservation(
+    session: Session, *, reservation_id: str, slot_id: int, keys: CodeKeys, now: datetime
+) -> ReservationView:
+    """Take the place in the new slot and free the old one in one step, where the policy allows."""
+    with session.begin():
+        reservation, ticket, org, now_local = _lock_for_change(session, reservation_id, keys, now)
+        old = reservation.slot
+        check_change_allowed(policy_of(org), slot_starts_at=times(old).starts_at, now_local=now_local)
+        if slot_id != old.id:
+            slots = lock_slots(session, [old.id, slot_id])
+            new = slots.get(slot_id)
+            if new is None or new.orq != org.id:
+                raise errors.SlotNotFound()
+            take_places(session, new, 1, now=now, now_local=now_local)
+            release_places(session, old, 1, now=now)
+            reservation.slot = new
+            reservation.sequence += 1
+            reservation.updated_at = now
+            apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
+        return _current_view(session, reservation, keys, now)
+
+
+def cancel_reservation(
+    session: Session, *, reservation_id: str, keys: CodeKeys, now: datetime
+) -> ReservationView:
+    """Free the place; the ticket is ACTIVATED again and may book another slot."""
+    with session.begin():
+        reservation, ticket, org, now_local = _lock_for_change(session, reservation_id, keys, now)
+        check_cancel_allowed(
+            policy_of(org), slot_starts_at=times(reservation.slot).starts_at, now_local=now_local
+        )
+        lock_slots(session, [reservation.slot_id])
+        release_places(session, reservation.slot, 1, now=now)
+        reservation.status = ReservationStatus.CANCELLED
+        reservation.cancelled_at = reservation.updated_at = now
+        apply_event(session, ticket, TicketEvent.CANCEL, actor=CUSTOMER, now=now)
+        return _current_view(session, reservation, keys, now)
+
+
+def _canonical_codes(ticket_codes: list[str]) -> list[str]:
+    if not ticket_codes:
+        raise errors.ValidationFailed(fields={"ticket_codes": "give at least one ticket code"})
+    if len(ticket_codes) > MAX_BATCH:
+        raise errors.ValidationFailed(fields={"ticket_codes": f"at most {MAX_BATCH} tickets at once"})
+    canonical = []
+    for raw in ticket_codes:
+        code = codes.normalise(raw)
+        if code is None:
+            raise errors.TicketNotFound(ticket_code=raw[:40])
+        canonical.append(code)
+    if len(set(canonical)) != len(canonical):
+        raise errors.ValidationFailed(fields={"ticket_codes": "a ticket is listed twice"})
+    return canonical
+
+
+def _lock_tickets(session: Session, canonical: list[str], keys: CodeKeys) -> list[Ticket]:
+    """The tickets in the order given, locked in id order."""
+    hashes = [keys.lookup_hash(code) for code in canonical]
+    found = {
+        t.code_hash: t
+        for t in session.scalars(
+            select(Ticket).where(Ticket.code_hash.in_(hashes)).order_by(Ticket.id).with_for_update()
+        )
+    }
+    for code, digest in zip(canonical, hashes, strict=True):
+        if digest not in found:
+            raise errors.TicketNotFound(ticket_code=code)
+    return [found[digest] for digest in hashes]
+
+
+def _get_or_raise(session: Session, reservation_id: str, *, lock: bool = False) -> Reservation:
+    query = select(Reservation).where(Reservation.id == reservation_id)
+    reservation = session.scalars(query.with_for_update() if lock else query).first()
+    if reservation is None:
+        raise errors.ReservationNotFound()
+    return reservation
+
+
+def _lock_for_change(
+    session: Session, reservation_id: str, keys: CodeKeys, now: datetime
+) -> tuple[Reservation, Ticket, Organization, datetime]:
+    """Lock the ticket, then its reservation; refuse unless the reservation is live and in the future."""
+    reservation = _get_or_raise(session, reservation_id)
+    ticket = session.scalars(select(Ticket).where(Ticket.id == reservation.ticket_id).with_for_update()).one()
+    reservation = _get_or_raise(session, reservation_id, lock=True)
+    session.refresh(reservation)
+    if reservation.status is ReservationStatus.CANCELLED:
+        raise errors.NotReserved()
+    code = keys.unseal(ticket.code_sealed)
+    next_status(view(session, ticket, code=code, now=now).status, TicketEvent.MOVE)
+    org = session.get_one(Organization, ticket.orq)
+    return reservation, ticket, org, local_now(now, org.timezone)
+
+
+def _current_view(
+    session: Session, reservation: Reservation, keys: CodeKeys, now: datetime
+) -> ReservationView:
+    code = keys.unseal(reservation.ticket.code_sealed)
+    ticket_view = view(session, reservation.ticket, code=code, now=now)
+    org = session.get_one(Organization, reservation.orq)
+    status = reservation.status
+    if ticket_view.status is TicketStatus.EXPIRED and status is ReservationStatus.RESERVED:
+        status = ReservationStatus.EXPIRED
+    return _view(reservation, code, org, ticket_status=ticket_view.status, status=status)
+
+
+def _view(
+    reservation: Reservation,
+    code: str,
+    org: Organization,
+    *,
+    ticket_status: TicketStatus | None = None,
+    status: ReservationStatus | None = None,
+) -> ReservationView:
+    return ReservationView(
+        reservation_id=reservation.id,
+        ticket_code=code,
+        ticket_status=ticket_status or reservation.ticket.status,
+        status=status or reservation.status,
+        slot=reservation.slot,
+        customer_email=reservation.customer_email,
+        customer_phone=reservation.customer_phone,
+        reserved_at=reservation.reserved_at,
+        sequence=reservation.sequence,
+        timezone=org.timezone,
+        venue=org.name,
+    )

@@ -1,0 +1,177 @@
+"""Time slots: creation (one or a weekly schedule), capacity changes, closing, and availability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from admit import errors
+from admit.db.models import ReservationSlot
+from admit.domain.calendar import (
+    DEFAULT_RANGE_DAYS,
+    MAX_RANGE_DAYS,
+    SlotStatus,
+    day_level,
+    has_started,
+    schedule_starts,
+    status_after_booking,
+)
+from admit.domain.venue_time import local_now
+from admit.services.capacity import slot_json, times
+from admit.services.organizations import get_organization_or_raise
+
+Slot = ReservationSlot
+MAX_SCHEDULE_SLOTS = 5000
+
+
+@dataclass(frozen=True)
+class NewSlot:
+    date: date
+    start_time: time
+    end_time: time
+
+
+def create_slot(session: Session, *, orq: int, slot: NewSlot, capacity: int, now: datetime) -> Slot:
+    try:
+        with session.begin():
+            get_organization_or_raise(session, orq)
+            created = _new(orq, slot, capacity, now)
+            session.add(created)
+    except IntegrityError as exc:  # the unique (orq, date, start_time) index decides, even in a race
+        raise errors.DuplicateSlot(
+            date=slot.date.isoformat(), start_time=slot.start_time.strftime("%H:%M")
+        ) from exc
+    return created
+
+
+def create_schedule(
+    session: Session,
+    *,
+    orq: int,
+    first: date,
+    last: date,
+    weekdays: set[int],
+    first_start: time,
+    last_start: time,
+    every: timedelta,
+    duration: timedelta,
+    capacity: int,
+    now: datetime,
+) -> tuple[list[Slot], int]:
+    """Create a weekly schedule's slots; existing (date, start) pairs are skipped and counted."""
+    starts = schedule_starts(
+        first=first, last=last, weekdays=weekdays, first_start=first_start, last_start=last_start, every=every
+    )
+    if len(starts) > MAX_SCHEDULE_SLOTS:
+        raise errors.ValidationFailed(fields={"to": f"a schedule makes at most {MAX_SCHEDULE_SLOTS} slots"})
+    new_slots = [NewSlot(day, start, _end(start, duration)) for day, start in starts]
+    with session.begin():
+        get_organization_or_raise(session, orq)
+        existing = set(
+            session.execute(
+                select(Slot.date, Slot.start_time).where(
+                    Slot.orq == orq, Slot.date >= first, Slot.date <= last
+                )
+            ).tuples()
+        )
+        created = [_new(orq, s, capacity, now) for s in new_slots if (s.date, s.start_time) not in existing]
+        session.add_all(created)
+    return created, len(new_slots) - len(created)
+
+
+def _end(start: time, duration: timedelta) -> time:
+    end = datetime.combine(date.min, start) + duration
+    if end.date() != date.min:
+        raise errors.ValidationFailed(fields={"duration_minutes": "a slot must end on the day it starts"})
+    return end.time()
+
+
+def _new(orq: int, slot: NewSlot, capacity: int, now: datetime) -> Slot:
+    if slot.end_time <= slot.start_time:
+        raise errors.ValidationFailed(fields={"end_time": "must be after start_time"})
+    return Slot(
+        orq=orq,
+        date=slot.date,
+        start_time=slot.start_time,
+        end_time=slot.end_time,
+        total_capacity=capacity,
+        booked_count=0,
+        status=status_after_booking(SlotStatus.ACTIVE, booked=0, total=capacity),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def update_slot(
+    session: Session,
+    *,
+    slot_id: int,
+    orq: int,
+    capacity: int | None,
+    status: SlotStatus | None,
+    now: datetime,
+) -> Slot:
+    """Change capacity (never below booked) and close or reopen; the status stays true to the counts."""
+    with session.begin():
+        slot = session.scalars(
+            select(Slot).where(Slot.id == slot_id, Slot.orq == orq).with_for_update()
+        ).first()
+        if slot is None:
+            raise errors.SlotNotFound()
+        if capacity is not None:
+            if capacity < slot.booked_count:
+                raise errors.CapacityBelowBooked(booked_count=slot.booked_count, requested=capacity)
+            slot.total_capacity = capacity
+        if status is not None:
+            slot.status = SlotStatus.CLOSED if status is SlotStatus.CLOSED else SlotStatus.ACTIVE
+        slot.status = status_after_booking(slot.status, booked=slot.booked_count, total=slot.total_capacity)
+        slot.updated_at = now
+    return slot
+
+
+@dataclass(frozen=True)
+class Availability:
+    orq: int
+    timezone: str
+    days: list[dict[str, object]]
+
+
+def availability(
+    session: Session, *, orq: int, first: date | None, last: date | None, now: datetime
+) -> Availability:
+    """Open and full slots by day, from today (venue time) on; past days and started slots never appear."""
+    with session.begin():
+        org = get_organization_or_raise(session, orq)
+        now_local = local_now(now, org.timezone)
+        today = now_local.date()
+        first = max(first or today, today)
+        last = last or today + timedelta(days=DEFAULT_RANGE_DAYS)
+        if last < first:
+            raise errors.ValidationFailed(fields={"to": "must not be before from (or today)"})
+        if (last - first).days > MAX_RANGE_DAYS:
+            raise errors.ValidationFailed(fields={"to": f"at most {MAX_RANGE_DAYS} days after from"})
+        slots = session.scalars(
+            select(Slot)
+            .where(Slot.orq == orq, Slot.date >= first, Slot.date <= last, Slot.status != SlotStatus.CLOSED)
+            .order_by(Slot.date, Slot.start_time)
+        ).all()
+        days: dict[date, list[Slot]] = {}
+        for slot in slots:
+            if not has_started(times(slot), now_local):
+                days.setdefault(slot.date, []).append(slot)
+        return Availability(
+            orq=org.id,
+            timezone=org.timezone,
+            days=[
+                {
+                    "date": day.isoformat(),
+                    "level": day_level((s.total_capacity, s.booked_count) for s in day_slots).value,
+                    "slots": [slot_json(s) for s in day_slots],
+                }
+                for day, day_slots in days.items()
+            ],
+        )
