@@ -71,13 +71,10 @@ def create_schedule(
     new_slots = [NewSlot(day, start, _end(start, duration)) for day, start in starts]
     with session.begin():
         get_organization_or_raise(session, orq)
-        existing = set(
-            session.execute(
-                select(Slot.date, Slot.start_time).where(
-                    Slot.orq == orq, Slot.date >= first, Slot.date <= last
-                )
-            ).tuples()
+        taken = select(Slot.date, Slot.start_time).where(
+            Slot.orq == orq, Slot.date >= first, Slot.date <= last
         )
+        existing = {(day, start) for day, start in session.execute(taken)}
         created = [_new(orq, s, capacity, now) for s in new_slots if (s.date, s.start_time) not in existing]
         session.add_all(created)
     return created, len(new_slots) - len(created)
