@@ -1,9 +1,10 @@
-"""Demo data for `admit serve --demo`: an organization, its staff, and tickets in every state so far."""
+"""Demo data for `admit serve --demo`: an organization, staff, two months of slots, tickets in many states."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from functools import partial
 
 from sqlalchemy import func, select
@@ -12,9 +13,20 @@ from admit.context import AppContext
 from admit.db.models import Organization
 from admit.domain.lifecycle import ActivationMode
 from admit.domain.roles import Role
-from admit.services import issuance
+from admit.domain.venue_time import local_now
+from admit.services import issuance, reservations, slots
 from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
+from admit.services.reservations import Contact
+
+DEMO_TIMEZONE = "Europe/Amsterdam"
+STAFF = [
+    ("admin", Role.ADMIN, "Alex Admin"),
+    ("manager", Role.MANAGER, "Morgan Manager"),
+    ("door", Role.OPERATOR, "Jane Smith"),
+]
+INACTIVE = "INACTIVE (pre-made: activate it)"
+RESERVED = "RESERVED (next open slot)"
 
 
 @dataclass
@@ -39,15 +51,14 @@ def seed_demo(context: AppContext) -> Demo | None:
         with session.begin():
             if session.scalar(select(func.count()).select_from(Organization)):
                 return None
-        org = create_organization(session, name="Demo Museum", timezone="Europe/Amsterdam", now=now)
+        org = create_organization(session, name="Demo Museum", timezone=DEMO_TIMEZONE, now=now)
         demo = Demo(orq=org.id)
-        staff = [("admin", Role.ADMIN, "Alex Admin"), ("manager", Role.MANAGER, "Morgan Manager")]
-        staff.append(("door", Role.OPERATOR, "Jane Smith"))
-        for username, role, name in staff:
+        operators = {}
+        for username, role, name in STAFF:
             login = DemoLogin(username, role, secrets.token_urlsafe(9))
             if role is Role.OPERATOR:
                 login.pin = f"{secrets.randbelow(10**6):06d}"
-            admin = create_operator(
+            operators[role] = create_operator(
                 session,
                 orq=org.id,
                 username=username,
@@ -58,39 +69,70 @@ def seed_demo(context: AppContext) -> Demo | None:
                 now=now,
             )
             demo.logins.append(login)
+        admin_id = operators[Role.ADMIN].id
+        today = local_now(now, DEMO_TIMEZONE).date()
+        slots.create_schedule(
+            session,
+            orq=org.id,
+            first=today,
+            last=today + timedelta(days=60),
+            weekdays=set(range(7)),
+            first_start=time(9),
+            last_start=time(16),
+            every=timedelta(hours=1),
+            duration=timedelta(hours=1),
+            capacity=30,
+            now=now,
+        )
         issue = partial(
             issuance.create_order,
             session,
             orq=org.id,
             customer_email="visitor@example.com",
-            valid_until=None,
             keys=context.keys,
-            actor_id=admin.id,
+            actor_id=admin_id,
             now=now,
         )
-        for label, quantity, mode, paid in [
-            ("INACTIVE (pre-made: activate it)", 3, ActivationMode.PRE_MADE, True),
-            ("ACTIVATED", 3, ActivationMode.IMMEDIATE, True),
-            ("PENDING_PAYMENT", 1, ActivationMode.IMMEDIATE, False),
-            ("VOID", 1, ActivationMode.IMMEDIATE, True),
+        for label, quantity, mode, paid, valid_until in [
+            (INACTIVE, 3, ActivationMode.PRE_MADE, True, None),
+            ("ACTIVATED", 3, ActivationMode.IMMEDIATE, True, None),
+            (RESERVED, 2, ActivationMode.IMMEDIATE, True, None),
+            ("PENDING_PAYMENT", 1, ActivationMode.IMMEDIATE, False, None),
+            (
+                "EXPIRED (validity ended yesterday)",
+                1,
+                ActivationMode.IMMEDIATE,
+                True,
+                today - timedelta(days=1),
+            ),
+            ("VOID", 1, ActivationMode.IMMEDIATE, True, None),
         ]:
-            order = issue(quantity=quantity, activation_mode=mode, paid=paid)
+            order = issue(quantity=quantity, activation_mode=mode, paid=paid, valid_until=valid_until)
             demo.tickets[label] = [t.code for t in order.tickets]
+        first_open = slots.availability(session, orq=org.id, first=None, last=None, now=now).days[0]
+        reservations.reserve(
+            session,
+            ticket_codes=demo.tickets[RESERVED],
+            slot_id=first_open.slots[0].id,
+            contact=Contact("visitor@example.com", "+31201234567"),
+            keys=context.keys,
+            now=now,
+        )
         for code in demo.tickets["VOID"]:
             issuance.void_ticket(
-                session, code=code, orq=org.id, keys=context.keys, actor_id=admin.id, now=now
+                session, code=code, orq=org.id, keys=context.keys, actor_id=admin_id, now=now
             )
     return demo
 
 
 def describe(demo: Demo, base_url: str) -> str:
-    lines = [f"Demo organization: orq={demo.orq} (Demo Museum, Europe/Amsterdam)", "", "Staff logins:"]
+    lines = [f"Demo organization: orq={demo.orq} (Demo Museum, {DEMO_TIMEZONE})", "", "Staff logins:"]
     for login in demo.logins:
         pin = f"  PIN {login.pin}" if login.pin else ""
         lines.append(f"  {login.role.value:<9} {login.username:<8} password {login.password}{pin}")
     lines += ["", "Tickets:"]
     for label, codes in demo.tickets.items():
         lines.append(f"  {label}: {' '.join(codes)}")
-    first = demo.tickets["INACTIVE (pre-made: activate it)"][0]
+    first = demo.tickets[INACTIVE][0]
     lines += ["", "Try:", f"  curl -X POST {base_url}/api/tickets/{first}/activate", ""]
     return "\n".join(lines)

@@ -130,7 +130,11 @@ def available_slots(
 
 
 def availability_json(found: Availability) -> dict[str, Any]:
-    return {"orq": found.orq, "timezone": found.timezone, "days": found.days}
+    days = [
+        {"date": day.date.isoformat(), "level": day.level.value, "slots": [slot_json(s) for s in day.slots]}
+        for day in found.days
+    ]
+    return {"orq": found.orq, "timezone": found.timezone, "days": days}
 
 
 def _minute(value: time) -> time:

@@ -14,6 +14,7 @@ from admit.db.models import ReservationSlot
 from admit.domain.calendar import (
     DEFAULT_RANGE_DAYS,
     MAX_RANGE_DAYS,
+    DayLevel,
     SlotStatus,
     day_level,
     has_started,
@@ -21,7 +22,7 @@ from admit.domain.calendar import (
     status_after_booking,
 )
 from admit.domain.venue_time import local_now
-from admit.services.capacity import slot_json, times
+from admit.services.capacity import times
 from admit.services.organizations import get_organization_or_raise
 
 Slot = ReservationSlot
@@ -131,10 +132,17 @@ def update_slot(
 
 
 @dataclass(frozen=True)
+class Day:
+    date: date
+    level: DayLevel
+    slots: list[Slot]
+
+
+@dataclass(frozen=True)
 class Availability:
     orq: int
     timezone: str
-    days: list[dict[str, object]]
+    days: list[Day]
 
 
 def availability(
@@ -164,11 +172,7 @@ def availability(
             orq=org.id,
             timezone=org.timezone,
             days=[
-                {
-                    "date": day.isoformat(),
-                    "level": day_level((s.total_capacity, s.booked_count) for s in day_slots).value,
-                    "slots": [slot_json(s) for s in day_slots],
-                }
+                Day(day, day_level((s.total_capacity, s.booked_count) for s in day_slots), day_slots)
                 for day, day_slots in days.items()
             ],
         )
