@@ -95,16 +95,17 @@ def effective_status(
     *,
     now_local: datetime,
     valid_until: date | None = None,
-    slot_ends_at: datetime | None = None,
+    entry_closes_at: datetime | None = None,
 ) -> TicketStatus:
     """The status a reader sees: expiry by the venue's clock applies before any sweep writes it.
 
-    `now_local` and `slot_ends_at` are naive datetimes in the venue's time zone.
+    `now_local` and `entry_closes_at` (when the reservation stops admitting, see domain.entry) are
+    naive datetimes in the venue's time zone.
     """
     if status in FINAL:
         return status
     if valid_until is not None and now_local.date() > valid_until:
         return S.EXPIRED
-    if status is S.RESERVED and slot_ends_at is not None and now_local >= slot_ends_at:
+    if status is S.RESERVED and entry_closes_at is not None and now_local >= entry_closes_at:
         return S.EXPIRED
     return status

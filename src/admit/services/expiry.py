@@ -1,4 +1,4 @@
-"""The expiry sweep: writes what reads already show (a slot ended, a ticket past its validity).
+"""The expiry sweep: writes what reads already show (an entry window closed, a validity passed).
 
 Safe to run from cron on several machines at once: rows are claimed with FOR UPDATE SKIP LOCKED on
 PostgreSQL (SQLite has one writer at a time), and a row already expired is simply not selected again.
@@ -6,14 +6,16 @@ PostgreSQL (SQLite has one writer at a time), and a row already expired is simpl
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from admit.db.models import Organization, Reservation, ReservationSlot, Ticket
 from admit.domain.lifecycle import FINAL, ReservationStatus, TicketEvent
+from admit.domain.policy import EntryWindow
 from admit.domain.venue_time import local_now
+from admit.services.organizations import policy_of
 from admit.services.tickets import live_reservation
 from admit.services.transitions import SYSTEM, apply_event
 
@@ -23,35 +25,50 @@ BATCH = 500
 def expire_due(session: Session, *, now: datetime) -> int:
     """Expire every ticket that is due, in batches; returns how many were expired."""
     with session.begin():
-        orgs = [(org.id, org.timezone) for org in session.scalars(select(Organization))]
+        orgs = [
+            (org.id, org.timezone, policy_of(org).entry_window)
+            for org in session.scalars(select(Organization))
+        ]
     expired = 0
-    for orq, timezone in orgs:
+    for orq, timezone, window in orgs:
         now_local = local_now(now, timezone)
-        while batch := _expire_batch(session, orq=orq, now=now, now_local=now_local):
+        while batch := _expire_batch(session, orq=orq, now=now, now_local=now_local, window=window):
             expired += batch
     return expired
 
 
-def _expire_batch(session: Session, *, orq: int, now: datetime, now_local: datetime) -> int:
-    today, clock_time = now_local.date(), now_local.time()
-    slot_ended = or_(
-        ReservationSlot.date < today,
-        and_(ReservationSlot.date == today, ReservationSlot.end_time <= clock_time),
+def _entry_closed(now_local: datetime, window: EntryWindow) -> ColumnElement[bool]:
+    """SQL for "this slot's entry window has closed": the moment of domain.entry.entry_closes_at."""
+    if window.is_day:
+        return ReservationSlot.date < now_local.date()
+    latest_end = now_local - timedelta(minutes=window.minutes_after_end or 0)
+    return or_(
+        ReservationSlot.date < latest_end.date(),
+        and_(ReservationSlot.date == latest_end.date(), ReservationSlot.end_time <= latest_end.time()),
     )
-    reserved_and_ended = (
+
+
+def _expire_batch(
+    session: Session, *, orq: int, now: datetime, now_local: datetime, window: EntryWindow
+) -> int:
+    reserved_and_closed = (
         select(Ticket.id)
         .join(Reservation, Reservation.ticket_id == Ticket.id)
         .join(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
-        .where(Ticket.orq == orq, Reservation.status == ReservationStatus.RESERVED, slot_ended)
+        .where(
+            Ticket.orq == orq,
+            Reservation.status == ReservationStatus.RESERVED,
+            _entry_closed(now_local, window),
+        )
     )
-    past_validity = select(Ticket.id).where(Ticket.orq == orq, Ticket.valid_until < today)
+    past_validity = select(Ticket.id).where(Ticket.orq == orq, Ticket.valid_until < now_local.date())
     with session.begin():
         # Tickets first, then their reservations: the lock order of every other use case.
         due = session.scalars(
             select(Ticket)
             .where(
                 Ticket.status.not_in(FINAL),
-                or_(Ticket.id.in_(reserved_and_ended), Ticket.id.in_(past_validity)),
+                or_(Ticket.id.in_(reserved_and_closed), Ticket.id.in_(past_validity)),
             )
             .order_by(Ticket.id)
             .limit(BATCH)

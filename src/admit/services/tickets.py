@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.db.models import Organization, Reservation, Ticket
+from admit.domain.entry import entry_closes_at
 from admit.domain.lifecycle import (
     ActivationMode,
     ReservationStatus,
@@ -21,6 +22,8 @@ from admit.domain.lifecycle import (
 from admit.domain.venue_time import local_now
 from admit.security import codes
 from admit.security.codes import CodeKeys
+from admit.services.capacity import times
+from admit.services.organizations import policy_of
 from admit.services.transitions import CUSTOMER, apply_event
 
 
@@ -87,10 +90,10 @@ def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> Ticke
     org = session.get_one(Organization, ticket.orq)
     reservation = live_reservation(session, ticket)
     summary = None
-    slot_ends_at = None
+    closes_at = None
     if reservation is not None:
         slot = reservation.slot
-        slot_ends_at = datetime.combine(slot.date, slot.end_time)
+        closes_at = entry_closes_at(times(slot), policy_of(org).entry_window)
         summary = ReservationSummary(
             reservation_id=reservation.id,
             slot_id=slot.id,
@@ -103,7 +106,7 @@ def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> Ticke
         ticket.status,
         now_local=local_now(now, org.timezone),
         valid_until=ticket.valid_until,
-        slot_ends_at=slot_ends_at,
+        entry_closes_at=closes_at,
     )
     if summary is not None and status is TicketStatus.EXPIRED:
         summary = replace(summary, status=ReservationStatus.EXPIRED)

@@ -1,0 +1,93 @@
+"""The door's verdict table, one row per case of the shared vectors (tests/vectors/door.json)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from admit.domain.calendar import SlotTimes
+from admit.domain.door import TicketFacts, decide
+from admit.domain.lifecycle import TicketStatus
+from admit.domain.policy import EntryWindow, Policy, UnreservedEntry
+
+VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "door.json").read_text())["cases"]
+
+
+def ticket_of(raw: dict[str, Any] | None) -> TicketFacts | None:
+    if raw is None:
+        return None
+    verified = raw.get("verified_at_local")
+    return TicketFacts(
+        status=TicketStatus(raw["status"]),
+        valid_until=date.fromisoformat(raw["valid_until"]) if raw.get("valid_until") else None,
+        verified_at_local=datetime.fromisoformat(verified) if verified else None,
+        verified_by=raw.get("verified_by"),
+    )
+
+
+def slot_of(raw: dict[str, str] | None) -> SlotTimes | None:
+    if raw is None:
+        return None
+    return SlotTimes(
+        date.fromisoformat(raw["date"]),
+        time.fromisoformat(raw["start_time"]),
+        time.fromisoformat(raw["end_time"]),
+    )
+
+
+def policy_of(raw: dict[str, Any]) -> Policy:
+    window = raw["entry_window"]
+    entry = (
+        EntryWindow()
+        if window == "day"
+        else EntryWindow(window["minutes_before_start"], window["minutes_after_end"])
+    )
+    return Policy(unreserved_entry=UnreservedEntry(raw["unreserved_entry"]), entry_window=entry)
+
+
+@pytest.mark.parametrize("case", VECTORS, ids=[c["name"] for c in VECTORS])
+def test_verdict(case: dict[str, Any]) -> None:
+    verdict = decide(
+        ticket_of(case["ticket"]),
+        slot_of(case["slot"]),
+        now_local=datetime.fromisoformat(case["now_local"]),
+        policy=policy_of(case["policy"]),
+    )
+    got = {
+        "result": verdict.result.value,
+        "code": verdict.code,
+        "title": verdict.title,
+        "message": verdict.message,
+        "entry_allowed": verdict.entry_allowed,
+        "can_verify": verdict.can_verify,
+    }
+    assert got == case["expect"]
+
+
+def test_the_vectors_cover_every_verdict_code_of_the_design() -> None:
+    codes = {case["expect"]["code"] for case in VECTORS}
+    design = {
+        "VALID",
+        "WRONG_DATE",
+        "NO_RESERVATION",
+        "NO_RESERVATION_ALLOWED",
+        "NOT_ACTIVATED",
+        "PAYMENT_PENDING",
+        "ALREADY_VERIFIED",
+        "EXPIRED",
+        "VOID",
+        "INVALID_TICKET",
+    }
+    assert design <= codes
+
+
+def test_only_green_and_the_allowed_yellow_admit() -> None:
+    for case in VECTORS:
+        expect = case["expect"]
+        assert expect["entry_allowed"] == (expect["code"] in ("VALID", "NO_RESERVATION_ALLOWED")), case[
+            "name"
+        ]
