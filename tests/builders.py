@@ -39,14 +39,16 @@ class Builders:
         with self.context.sessions() as session:
             return create_organization(session, name=name, timezone=timezone, now=self.context.clock.now()).id
 
-    def staff(self, orq: int, role: Role = Role.ADMIN, *, pin: str | None = None) -> Staff:
+    def staff(
+        self, orq: int, role: Role = Role.ADMIN, *, pin: str | None = None, name: str | None = None
+    ) -> Staff:
         username = f"{role.value}-{secrets.token_hex(4)}"
         with self.context.sessions() as session:
             operator = create_operator(
                 session,
                 orq=orq,
                 username=username,
-                name=f"Staff {username}",
+                name=name or f"Staff {username}",
                 role=role,
                 password=PASSWORD,
                 pin=pin,

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admit.clock import Clock, clock_for
 from admit.db.engine import make_engine, make_session_factory
+from admit.metrics import Metrics
+from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
 from admit.security.tokens import TokenIssuer
 from admit.settings import Settings
@@ -23,6 +25,8 @@ class AppContext:
     sessions: sessionmaker[Session]
     keys: CodeKeys
     tokens: TokenIssuer
+    limits: RateLimits
+    metrics: Metrics
 
     @property
     def lockout(self) -> timedelta:
@@ -38,4 +42,10 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         sessions=make_session_factory(engine),
         keys=CodeKeys(settings.secret_key),
         tokens=TokenIssuer(settings.secret_key, timedelta(hours=settings.token_hours)),
+        limits=RateLimits(
+            redis_url=settings.redis_url,
+            reservations=settings.rate_limit_reservations,
+            validation=settings.rate_limit_validation,
+        ),
+        metrics=Metrics(),
     )

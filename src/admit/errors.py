@@ -172,6 +172,11 @@ class CancellationNotAllowed(DomainError):
     message = "This venue does not allow reservations to be cancelled."
 
 
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+    message = "Too many requests: wait a little and try again."
+
+
 class MissingParameter(DomainError):
     code = "MISSING_PARAMETER"
     message = "A required parameter is missing."

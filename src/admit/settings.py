@@ -33,6 +33,18 @@ class Settings(BaseSettings):
             raise ValueError("ADMIT_FROZEN_NOW needs a UTC offset, e.g. 2025-11-20T09:00:00+01:00")
         return value
 
+    @field_validator("rate_limit_reservations", "rate_limit_validation")
+    @classmethod
+    def _known_rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip().lower() != "off":
+            try:
+                parse(value)
+            except ValueError as exc:
+                raise ValueError(f"rate limit {value!r}: use e.g. '10/minute', or 'off'") from exc
+        return value
+
     @field_validator("log_format")
     @classmethod
     def _known_log_format(cls, value: str) -> str:

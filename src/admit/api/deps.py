@@ -58,6 +58,27 @@ def require(role: Role) -> Callable[[Operator], Operator]:
     return check
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limit_reservation_writes(request: Request, context: ContextDep) -> None:
+    context.limits.hit("reservations", _client(request))
+
+
+def limit_validation(request: Request, context: ContextDep) -> None:
+    context.limits.hit("validation", _client(request))
+
+
 StaffDep = Annotated[Operator, Depends(require(Role.OPERATOR))]
 ManagerDep = Annotated[Operator, Depends(require(Role.MANAGER))]
 AdminDep = Annotated[Operator, Depends(require(Role.ADMIN))]
+
+
+def limit_door(operator: StaffDep, context: ContextDep) -> Operator:
+    """The door's own limit is per operator: many lanes may share one address."""
+    context.limits.hit("validation", f"operator:{operator.id}")
+    return operator
+
+
+DoorOperatorDep = Annotated[Operator, Depends(limit_door)]

@@ -44,7 +44,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-    return error_response(http_status(exc), exc.code, exc.message, exc.details)
+    retry_after = exc.details.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(http_status(exc), exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

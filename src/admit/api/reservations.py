@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+import structlog
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from admit import confirmation
-from admit.api.deps import ContextDep, SessionDep
+from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
 from admit.api.schemas import Body
 from admit.context import AppContext
 from admit.domain.lifecycle import ReservationStatus
+from admit.errors import DomainError
 from admit.services import reservations
 from admit.services.capacity import slot_json
 from admit.services.reservations import MAX_BATCH, ReservationView, checked_contact
 
 router = APIRouter(tags=["reservations"])
+log = structlog.get_logger()
 
 ReservationId = Annotated[str, Path(min_length=1, max_length=64)]
 SlotId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
@@ -81,24 +84,32 @@ def full_json(context: AppContext, reservation: ReservationView) -> dict[str, An
 
 
 def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> dict[str, Any]:
-    contact = checked_contact(body.customer_email, body.customer_phone)
-    made = reservations.reserve(
-        session,
-        ticket_codes=body.codes(),
-        slot_id=body.slot_id,
-        contact=contact,
-        keys=context.keys,
-        now=context.clock.now(),
-    )
+    try:
+        contact = checked_contact(body.customer_email, body.customer_phone)
+        made = reservations.reserve(
+            session,
+            ticket_codes=body.codes(),
+            slot_id=body.slot_id,
+            contact=contact,
+            keys=context.keys,
+            now=context.clock.now(),
+        )
+    except DomainError as refused:
+        context.metrics.reservations.labels(refused.code).inc()
+        log.info("reservation.failed", slot_id=body.slot_id, tickets=len(body.codes()), reason=refused.code)
+        raise
+    context.metrics.reservations.labels("created").inc(len(made))
+    for made_one in made:
+        log.info("reservation.created", reservation_id=made_one.reservation_id, slot_id=body.slot_id)
     return {"reservations": [brief_json(context, r) for r in made]}
 
 
-@router.post("/api/reservations", status_code=201)
+@router.post("/api/reservations", status_code=201, dependencies=[Depends(limit_reservation_writes)])
 def create_reservations(body: ReservationIn, context: ContextDep, session: SessionDep) -> dict[str, Any]:
     return _create(body, context, session)
 
 
-@router.post("/api/reservations/create", status_code=201)
+@router.post("/api/reservations/create", status_code=201, dependencies=[Depends(limit_reservation_writes)])
 def create_reservation(body: ReservationIn, context: ContextDep, session: SessionDep) -> dict[str, Any]:
     return _create(body, context, session)
 
@@ -113,7 +124,7 @@ def get_reservation(
     return full_json(context, found)
 
 
-@router.put("/api/reservations/{reservation_id}")
+@router.put("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
 def move_reservation(
     reservation_id: ReservationId, body: MoveIn, context: ContextDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -127,13 +138,15 @@ def move_reservation(
     return full_json(context, moved)
 
 
-@router.delete("/api/reservations/{reservation_id}")
+@router.delete("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
 def cancel_reservation(
     reservation_id: ReservationId, context: ContextDep, session: SessionDep
 ) -> dict[str, Any]:
     cancelled = reservations.cancel_reservation(
         session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
     )
+    context.metrics.reservations.labels("cancelled").inc()
+    log.info("reservation.cancelled", reservation_id=reservation_id)
     return full_json(context, cancelled)
 
 

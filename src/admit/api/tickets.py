@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import structlog
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, StrictStr
 
-from admit.api.deps import ContextDep, SessionDep
+from admit.api.deps import ContextDep, SessionDep, limit_validation
 from admit.api.orders import CodePath
 from admit.api.schemas import Body, TicketOut
 from admit.api.slots import availability_json
 from admit.services import slots, tickets
 
 router = APIRouter(tags=["tickets"])
+log = structlog.get_logger()
 
 
 class ActivatedOut(BaseModel):
@@ -40,6 +42,7 @@ def ticket_status(code: CodePath, context: ContextDep, session: SessionDep) -> T
 @router.post("/api/tickets/{code}/activate")
 def activate_ticket(code: CodePath, context: ContextDep, session: SessionDep) -> ActivatedOut:
     view = tickets.activate_ticket(session, code=code, keys=context.keys, now=context.clock.now())
+    log.info("ticket.activation.success", orq=view.orq, mode=view.activation_mode.value)
     return ActivatedOut(status=view.status.value, activated_at=view.activated_at, ticket=TicketOut.of(view))
 
 
@@ -56,7 +59,8 @@ def ticket_availability(
     return availability_json(slots.availability(session, orq=orq, first=from_, last=to, now=now))
 
 
-@router.post("/api/tickets/validate")
+@router.post("/api/tickets/validate", dependencies=[Depends(limit_validation)])
 def validate_ticket(body: CodeIn, context: ContextDep, session: SessionDep) -> ValidOut:
     view = tickets.check_reservable(session, code=body.code, keys=context.keys, now=context.clock.now())
+    log.info("ticket.validated", orq=view.orq, status=view.status.value)
     return ValidOut(valid=True, ticket=TicketOut.of(view))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, MetaData, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from admit.db.types import UTCDateTime, str_enum
@@ -174,3 +174,41 @@ class Reservation(Base):
 
     ticket: Mapped[Ticket] = relationship()
     slot: Mapped[ReservationSlot] = relationship()
+
+
+class ScanEvent(Base):
+    """Every scan at the door, whatever its result: the history and the live counts come from here."""
+
+    __tablename__ = "scan_events"
+    __table_args__ = (
+        Index("ix_scan_events_orq_scanned_at", "orq", "scanned_at", "id"),
+        # A device's retry with the same nonce is answered from the first event, never recorded twice.
+        Index(
+            "uq_scan_events_orq_nonce",
+            "orq",
+            "nonce",
+            unique=True,
+            postgresql_where=text("nonce IS NOT NULL"),
+            sqlite_where=text("nonce IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    nonce: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_suffix: Mapped[str] = mapped_column(String(4))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    result: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))
+    verified: Mapped[bool] = mapped_column(default=False)
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("reservation_slots.id"))
+    reservation_date: Mapped[dt.date | None]
+    reservation_start: Mapped[time | None]
+    latency_ms: Mapped[float]
+    scanned_at: Mapped[datetime]
+    # The answer as sent, so a retried nonce gets exactly the same one.
+    response: Mapped[str] = mapped_column(Text)

@@ -6,7 +6,7 @@ the shared cases every implementation is checked against.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 
@@ -38,6 +38,7 @@ class Verdict:
     message: str
     entry_allowed: bool = False
     can_verify: bool = False
+    ticket_status: TicketStatus | None = None  # as the door sees it: expiry applied
 
 
 def _red(code: str, title: str, message: str) -> Verdict:
@@ -61,6 +62,15 @@ def decide(
         valid_until=ticket.valid_until,
         entry_closes_at=entry_closes_at(slot, window) if slot else None,
     )
+    return replace(
+        _decide_status(ticket, status, slot, now_local=now_local, policy=policy), ticket_status=status
+    )
+
+
+def _decide_status(
+    ticket: TicketFacts, status: TicketStatus, slot: SlotTimes | None, *, now_local: datetime, policy: Policy
+) -> Verdict:
+    window = policy.entry_window
     match status:
         case TicketStatus.VERIFIED:
             return Verdict(

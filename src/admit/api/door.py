@@ -1,0 +1,113 @@
+"""The door: validate and verify tickets, the scanner's single call, scan history and live counts."""
+
+from __future__ import annotations
+
+import time as timer
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import Field, StrictStr
+
+from admit.api.deps import ContextDep, DoorOperatorDep, ManagerDep, SessionDep
+from admit.api.errors import error_response
+from admit.api.schemas import Body
+from admit.context import AppContext
+from admit.db.models import Operator
+from admit.domain.door import Result
+from admit.logging import log_scan
+from admit.services import door, scans
+from admit.services.door import Action
+from admit.services.scans import MAX_PAGE, HistoryFilter
+
+router = APIRouter(tags=["door"])
+
+Token = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+
+
+class ScanIn(Body):
+    code: StrictStr = Field(min_length=1, max_length=200)
+    nonce: Token | None = None
+    device_id: Token | None = None
+
+
+class VenueScanIn(ScanIn):
+    action: Literal["validate", "admit"] = "validate"
+
+
+def _scan(
+    body: ScanIn, action: Action, operator: Operator, context: AppContext, session: SessionDep
+) -> door.ScanOutcome:
+    started = timer.perf_counter()
+    outcome = door.scan(
+        session,
+        code=body.code,
+        operator=operator,
+        action=action,
+        nonce=body.nonce,
+        device_id=body.device_id,
+        keys=context.keys,
+        now=context.clock.now(),
+        started=started,
+    )
+    log_scan(outcome, operator_id=operator.id, orq=operator.orq, seconds=timer.perf_counter() - started)
+    if not outcome.replayed:
+        context.metrics.scans.labels(outcome.result.value, outcome.code).inc()
+    return outcome
+
+
+@router.post("/api/operator/validate-ticket")
+def validate_ticket(
+    body: ScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
+) -> dict[str, Any]:
+    """The verdict for a code; nothing changes."""
+    return _scan(body, Action.VALIDATE, operator, context, session).body
+
+
+@router.post("/api/operator/verify-ticket", response_model=None)
+def verify_ticket(
+    body: ScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
+) -> dict[str, Any] | JSONResponse:
+    """Mark as verified when the verdict admits; ALREADY_VERIFIED is a 200 warning; any RED is a 409."""
+    outcome = _scan(body, Action.VERIFY, operator, context, session)
+    if outcome.result is Result.RED:
+        return error_response(409, outcome.code, outcome.body["message"], outcome.body)
+    return outcome.body
+
+
+@router.post("/venue/scan")
+def venue_scan(
+    body: VenueScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
+) -> dict[str, Any]:
+    """The scanner's one call: the verdict, and with `admit` the verification when entry is allowed."""
+    action = Action.ADMIT if body.action == "admit" else Action.VALIDATE
+    return _scan(body, action, operator, context, session).body
+
+
+@router.get("/api/operators/scan-history")
+def scan_history(
+    manager: ManagerDep,
+    session: SessionDep,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+    result: Annotated[Literal["GREEN", "YELLOW", "RED"] | None, Query()] = None,
+    operator_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    where = HistoryFilter(first=from_, last=to, result=result, operator_id=operator_id)
+    events, next_cursor = scans.scan_history(
+        session, orq=manager.orq, where=where, limit=limit, cursor=cursor
+    )
+    return {"events": events, "next_cursor": next_cursor}
+
+
+@router.get("/api/operator/stats")
+def stats(
+    manager: ManagerDep,
+    context: ContextDep,
+    session: SessionDep,
+    day: Annotated[date | None, Query(alias="date")] = None,
+) -> dict[str, Any]:
+    return scans.day_stats(session, orq=manager.orq, day=day, now=context.clock.now())

@@ -1,0 +1,161 @@
+"""What the door did: the scan history (newest first, cursor-paged) and the day's live counts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from admit import errors
+from admit.db.models import Operator, Organization, ReservationSlot, ScanEvent, TicketTransition
+from admit.domain.lifecycle import TicketEvent
+from admit.domain.venue_time import local_now, zone
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    first: date | None = None
+    last: date | None = None
+    result: str | None = None
+    operator_id: int | None = None
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """The venue's day as an interval of instants [start, end)."""
+    tz = zone(timezone)
+    return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
+
+
+def scan_history(
+    session: Session, *, orq: int, where: HistoryFilter, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    with session.begin():
+        org = session.get_one(Organization, orq)
+        query = (
+            select(ScanEvent, Operator.name)
+            .join(Operator, Operator.id == ScanEvent.operator_id)
+            .where(ScanEvent.orq == orq)
+            .order_by(ScanEvent.scanned_at.desc(), ScanEvent.id.desc())
+            .limit(limit + 1)
+        )
+        if where.first is not None:
+            query = query.where(ScanEvent.scanned_at >= day_bounds(where.first, org.timezone)[0])
+        if where.last is not None:
+            query = query.where(ScanEvent.scanned_at < day_bounds(where.last, org.timezone)[1])
+        if where.result is not None:
+            query = query.where(ScanEvent.result == where.result)
+        if where.operator_id is not None:
+            query = query.where(ScanEvent.operator_id == where.operator_id)
+        if cursor is not None:
+            at, event_id = _read_cursor(cursor)
+            query = query.where(
+                or_(ScanEvent.scanned_at < at, and_(ScanEvent.scanned_at == at, ScanEvent.id < event_id))
+            )
+        rows = session.execute(query).all()
+    page = rows[:limit]
+    next_cursor = _make_cursor(page[-1][0]) if len(rows) > limit else None
+    return [_event_json(event, name, org.timezone) for event, name in page], next_cursor
+
+
+def _event_json(event: ScanEvent, operator_name: str, timezone: str) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "scanned_at": event.scanned_at.astimezone(zone(timezone)).isoformat(),
+        "operator": {"id": event.operator_id, "name": operator_name},
+        "device_id": event.device_id,
+        "action": event.action,
+        "result": event.result,
+        "code": event.reason,
+        "reason": event.reason,
+        "verified": event.verified,
+        "ticket_code_suffix": event.code_suffix,
+        "latency_ms": event.latency_ms,
+        "reservation": None
+        if event.reservation_date is None
+        else {
+            "slot_id": event.slot_id,
+            "date": event.reservation_date.isoformat(),
+            "start_time": event.reservation_start.strftime("%H:%M") if event.reservation_start else None,
+        },
+    }
+
+
+def _make_cursor(event: ScanEvent) -> str:
+    raw = f"{event.scanned_at.isoformat()}|{event.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        at, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(at), int(event_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise errors.ValidationFailed(fields={"cursor": "not a cursor from this list"}) from exc
+
+
+def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) -> dict[str, Any]:
+    """Live counts for one venue day: scans by result and reason, verifications, and per slot."""
+    with session.begin():
+        org = session.get_one(Organization, orq)
+        day = day or local_now(now, org.timezone).date()
+        start, end = day_bounds(day, org.timezone)
+        in_day = and_(ScanEvent.orq == orq, ScanEvent.scanned_at >= start, ScanEvent.scanned_at < end)
+        by_result: dict[str, int] = {
+            result: count
+            for result, count in session.execute(
+                select(ScanEvent.result, func.count()).where(in_day).group_by(ScanEvent.result)
+            )
+        }
+        by_reason: dict[str, int] = {
+            reason: count
+            for reason, count in session.execute(
+                select(ScanEvent.reason, func.count()).where(in_day).group_by(ScanEvent.reason)
+            )
+        }
+        verified = session.scalar(
+            select(func.count())
+            .select_from(TicketTransition)
+            .where(
+                TicketTransition.orq == orq,
+                TicketTransition.event == TicketEvent.VERIFY,
+                TicketTransition.at >= start,
+                TicketTransition.at < end,
+            )
+        )
+        slots = session.execute(
+            select(ReservationSlot, func.count(ScanEvent.id))
+            .outerjoin(
+                ScanEvent,
+                and_(ScanEvent.slot_id == ReservationSlot.id, ScanEvent.verified.is_(True)),
+            )
+            .where(ReservationSlot.orq == orq, ReservationSlot.date == day)
+            .group_by(ReservationSlot.id)
+            .order_by(ReservationSlot.start_time)
+        ).all()
+    return {
+        "date": day.isoformat(),
+        "timezone": org.timezone,
+        "validated": sum(by_result.values()),
+        "verified": verified or 0,
+        "by_result": {result: by_result.get(result, 0) for result in ("GREEN", "YELLOW", "RED")},
+        "by_reason": by_reason,
+        "slots": [
+            {
+                "slot_id": slot.id,
+                "start_time": slot.start_time.strftime("%H:%M"),
+                "end_time": slot.end_time.strftime("%H:%M"),
+                "total_capacity": slot.total_capacity,
+                "booked_count": slot.booked_count,
+                "verified_count": count,
+                "status": slot.status.value,
+            }
+            for slot, count in slots
+        ],
+    }

@@ -1,0 +1,272 @@
+"""The door over HTTP: both stories' scanning scenarios with the pinned clock (20 Nov 2025, 09:00)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from admit.clock import FrozenClock
+from admit.domain.roles import Role
+from tests.builders import Builders, Staff
+
+
+def scan(
+    make: Builders, staff: Staff, code: str, url: str = "/api/operator/validate-ticket", **extra: Any
+) -> Any:
+    return make.client.post(url, json={"code": code, **extra}, headers=staff.headers)
+
+
+@pytest.fixture
+def door(make: Builders) -> tuple[int, Staff]:
+    orq = make.org()
+    return orq, make.staff(orq, Role.OPERATOR)
+
+
+def test_a_ticket_reserved_for_today_is_green_with_customer_and_verifies(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    """US-015 scenario 3 and US-016's pre-made flow: reserved for today, GREEN, then verified."""
+    orq, operator = door
+    code = make.ticket(orq, "INACTIVE")
+    make.client.post(f"/api/tickets/{code}/activate").raise_for_status()
+    slot = make.slot(orq, day="2025-11-20", start="10:00", end="11:00")
+    make.reserve([code], slot).raise_for_status()
+
+    verdict = scan(make, operator, code).json()
+    assert (verdict["result"], verdict["code"], verdict["title"]) == ("GREEN", "VALID", "VALID TICKET")
+    assert verdict["entry_allowed"] and verdict["can_verify"]
+    assert verdict["customer"] == {"email": "visitor@example.com", "phone": "+31201234567"}
+    assert verdict["reservation"] == {
+        "date": "2025-11-20",
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "status": "RESERVED",
+    }
+    assert verdict["ticket"]["activation_status"] == "active"
+    assert make.status_of(code) == "RESERVED"  # validating changes nothing
+
+    verified = scan(make, operator, code, "/api/operator/verify-ticket")
+    assert verified.status_code == 200
+    body = verified.json()
+    assert body["result"] == "GREEN" and body["verified_now"] is True
+    assert body["verified_at"] == "2025-11-20T09:00:00+01:00"
+    assert body["verified_by"] == f"Staff {operator.username}"
+    assert make.status_of(code) == "VERIFIED"
+    reservation_id = make.client.get(f"/api/tickets/{code}/status").json()["reservation"]["reservation_id"]
+    assert make.client.get(f"/api/reservations/{reservation_id}").json()["status"] == "VERIFIED"
+
+
+def test_a_ticket_reserved_for_another_date_is_red_wrong_date_and_cannot_verify(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    """US-015 scenario 4 / US-016 wrong date: RED with "Reserved for 2025-11-21"."""
+    orq, operator = door
+    code, _ = make.reservation(orq, make.slot(orq, day="2025-11-21"))
+    verdict = scan(make, operator, code).json()
+    assert (verdict["result"], verdict["code"], verdict["title"]) == ("RED", "WRONG_DATE", "WRONG DATE")
+    assert verdict["message"] == "Reserved for 2025-11-21"
+    assert verdict["customer"] is None
+    refused = scan(make, operator, code, "/api/operator/verify-ticket")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "WRONG_DATE")
+    assert refused.json()["error"]["details"]["result"] == "RED"
+    assert make.status_of(code) == "RESERVED"
+
+
+def test_the_stories_wrong_date_message_for_20_november(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    """US-016: reserved for 2025-11-20, scanned on 2025-11-19 → "Reserved for 2025-11-20"."""
+    orq, operator = door
+    clock.set(clock.now() - timedelta(days=2))  # 18 Nov, so the 20th can still be booked
+    code, _ = make.reservation(orq, make.slot(orq, day="2025-11-20"))
+    clock.advance(timedelta(days=1))  # 19 Nov
+    assert scan(make, operator, code).json()["message"] == "Reserved for 2025-11-20"
+
+
+def test_no_reservation_is_red_under_deny(make: Builders, door: tuple[int, Staff]) -> None:
+    orq, operator = door
+    code = make.ticket(orq, "ACTIVATED")
+    verdict = scan(make, operator, code).json()
+    assert (verdict["result"], verdict["code"], verdict["title"]) == (
+        "RED",
+        "NO_RESERVATION",
+        "NO RESERVATION",
+    )
+    assert verdict["message"] == "Customer must book a time slot first"
+    assert not verdict["entry_allowed"]
+
+
+def test_no_reservation_is_yellow_allowed_under_allow_and_admitting_verifies(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    orq, operator = door
+    url = f"/api/organizations/{orq}/policy"
+    make.client.patch(
+        url, json={"unreserved_entry": "allow"}, headers=make.admin(orq).headers
+    ).raise_for_status()
+    code = make.ticket(orq, "ACTIVATED")
+    verdict = scan(make, operator, code, "/venue/scan", action="validate").json()
+    assert (verdict["result"], verdict["code"], verdict["message"]) == (
+        "YELLOW",
+        "NO_RESERVATION_ALLOWED",
+        "No reservation - allowed",
+    )
+    assert verdict["entry_allowed"] is True
+    admitted = scan(make, operator, code, "/venue/scan", action="admit").json()
+    assert admitted["verified_now"] is True
+    assert make.status_of(code) == "VERIFIED"
+
+
+def test_an_inactive_ticket_is_red_not_activated(make: Builders, door: tuple[int, Staff]) -> None:
+    orq, operator = door
+    verdict = scan(make, operator, make.ticket(orq, "INACTIVE")).json()
+    assert (verdict["result"], verdict["code"], verdict["message"]) == (
+        "RED",
+        "NOT_ACTIVATED",
+        "Ticket not activated",
+    )
+    assert verdict["ticket"]["activation_status"] == "inactive"
+
+
+@pytest.mark.parametrize(
+    ("state", "code", "message"),
+    [("PENDING_PAYMENT", "PAYMENT_PENDING", "Payment not completed"), ("VOID", "VOID", "Ticket revoked")],
+)
+def test_unpaid_and_revoked_tickets_are_red(
+    make: Builders, door: tuple[int, Staff], state: str, code: str, message: str
+) -> None:
+    orq, operator = door
+    verdict = scan(make, operator, make.ticket(orq, state)).json()
+    assert (verdict["result"], verdict["code"], verdict["message"]) == ("RED", code, message)
+
+
+def test_a_second_scan_is_yellow_already_verified_with_time_and_operator(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    """US-015 scenario 6: verified 09:30 by Jane Smith, scanned again at 10:00 → YELLOW with both."""
+    orq, _ = door
+    jane = make.staff(orq, Role.OPERATOR, name="Jane Smith")
+    other = make.staff(orq, Role.OPERATOR)
+    code, _ = make.reservation(orq, make.slot(orq, day="2025-11-20", start="09:15", end="12:00"))
+    clock.advance(timedelta(minutes=30))
+    scan(make, jane, code, "/api/operator/verify-ticket").raise_for_status()
+    clock.advance(timedelta(minutes=30))
+    again = scan(make, other, code)
+    verdict = again.json()
+    assert (verdict["result"], verdict["code"], verdict["title"]) == (
+        "YELLOW",
+        "ALREADY_VERIFIED",
+        "ALREADY VERIFIED",
+    )
+    assert verdict["message"] == "Verified at 09:30 AM by Jane Smith"
+    assert verdict["verified_by"] == "Jane Smith"
+    assert verdict["verified_at"] == "2025-11-20T09:30:00+01:00"
+    reverify = scan(make, other, code, "/api/operator/verify-ticket")
+    assert reverify.status_code == 200  # idempotent: a warning, never a failure
+    assert reverify.json()["code"] == "ALREADY_VERIFIED"
+    assert [row[0] for row in make.audit(code)].count("verify") == 1
+
+
+def test_an_unknown_code_is_invalid_ticket(make: Builders, door: tuple[int, Staff]) -> None:
+    _, operator = door
+    for code in ("ABCD-EFGH-JKMN-PQRS-TVWX", "not a code at all"):
+        verdict = scan(make, operator, code).json()
+        assert (verdict["result"], verdict["code"], verdict["title"]) == (
+            "RED",
+            "INVALID_TICKET",
+            "INVALID TICKET",
+        )
+        assert verdict["ticket"] is None
+
+
+def test_another_organizations_ticket_reads_as_invalid_and_its_history_is_untouched(make: Builders) -> None:
+    museum, zoo = make.org("Museum"), make.org("Zoo")
+    code, _ = make.reservation(museum, make.slot(museum, day="2025-11-20", start="10:00", end="11:00"))
+    zoo_operator = make.staff(zoo, Role.OPERATOR)
+    museum_manager = make.staff(museum, Role.MANAGER)
+    for url in ("/api/operator/validate-ticket", "/api/operator/verify-ticket"):
+        response = scan(make, zoo_operator, code, url)
+        verdict = response.json() if response.status_code == 200 else response.json()["error"]["details"]
+        assert verdict["code"] == "INVALID_TICKET"
+    assert scan(make, zoo_operator, code, "/venue/scan", action="admit").json()["code"] == "INVALID_TICKET"
+    assert make.status_of(code) == "RESERVED"
+    history = make.client.get("/api/operators/scan-history", headers=museum_manager.headers).json()
+    assert history["events"] == []
+
+
+def test_a_retried_nonce_returns_the_first_answer_and_records_nothing_new(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    orq, operator = door
+    code, _ = make.reservation(orq, make.slot(orq, day="2025-11-20", start="10:00", end="11:00"))
+    first = scan(
+        make, operator, code, "/venue/scan", action="admit", nonce="scan-1", device_id="lane-3"
+    ).json()
+    assert first["verified_now"] is True
+    before = make.snapshot()
+    retry = scan(
+        make, operator, code, "/venue/scan", action="admit", nonce="scan-1", device_id="lane-3"
+    ).json()
+    assert retry == first  # not a confusing ALREADY VERIFIED
+    assert make.snapshot() == before
+    fresh = scan(make, operator, code, "/venue/scan", action="admit", nonce="scan-2").json()
+    assert fresh["code"] == "ALREADY_VERIFIED"
+
+
+def test_every_scan_is_in_the_history_newest_first_with_filters_and_pages(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    orq, operator = door
+    manager = make.staff(orq, Role.MANAGER)
+    code, _ = make.reservation(orq, make.slot(orq, day="2025-11-20", start="10:00", end="11:00"))
+    inactive = make.ticket(orq, "INACTIVE")
+    for scanned in (code, inactive, "ABCDEFGHJKMNPQRSTVWX"):
+        clock.advance(timedelta(minutes=1))
+        scan(make, operator, scanned, device_id="lane-1")
+    clock.advance(timedelta(minutes=1))
+    scan(make, operator, code, "/api/operator/verify-ticket")
+
+    url = "/api/operators/scan-history"
+    page = make.client.get(url, params={"limit": 3}, headers=manager.headers).json()
+    assert [e["code"] for e in page["events"]] == ["VALID", "INVALID_TICKET", "NOT_ACTIVATED"]
+    first = page["events"][0]
+    assert first["operator"] == {"id": operator.id, "name": f"Staff {operator.username}"}
+    assert first["ticket_code_suffix"] == code[-4:]
+    assert first["verified"] is True
+    assert first["reservation"]["date"] == "2025-11-20"
+    assert first["scanned_at"] == "2025-11-20T09:04:00+01:00"
+    rest = make.client.get(
+        url, params={"limit": 3, "cursor": page["next_cursor"]}, headers=manager.headers
+    ).json()
+    assert [e["code"] for e in rest["events"]] == ["VALID"]
+    assert rest["next_cursor"] is None
+    reds = make.client.get(url, params={"result": "RED"}, headers=manager.headers).json()["events"]
+    assert {e["code"] for e in reds} == {"INVALID_TICKET", "NOT_ACTIVATED"}
+    other_day = make.client.get(url, params={"from": "2025-11-21"}, headers=manager.headers).json()["events"]
+    assert other_day == []
+    assert make.client.get(url, headers=operator.headers).status_code == 403
+
+
+def test_live_counts_for_the_day(make: Builders, door: tuple[int, Staff]) -> None:
+    orq, operator = door
+    manager = make.staff(orq, Role.MANAGER)
+    morning = make.slot(orq, day="2025-11-20", start="10:00", end="11:00", capacity=5)
+    make.slot(orq, day="2025-11-20", start="14:00", end="15:00", capacity=5)
+    admitted, waiting = make.reservation(orq, morning)[0], make.reservation(orq, morning)[0]
+    scan(make, operator, admitted, "/api/operator/verify-ticket")
+    scan(make, operator, admitted)
+    scan(make, operator, make.ticket(orq, "INACTIVE"))
+    del waiting
+    stats = make.client.get(
+        "/api/operator/stats", params={"date": "2025-11-20"}, headers=manager.headers
+    ).json()
+    assert stats["date"] == "2025-11-20"
+    assert (stats["validated"], stats["verified"]) == (3, 1)
+    assert stats["by_result"] == {"GREEN": 1, "YELLOW": 1, "RED": 1}
+    assert stats["by_reason"] == {"VALID": 1, "ALREADY_VERIFIED": 1, "NOT_ACTIVATED": 1}
+    assert [(s["start_time"], s["booked_count"], s["verified_count"]) for s in stats["slots"]] == [
+        ("10:00", 2, 1),
+        ("14:00", 0, 0),
+    ]
