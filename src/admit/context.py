@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from admit.metrics import Metrics
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
 from admit.security.tokens import TokenIssuer
+from admit.services.slots import todays_slots
 from admit.settings import Settings
 
 
@@ -35,11 +37,13 @@ class AppContext:
 
 def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
     engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    clock = clock or clock_for(settings.frozen_now)
     return AppContext(
         settings=settings,
-        clock=clock or clock_for(settings.frozen_now),
+        clock=clock,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         keys=CodeKeys(settings.secret_key),
         tokens=TokenIssuer(settings.secret_key, timedelta(hours=settings.token_hours)),
         limits=RateLimits(
@@ -47,5 +51,5 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
             reservations=settings.rate_limit_reservations,
             validation=settings.rate_limit_validation,
         ),
-        metrics=Metrics(),
+        metrics=Metrics(partial(todays_slots, sessions, clock)),
     )

@@ -24,7 +24,8 @@ def configure_logging(log_format: str) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        cache_logger_on_first_use=True,
+        # Not cached, so that tests can capture what the loggers emit.
+        cache_logger_on_first_use=False,
     )
 
 

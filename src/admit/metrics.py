@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,9 +16,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+SlotRow = tuple[int, str, str, int, int]  # orq, date, start, booked, capacity
+
+
+class SlotUtilisation(Collector):
+    """Booked share of each of today's slots (venue days), read from the database at scrape time."""
+
+    def __init__(self, read_slots: Callable[[], Iterable[SlotRow]]) -> None:
+        self.read_slots = read_slots
+
+    def collect(self) -> Iterable[Metric]:
+        gauge = GaugeMetricFamily(
+            "admit_slot_utilisation_ratio",
+            "Booked share of today's slots",
+            labels=["orq", "date", "start_time"],
+        )
+        for orq, day, start, booked, capacity in self.read_slots():
+            gauge.add_metric([str(orq), day, start], booked / capacity if capacity else 1.0)
+        yield gauge
+
+
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, read_slots: Callable[[], Iterable[SlotRow]] | None = None) -> None:
         self.registry = CollectorRegistry()
+        if read_slots is not None:
+            self.registry.register(SlotUtilisation(read_slots))
         self.requests = Histogram(
             "admit_http_request_duration_seconds",
             "HTTP request latency by route",

@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from admit import errors
-from admit.db.models import ReservationSlot
+from admit.clock import Clock
+from admit.db.models import Organization, ReservationSlot
 from admit.domain.calendar import (
     DEFAULT_RANGE_DAYS,
     MAX_RANGE_DAYS,
@@ -176,3 +177,16 @@ def availability(
                 for day, day_slots in days.items()
             ],
         )
+
+
+def todays_slots(sessions: sessionmaker[Session], clock: Clock) -> list[tuple[int, str, str, int, int]]:
+    """(orq, date, start, booked, capacity) of every organization's slots today, for the metrics."""
+    now = clock.now()
+    with sessions() as session, session.begin():
+        rows = []
+        for org in session.scalars(select(Organization)):
+            today = local_now(now, org.timezone).date()
+            for slot in session.scalars(select(Slot).where(Slot.orq == org.id, Slot.date == today)):
+                start = slot.start_time.strftime("%H:%M")
+                rows.append((org.id, today.isoformat(), start, slot.booked_count, slot.total_capacity))
+        return rows
