@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admit.api import door, health, orders, organizations, reservations, slots, staff, tickets
+from admit.api import door, health, mail, orders, organizations, reservations, slots, staff, tickets
 from admit.api.errors import error_response, install_error_handlers
 from admit.clock import Clock
 from admit.context import AppContext, build_context
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (health, staff, organizations, orders, tickets, slots, reservations, door):
+    for module in (health, staff, organizations, orders, tickets, slots, reservations, door, mail):
         app.include_router(module.router)
     app.add_route("/metrics", context.metrics.render, include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

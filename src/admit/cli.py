@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,6 +17,7 @@ from admit.db.engine import make_engine, make_session_factory
 from admit.db.migrate import upgrade
 from admit.domain.roles import Role
 from admit.errors import DomainError
+from admit.mail.sender import run_sender
 from admit.settings import Settings
 
 app = typer.Typer(
@@ -39,8 +41,9 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Fill an empty database with demo data and print logins.")
     ] = False,
+    mail: Annotated[bool, typer.Option(help="Also run the e-mail sender in this process.")] = True,
 ) -> None:
-    """Apply migrations, then serve the API."""
+    """Apply migrations, then serve the API (and, unless --no-mail, send the e-mails)."""
     import uvicorn
 
     from admit.app import context_of, create_app
@@ -57,7 +60,14 @@ def serve(
             )
         else:
             typer.echo(describe(seeded, f"http://{host}:{port}"))
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    stop = threading.Event()
+    if mail:
+        worker = threading.Thread(target=run_sender, args=(context_of(application).mail(), stop), daemon=True)
+        worker.start()
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="info")
+    finally:
+        stop.set()
 
 
 @app.command()
@@ -68,6 +78,34 @@ def expire() -> None:
     with _session() as (session, now):
         count = expire_due(session, now=now)
     typer.echo(f"{count} tickets expired.")
+
+
+@app.command("mail")
+def mail_worker(
+    once: Annotated[bool, typer.Option(help="Send what is due now, then stop.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
+) -> None:
+    """Send the queued e-mails and reminders (safe to run on several machines at once)."""
+    from admit.context import build_context
+    from admit.mail.reminders import queue_reminders
+    from admit.mail.sender import send_due
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    context = build_context(settings)
+    mail = context.mail()
+    try:
+        if once:
+            queued = queue_reminders(mail.sessions, now=mail.clock.now())
+            report = send_due(mail)
+            typer.echo(
+                f"{queued} reminders queued; {report.sent} sent, {report.retrying} to retry, "
+                f"{report.gave_up} given up, {report.skipped} skipped."
+            )
+            return
+        run_sender(mail, threading.Event(), interval=interval)
+    finally:
+        context.engine.dispose()
 
 
 @db_app.command("upgrade")

@@ -28,8 +28,19 @@ def qr_svg(code: str) -> bytes:
     return buffer.getvalue()
 
 
-def calendar_ics(reservation: ReservationView, *, link: str, now: datetime, method: str = "PUBLISH") -> bytes:
-    """An RFC 5545 calendar with one event in the venue's time zone; its UID is stable per reservation."""
+def calendar_ics(
+    reservation: ReservationView,
+    *,
+    link: str,
+    now: datetime,
+    method: str = "PUBLISH",
+    organizer: str | None = None,
+    attendee: str | None = None,
+) -> bytes:
+    """An RFC 5545 calendar with one event in the venue's time zone; its UID is stable per reservation.
+
+    An invitation sent by e-mail (METHOD REQUEST or CANCEL) names its organizer and attendee (RFC 5546).
+    """
     tz = zone(reservation.timezone)
     slot = times(reservation.slot)
     calendar = Calendar()
@@ -49,6 +60,10 @@ def calendar_ics(reservation: ReservationView, *, link: str, now: datetime, meth
     )
     event.add("url", link)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    if organizer:
+        event.add("organizer", f"mailto:{organizer}")
+    if attendee:
+        event.add("attendee", f"mailto:{attendee}")
     calendar.add_component(event)
     calendar.add_missing_timezones()
     ics: bytes = calendar.to_ical()

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admit.clock import Clock, clock_for
 from admit.db.engine import make_engine, make_session_factory
+from admit.mail.compose import Sender
+from admit.mail.sender import MailContext
+from admit.mail.transport import transport_for
 from admit.metrics import Metrics
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
@@ -29,6 +32,11 @@ class AppContext:
     tokens: TokenIssuer
     limits: RateLimits
     metrics: Metrics
+
+    def mail(self) -> MailContext:
+        """What the e-mail sender needs, on this application's database and clock."""
+        sender = Sender(mail_from=self.settings.mail_from, public_url=self.settings.public_url)
+        return MailContext(self.sessions, self.clock, self.keys, transport_for(self.settings), sender)
 
     @property
     def lockout(self) -> timedelta:

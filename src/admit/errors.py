@@ -172,6 +172,16 @@ class CancellationNotAllowed(DomainError):
     message = "This venue does not allow reservations to be cancelled."
 
 
+class MessageNotFound(DomainError):
+    code = "MESSAGE_NOT_FOUND"
+    message = "No e-mail has this id."
+
+
+class MessageNotFailed(DomainError):
+    code = "MESSAGE_NOT_FAILED"
+    message = "Only an e-mail that was given up can be sent again."
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     message = "Too many requests: wait a little and try again."
@@ -197,6 +207,7 @@ HTTP_STATUS: dict[str, int] = {
     "ORGANIZATION_NOT_FOUND": 404,
     "RESERVATION_NOT_FOUND": 404,
     "SLOT_NOT_FOUND": 404,
+    "MESSAGE_NOT_FOUND": 404,
     "RATE_LIMITED": 429,
     "MISSING_PARAMETER": 400,
     "CHANGES_NOT_ALLOWED": 403,

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     token_hours: int = 8
     max_login_failures: int = 5
     lockout_minutes: int = 15
+    # Mail: with no SMTP host, messages are written as .eml files under the data directory.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "Admit <no-reply@localhost>"
 
     @field_validator("frozen_now")
     @classmethod
@@ -66,6 +73,10 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 32:
             raise ValueError("ADMIT_SECRET_KEY must be at least 32 characters")
         return self
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,6 +12,7 @@ DEFAULT_POLICY = {
     "change_cutoff_hours": 24,
     "cancellation_allowed": True,
     "entry_window": "day",
+    "reminder_after_days": 7,
 }
 
 

@@ -31,6 +31,7 @@ class PolicyBody(BaseModel):
     change_cutoff_hours: StrictInt = Field(ge=0, le=24 * 365)
     cancellation_allowed: StrictBool
     entry_window: Literal["day"] | EntryWindowMinutes
+    reminder_after_days: StrictInt | None = Field(ge=1, le=365)
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyBody:
@@ -46,6 +47,7 @@ class PolicyBody(BaseModel):
                 minutes_before_start=window.minutes_before_start or 0,
                 minutes_after_end=window.minutes_after_end or 0,
             ),
+            reminder_after_days=policy.reminder_after_days,
         )
 
 
@@ -56,12 +58,13 @@ class PolicyPatch(BaseModel):
     change_cutoff_hours: StrictInt | None = Field(default=None, ge=0, le=24 * 365)
     cancellation_allowed: StrictBool | None = None
     entry_window: Literal["day"] | EntryWindowMinutes | None = None
+    reminder_after_days: StrictInt | None = Field(default=None, ge=1, le=365)  # null: no reminders
 
     def changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
-            if value is None:
+            if value is None and name != "reminder_after_days":
                 raise errors.ValidationFailed(fields={name: "must not be null"})
             if name == "entry_window":
                 value = (

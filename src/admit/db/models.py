@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from admit.db.types import UTCDateTime, str_enum
 from admit.domain.calendar import SlotStatus
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEvent, TicketStatus
+from admit.domain.mail import MailKind, MailStatus
 from admit.domain.policy import ReservationChanges, UnreservedEntry
 from admit.domain.roles import Role
 
@@ -45,6 +46,7 @@ class Organization(Base):
     # Both null: the whole reserved day is the entry window.
     entry_minutes_before_start: Mapped[int | None]
     entry_minutes_after_end: Mapped[int | None]
+    reminder_after_days: Mapped[int | None]
     created_at: Mapped[datetime]
 
 
@@ -212,3 +214,32 @@ class ScanEvent(Base):
     scanned_at: Mapped[datetime]
     # The answer as sent, so a retried nonce gets exactly the same one.
     response: Mapped[str] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """An e-mail to send, written in the same transaction as the change it reports.
+
+    Only what to send is kept, never the message itself: it is composed when sent, so the ticket
+    code (in the QR image and the text) is never stored in the clear.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        UniqueConstraint("dedupe_key", name="uq_outbox_messages_dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kind: Mapped[MailKind] = mapped_column(str_enum(MailKind, "mail_kind"))
+    reservation_id: Mapped[str | None] = mapped_column(ForeignKey("ticket_reservations.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    # Reminders are sent once: their key is unique; other messages have none.
+    dedupe_key: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[MailStatus] = mapped_column(str_enum(MailStatus, "mail_status"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

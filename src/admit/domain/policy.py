@@ -35,3 +35,5 @@ class Policy:
     change_cutoff_hours: int = 24
     cancellation_allowed: bool = True
     entry_window: EntryWindow = EntryWindow()
+    # Days after activation before an unreserved ticket's holder is reminded to book; None: never.
+    reminder_after_days: int | None = 7

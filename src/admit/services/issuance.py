@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from admit import errors
 from admit.db.models import Order, Organization, Ticket
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEvent, TicketStatus, payment_event
+from admit.domain.mail import MailKind
+from admit.mail.outbox import enqueue_for_reservation
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import lock_slots, release_places
@@ -127,4 +129,5 @@ def void_ticket(
             release_places(session, reservation.slot, 1, now=now)
             reservation.status = ReservationStatus.CANCELLED
             reservation.cancelled_at = reservation.updated_at = now
+            enqueue_for_reservation(session, reservation, MailKind.CANCELLATION, now=now)
     return ticket

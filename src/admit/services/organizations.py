@@ -44,6 +44,7 @@ def policy_of(org: Organization) -> Policy:
         change_cutoff_hours=org.change_cutoff_hours,
         cancellation_allowed=org.cancellation_allowed,
         entry_window=EntryWindow(org.entry_minutes_before_start, org.entry_minutes_after_end),
+        reminder_after_days=org.reminder_after_days,
     )
 
 
@@ -54,6 +55,7 @@ def write_policy(org: Organization, policy: Policy) -> None:
     org.cancellation_allowed = policy.cancellation_allowed
     org.entry_minutes_before_start = policy.entry_window.minutes_before_start
     org.entry_minutes_after_end = policy.entry_window.minutes_after_end
+    org.reminder_after_days = policy.reminder_after_days
 
 
 def update_policy(session: Session, *, orq: int, changes: dict[str, Any]) -> Policy:

@@ -19,7 +19,9 @@ from admit.db.models import Organization, Reservation, ReservationSlot, Ticket
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.contact import ContactError, normalise_email, normalise_phone
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus, next_status
+from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
+from admit.mail.outbox import enqueue_for_reservation
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import lock_slots, release_places, take_places, times
@@ -110,6 +112,8 @@ def reserve(
                 apply_event(session, ticket, TicketEvent.RESERVE, actor=CUSTOMER, now=now)
                 reservations.append(reservation)
             session.flush()
+            for reservation in reservations:
+                enqueue_for_reservation(session, reservation, MailKind.CONFIRMATION, now=now)
     except IntegrityError as exc:
         # The unique live-reservation index: another request reserved one of these tickets first.
         raise errors.AlreadyReserved() from exc
@@ -121,7 +125,7 @@ def get_reservation(
 ) -> ReservationView:
     with session.begin():
         reservation = _get_or_raise(session, reservation_id)
-        return _current_view(session, reservation, keys, now)
+        return current_view(session, reservation, keys, now)
 
 
 def move_reservation(
@@ -143,7 +147,8 @@ def move_reservation(
             reservation.sequence += 1
             reservation.updated_at = now
             apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
-        return _current_view(session, reservation, keys, now)
+            enqueue_for_reservation(session, reservation, MailKind.UPDATE, now=now)
+        return current_view(session, reservation, keys, now)
 
 
 def cancel_reservation(
@@ -160,7 +165,8 @@ def cancel_reservation(
         reservation.status = ReservationStatus.CANCELLED
         reservation.cancelled_at = reservation.updated_at = now
         apply_event(session, ticket, TicketEvent.CANCEL, actor=CUSTOMER, now=now)
-        return _current_view(session, reservation, keys, now)
+        enqueue_for_reservation(session, reservation, MailKind.CANCELLATION, now=now)
+        return current_view(session, reservation, keys, now)
 
 
 def _canonical_codes(ticket_codes: list[str]) -> list[str]:
@@ -218,7 +224,7 @@ def _lock_for_change(
     return reservation, ticket, org, local_now(now, org.timezone)
 
 
-def _current_view(
+def current_view(
     session: Session, reservation: Reservation, keys: CodeKeys, now: datetime
 ) -> ReservationView:
     code = keys.unseal(reservation.ticket.code_sealed)

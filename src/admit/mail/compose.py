@@ -1,0 +1,131 @@
+"""Composing the e-mails: plain text and HTML, the QR code inline, the calendar invitation attached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
+from html import escape
+
+from admit.confirmation import calendar_ics, qr_png
+from admit.domain.mail import MailKind
+from admit.security.codes import display
+from admit.services.reservations import ReservationView
+
+SUBJECTS = {
+    MailKind.CONFIRMATION: "Your visit to {venue}: {when}",
+    MailKind.UPDATE: "Changed: your visit to {venue} is now {when}",
+    MailKind.CANCELLATION: "Cancelled: your visit to {venue} on {when}",
+    MailKind.VISIT_REMINDER: "Tomorrow: your visit to {venue}, {when}",
+}
+LEADS = {
+    MailKind.CONFIRMATION: "Your visit is booked.",
+    MailKind.UPDATE: "Your visit has moved. This replaces the earlier confirmation.",
+    MailKind.CANCELLATION: "Your visit has been cancelled. The ticket can be booked for another time.",
+    MailKind.VISIT_REMINDER: "See you tomorrow.",
+}
+# The invitation's METHOD: a new or changed event is a REQUEST, a cancelled one a CANCEL.
+METHODS = {MailKind.CONFIRMATION: "REQUEST", MailKind.UPDATE: "REQUEST", MailKind.CANCELLATION: "CANCEL"}
+
+
+@dataclass(frozen=True)
+class Sender:
+    mail_from: str
+    public_url: str
+
+    @property
+    def address(self) -> str:
+        return parseaddr(self.mail_from)[1]
+
+
+def reservation_message(
+    kind: MailKind, reservation: ReservationView, *, sender: Sender, now: datetime
+) -> EmailMessage:
+    slot = reservation.slot
+    when = f"{slot.date:%A %d %B %Y}, {slot.start_time:%H:%M}-{slot.end_time:%H:%M}"
+    link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
+    code = display(reservation.ticket_code)
+    message = _message(
+        SUBJECTS[kind].format(venue=reservation.venue, when=when), sender, reservation.customer_email
+    )
+    show_qr = kind is not MailKind.CANCELLATION
+    lines = [
+        LEADS[kind],
+        "",
+        f"Venue: {reservation.venue}",
+        f"Date and time: {when} ({reservation.timezone} time)",
+        f"Ticket: {code}",
+        "",
+        "Show the QR code at the entrance, or give the ticket code above." if show_qr else "",
+        f"View, move or cancel your reservation: {link}",
+    ]
+    message.set_content("\n".join(lines))
+    qr_cid = make_msgid(domain="admit")
+    rows = "".join(
+        f"<tr><th scope='row' align='left'>{escape(label)}</th><td>{escape(value)}</td></tr>"
+        for label, value in (
+            ("Venue", reservation.venue),
+            ("Date and time", f"{when} ({reservation.timezone} time)"),
+            ("Ticket", code),
+        )
+    )
+    qr_html = (
+        f"<p><img src='cid:{qr_cid[1:-1]}' alt='QR code for ticket {escape(code)}' width='240' "
+        "height='240'></p>"
+        if show_qr
+        else ""
+    )
+    message.add_alternative(
+        f"<!doctype html><html><body><p>{escape(LEADS[kind])}</p><table>{rows}</table>{qr_html}"
+        f"<p><a href='{escape(link)}'>View, move or cancel your reservation</a></p></body></html>",
+        subtype="html",
+    )
+    if show_qr:
+        html_part = message.get_body(("html",))
+        assert html_part is not None
+        html_part.add_related(
+            qr_png(reservation.ticket_code), "image", "png", cid=qr_cid, filename="ticket-qr.png"
+        )
+    if kind in METHODS:
+        method = METHODS[kind]
+        invite = calendar_ics(
+            reservation,
+            link=link,
+            now=now,
+            method=method,
+            organizer=sender.address,
+            attendee=reservation.customer_email,
+        )
+        message.add_attachment(
+            invite, maintype="text", subtype="calendar", params={"method": method}, filename="visit.ics"
+        )
+    return message
+
+
+def reserve_reminder(*, venue: str, ticket_code: str, recipient: str, sender: Sender) -> EmailMessage:
+    """For a ticket activated days ago and still not booked."""
+    link = f"{sender.public_url.rstrip('/')}/reserve?code={ticket_code}"
+    message = _message(f"Book your visit to {venue}", sender, recipient)
+    text = (
+        f"Your ticket {display(ticket_code)} for {venue} is active but has no date yet.\n"
+        f"Choose a date and time here: {link}\n"
+    )
+    message.set_content(text)
+    message.add_alternative(
+        f"<!doctype html><html><body><p>Your ticket <strong>{escape(display(ticket_code))}</strong> for "
+        f"{escape(venue)} is active but has no date yet.</p>"
+        f"<p><a href='{escape(link)}'>Choose a date and time</a></p></body></html>",
+        subtype="html",
+    )
+    return message
+
+
+def _message(subject: str, sender: Sender, recipient: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender.mail_from
+    message["To"] = Address(addr_spec=recipient)
+    message["Message-ID"] = make_msgid(domain="admit")
+    return message

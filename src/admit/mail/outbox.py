@@ -1,0 +1,58 @@
+"""Writing to the outbox: always inside the caller's transaction, so a rollback leaves no e-mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admit.db.models import OutboxMessage, Reservation
+from admit.domain.mail import MailKind, MailStatus
+
+
+def enqueue_for_reservation(
+    session: Session, reservation: Reservation, kind: MailKind, *, now: datetime
+) -> None:
+    enqueue(
+        session,
+        orq=reservation.orq,
+        kind=kind,
+        recipient=reservation.customer_email,
+        now=now,
+        reservation_id=reservation.id,
+        ticket_id=reservation.ticket_id,
+    )
+
+
+def enqueue(
+    session: Session,
+    *,
+    orq: int,
+    kind: MailKind,
+    recipient: str,
+    now: datetime,
+    reservation_id: str | None = None,
+    ticket_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Queue one message; one with a `dedupe_key` already queued is not queued again (returns False)."""
+    if dedupe_key is not None and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return False
+    session.add(
+        OutboxMessage(
+            orq=orq,
+            kind=kind,
+            reservation_id=reservation_id,
+            ticket_id=ticket_id,
+            recipient=recipient,
+            dedupe_key=dedupe_key,
+            status=MailStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    return True

@@ -1,0 +1,203 @@
+"""Confirmation e-mails through a real SMTP server: content, updates, cancellations, retries, reminders."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import icalendar
+import zxingcpp
+from PIL import Image
+from sqlalchemy import func, select
+
+from admit.clock import FrozenClock
+from admit.db.models import OutboxMessage
+from admit.domain.roles import Role
+from admit.mail.reminders import queue_reminders
+from admit.mail.sender import MailContext, send_due
+from tests.builders import Builders
+from tests.mail.conftest import SmtpServer
+
+
+def calendar_of(message: EmailMessage) -> tuple[str, icalendar.Calendar]:
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return str(part.get_param("method")), icalendar.Calendar.from_ical(part.get_payload(decode=True))
+
+
+def qr_text(message: EmailMessage) -> str:
+    (image,) = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.get_payload(decode=True))))
+    return str(found.text)
+
+
+def outbox_count(make: Builders) -> int:
+    with make.context.sessions() as session, session.begin():
+        return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def test_the_confirmation_arrives_with_a_scannable_qr_the_code_and_a_local_time_invite(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org("Rijksmuseum", "Europe/Amsterdam")
+    code, reservation_id = make.reservation(orq, make.slot(orq, day="2025-11-21", start="14:30", end="15:30"))
+    report = send_due(mail)
+    assert report.sent == 1
+    (message,) = smtp.inbox.messages
+    assert message["To"] == "visitor@example.com"
+    assert "Rijksmuseum" in message["Subject"] and "14:30" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    grouped = "-".join(code[i : i + 4] for i in range(0, 20, 4))
+    assert grouped in text and grouped in html  # for manual entry at the door
+    assert f"https://tickets.museum.example/reserve/{reservation_id}" in text
+    assert "Friday 21 November 2025, 14:30-15:30" in text
+    assert qr_text(message) == code
+
+    method, calendar = calendar_of(message)
+    assert method == "REQUEST" and str(calendar["METHOD"]) == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART") == datetime(2025, 11, 21, 14, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    assert str(event["UID"]) == f"{reservation_id}@admit"
+    assert int(event["SEQUENCE"]) == 0
+    assert str(event["ATTENDEE"]) == "mailto:visitor@example.com"
+
+
+def test_a_move_sends_an_update_with_the_same_uid_and_a_higher_sequence_and_a_cancel_cancels(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org()
+    first, second = (
+        make.slot(orq, day="2025-11-24"),
+        make.slot(orq, day="2025-11-25", start="16:00", end="17:00"),
+    )
+    _, reservation_id = make.reservation(orq, first)
+    send_due(mail)
+    make.client.put(f"/api/reservations/{reservation_id}", json={"slot_id": second}).raise_for_status()
+    send_due(mail)
+    make.client.delete(f"/api/reservations/{reservation_id}").raise_for_status()
+    send_due(mail)
+
+    confirmation, update, cancellation = smtp.inbox.messages
+    uids, sequences = [], []
+    for message, expected_method in (
+        (confirmation, "REQUEST"),
+        (update, "REQUEST"),
+        (cancellation, "CANCEL"),
+    ):
+        method, calendar = calendar_of(message)
+        assert method == expected_method == str(calendar["METHOD"])
+        (event,) = calendar.walk("VEVENT")
+        uids.append(str(event["UID"]))
+        sequences.append(int(event["SEQUENCE"]))
+    assert len(set(uids)) == 1
+    assert sequences[1] > sequences[0] and sequences[2] >= sequences[1]
+    (event,) = calendar_of(update)[1].walk("VEVENT")
+    assert event.decoded("DTSTART").hour == 16
+    assert str(update["Subject"]).strip().startswith("Changed:")
+    assert str(cancellation["Subject"]).strip().startswith("Cancelled:")
+    assert not [
+        p for p in cancellation.walk() if p.get_content_type() == "image/png"
+    ]  # no QR for a cancelled visit
+
+
+def test_while_the_mail_server_is_down_the_message_waits_and_is_delivered_once_after(
+    make: Builders, mail: MailContext, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    orq = make.org()
+    make.reservation(orq, make.slot(orq))
+    smtp.stop()
+    down = send_due(mail)
+    assert (down.sent, down.retrying) == (0, 1)
+    assert send_due(mail).sent == 0  # not due again before its back-off
+    smtp.start()
+    clock.advance(timedelta(minutes=1))
+    assert send_due(mail).sent == 1
+    clock.advance(timedelta(hours=2))
+    assert send_due(mail).sent == 0
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_a_message_that_keeps_failing_is_given_up_and_a_manager_sends_it_again(
+    make: Builders, mail: MailContext, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    orq = make.org()
+    make.reservation(orq, make.slot(orq, day="2025-12-20"))
+    smtp.stop()
+    for _ in range(8):
+        send_due(mail)
+        clock.advance(timedelta(hours=1, minutes=1))
+    manager = make.staff(orq, Role.MANAGER)
+    failed = make.client.get("/api/mail/outbox", params={"status": "FAILED"}, headers=manager.headers).json()
+    (message,) = failed["messages"]
+    assert message["attempts"] == 8 and "Error" in message["last_error"]
+    smtp.start()
+    retried = make.client.post(f"/api/mail/outbox/{message['id']}/retry", headers=manager.headers)
+    assert retried.json()["status"] == "PENDING"
+    assert send_due(mail).sent == 1
+    assert len(smtp.inbox.messages) == 1
+    again = make.client.post(f"/api/mail/outbox/{message['id']}/retry", headers=manager.headers)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "MESSAGE_NOT_FAILED")
+
+
+def test_two_senders_at_once_deliver_every_message_exactly_once(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org()
+    slot = make.slot(orq, capacity=50)
+    for _ in range(3):
+        make.reserve([make.ticket(orq, "ACTIVATED") for _ in range(10)], slot).raise_for_status()
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def sender() -> None:
+        barrier.wait()
+        reports.append(send_due(mail, batch=3))
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.sent for r in reports) == 30
+    codes = [qr_text(m) for m in smtp.inbox.messages]
+    assert len(codes) == len(set(codes)) == 30
+
+
+def test_a_reservation_that_rolls_back_sends_no_email(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org()
+    slot = make.slot(orq, capacity=1)
+    refused = make.reserve([make.ticket(orq, "ACTIVATED"), make.ticket(orq, "ACTIVATED")], slot)
+    assert refused.json()["error"]["code"] == "SLOT_FULL"
+    not_activated = make.reserve([make.ticket(orq, "ACTIVATED"), make.ticket(orq, "INACTIVE")], slot)
+    assert not_activated.json()["error"]["code"] == "NOT_ACTIVATED"
+    assert outbox_count(make) == 0
+    assert send_due(mail).sent == 0
+    assert smtp.inbox.messages == []
+
+
+def test_reminders_go_once_the_day_before_a_visit_and_days_after_an_unreserved_activation(
+    make: Builders, mail: MailContext, smtp: SmtpServer, clock: FrozenClock
+) -> None:
+    orq = make.org()
+    make.reservation(orq, make.slot(orq, day="2025-11-23"))
+    unreserved = make.order(orq, mode="immediate", customer_email="holder@example.com")["tickets"][0]["code"]
+    send_due(mail)  # the confirmation
+    smtp.inbox.messages.clear()
+
+    assert queue_reminders(mail.sessions, now=clock.now()) == 0  # the visit is in three days
+    clock.advance(timedelta(days=2))  # 22 Nov: the visit is tomorrow
+    assert queue_reminders(mail.sessions, now=clock.now()) == 1
+    assert queue_reminders(mail.sessions, now=clock.now()) == 0  # once
+    clock.advance(timedelta(days=5))  # a week after activation
+    assert queue_reminders(mail.sessions, now=clock.now()) == 1
+    assert queue_reminders(mail.sessions, now=clock.now()) == 0
+    send_due(mail)
+    visit, book = smtp.inbox.messages
+    assert str(visit["Subject"]).strip().startswith("Tomorrow:")
+    assert book["To"] == "holder@example.com"
+    assert f"/reserve?code={unreserved}" in book.get_body(("plain",)).get_content()  # type: ignore[union-attr]
