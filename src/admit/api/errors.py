@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit.errors import DomainError, http_status
@@ -40,6 +41,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _database_busy)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -68,6 +70,18 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONRes
     else:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+    # A lock wait that ran out (SQLite's write lock, PostgreSQL's lock_timeout) or a lost connection:
+    # the transaction was rolled back, so the request can simply be sent again.
+    log.warning("database.busy", path=request.url.path, error=str(exc.orig)[:200])
+    return error_response(
+        503,
+        "SERVICE_BUSY",
+        "The service is busy: nothing was changed, try again.",
+        headers={"Retry-After": "1"},
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,12 +44,29 @@ def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_MS}")
         cursor.close()
 
+    # SQLite's busy handler polls, so under many writers a waiter can keep missing the moment the
+    # lock is free and time out. Writers of this process queue on a lock of their own instead.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if not writers.acquire(timeout=LOCK_TIMEOUT_MS / 1000 * 6):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        connection.info["holds_writer_lock"] = True
         # Take the write lock up front: a read-then-write transaction can then never be
         # overtaken between its check and its write (SQLite's stand-in for row locks).
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection)
+            raise
 
+    def _release(connection: Any) -> None:
+        if connection.info.pop("holds_writer_lock", False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
     return engine
 
 
