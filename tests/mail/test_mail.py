@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
@@ -14,10 +15,13 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from admit.clock import FrozenClock
+from admit.context import AppContext
 from admit.db.models import OutboxMessage
 from admit.domain.roles import Role
+from admit.errors import DomainError
 from admit.mail.reminders import queue_reminders
 from admit.mail.sender import MailContext, send_due
+from admit.services.reservations import Contact, reserve
 from tests.builders import Builders
 from tests.mail.conftest import SmtpServer
 
@@ -170,14 +174,49 @@ def test_a_reservation_that_rolls_back_sends_no_email(
     make: Builders, mail: MailContext, smtp: SmtpServer
 ) -> None:
     orq = make.org()
-    slot = make.slot(orq, capacity=1)
-    refused = make.reserve([make.ticket(orq, "ACTIVATED"), make.ticket(orq, "ACTIVATED")], slot)
+    slot = make.slot(orq, capacity=2)
+    refused = make.reserve([make.ticket(orq, "ACTIVATED") for _ in range(3)], slot)
     assert refused.json()["error"]["code"] == "SLOT_FULL"
     not_activated = make.reserve([make.ticket(orq, "ACTIVATED"), make.ticket(orq, "INACTIVE")], slot)
     assert not_activated.json()["error"]["code"] == "NOT_ACTIVATED"
     assert outbox_count(make) == 0
     assert send_due(mail).sent == 0
     assert smtp.inbox.messages == []
+
+
+def test_of_many_racing_bookings_only_the_committed_ones_send_email(
+    make: Builders, mail: MailContext, smtp: SmtpServer, standalone_context: AppContext
+) -> None:
+    """Bookings that lose the race for the last places roll back after queueing their e-mail."""
+    orq = make.org()
+    slot = make.slot(orq, capacity=3)
+    codes = [make.ticket(orq, "ACTIVATED") for _ in range(12)]
+    barrier = threading.Barrier(len(codes))
+    contact = Contact("visitor@example.com", "+31201234567")
+
+    def book(code: str) -> str:
+        with standalone_context.sessions() as session:
+            barrier.wait()
+            try:
+                reserve(
+                    session,
+                    ticket_codes=[code],
+                    slot_id=slot,
+                    contact=contact,
+                    keys=standalone_context.keys,
+                    now=standalone_context.clock.now(),
+                )
+            except DomainError as refused:
+                return refused.code
+            return "RESERVED"
+
+    with ThreadPoolExecutor(max_workers=len(codes)) as pool:
+        outcomes = list(pool.map(book, codes))
+    assert outcomes.count("RESERVED") == 3
+    assert send_due(mail).sent == 3
+    assert sorted(qr_text(m) for m in smtp.inbox.messages) == sorted(
+        code for code, outcome in zip(codes, outcomes, strict=True) if outcome == "RESERVED"
+    )
 
 
 def test_reminders_go_once_the_day_before_a_visit_and_days_after_an_unreserved_activation(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, StrictStr
 
 from admit.api.deps import ContextDep, SessionDep, limit_validation
@@ -46,14 +46,14 @@ def activate_ticket(code: CodePath, context: ContextDep, session: SessionDep) ->
     return ActivatedOut(status=view.status.value, activated_at=view.activated_at, ticket=TicketOut.of(view))
 
 
-@router.get("/api/tickets/{code}/availability")
+@router.get("/api/tickets/{code}/availability", response_class=Response)
 def ticket_availability(
     code: CodePath,
     context: ContextDep,
     session: SessionDep,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
-) -> dict[str, Any]:
+) -> Response:
     now = context.clock.now()
     orq = tickets.ticket_status(session, code=code, keys=context.keys, now=now).orq
     return availability_json(slots.availability(session, orq=orq, first=from_, last=to, now=now))

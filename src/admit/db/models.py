@@ -243,3 +243,5 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+    reservation: Mapped[Reservation | None] = relationship()

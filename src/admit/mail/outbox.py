@@ -14,14 +14,15 @@ from admit.domain.mail import MailKind, MailStatus
 def enqueue_for_reservation(
     session: Session, reservation: Reservation, kind: MailKind, *, now: datetime
 ) -> None:
+    """Queue the e-mail about a reservation; it may not be flushed yet, the outbox row follows it."""
     enqueue(
         session,
         orq=reservation.orq,
         kind=kind,
         recipient=reservation.customer_email,
         now=now,
-        reservation_id=reservation.id,
-        ticket_id=reservation.ticket_id,
+        reservation=reservation,
+        ticket_id=reservation.ticket.id,
     )
 
 
@@ -32,7 +33,7 @@ def enqueue(
     kind: MailKind,
     recipient: str,
     now: datetime,
-    reservation_id: str | None = None,
+    reservation: Reservation | None = None,
     ticket_id: int | None = None,
     dedupe_key: str | None = None,
 ) -> bool:
@@ -45,7 +46,7 @@ def enqueue(
         OutboxMessage(
             orq=orq,
             kind=kind,
-            reservation_id=reservation_id,
+            reservation=reservation,
             ticket_id=ticket_id,
             recipient=recipient,
             dedupe_key=dedupe_key,

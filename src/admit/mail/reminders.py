@@ -45,7 +45,7 @@ def _for_org(session: Session, org: Organization, now: datetime) -> int:
             kind=MailKind.VISIT_REMINDER,
             recipient=reservation.customer_email,
             now=now,
-            reservation_id=reservation.id,
+            reservation=reservation,
             ticket_id=reservation.ticket_id,
             dedupe_key=key,
         ):

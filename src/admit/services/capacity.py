@@ -2,19 +2,22 @@
 
 Callers are inside a transaction. Taking is one conditional UPDATE, which both checks and takes
 the capacity under the row's lock, so no interleaving of requests can overbook; on SQLite the
-transaction already holds the database's write lock (BEGIN IMMEDIATE).
+transaction already holds the database's write lock (BEGIN IMMEDIATE). A CHECK constraint in the
+database backs the rule up.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Row, case, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import errors
-from admit.db.models import ReservationSlot
+from admit.db.models import Organization, ReservationSlot
 from admit.domain.calendar import SlotStatus, SlotTimes, has_started
+from admit.domain.venue_time import local_now
 
 MAX_ALTERNATIVES = 5
 ALTERNATIVES_WITHIN = timedelta(days=14)
@@ -31,54 +34,99 @@ def _status_for(booked: object) -> object:
     )
 
 
-def take_places(session: Session, slot: Slot, places: int, *, now: datetime, now_local: datetime) -> None:
-    """Book `places` in `slot` or raise SLOT_IN_PAST / SLOT_CLOSED / SLOT_FULL (with alternatives)."""
+def check_room(slot: Slot, places: int, *, now_local: datetime) -> None:
+    """Refuse early what the slot as last read cannot take; `take_places` still decides under the lock."""
     if has_started(times(slot), now_local):
         raise errors.SlotInPast()
+    if slot.status is SlotStatus.CLOSED:
+        raise errors.SlotClosed()
+    if slot.total_capacity - slot.booked_count < places:
+        raise errors.SlotFull(requested=places, available=slot.total_capacity - slot.booked_count)
+
+
+def take_places(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
+    """Book `places` in `slot` with one conditional UPDATE, or raise SLOT_CLOSED / SLOT_FULL.
+
+    Callers do their other writes first: the row lock this takes is then held only until the commit.
+    """
     booked = Slot.booked_count + places
     taken = session.execute(
         update(Slot)
         .where(Slot.id == slot.id, Slot.status != SlotStatus.CLOSED, booked <= Slot.total_capacity)
         .values(booked_count=booked, status=_status_for(booked), updated_at=now)
+        .returning(Slot.booked_count, Slot.status)
         .execution_options(synchronize_session=False)
-    )
-    session.refresh(slot)
-    if taken.rowcount == 1:  # type: ignore[attr-defined]
+    ).first()
+    if taken is not None:
+        _remember(slot, taken.booked_count, taken.status)
         return
-    if slot.status is SlotStatus.CLOSED:
+    status, available = session.execute(
+        select(Slot.status, Slot.total_capacity - Slot.booked_count).where(Slot.id == slot.id)
+    ).one()
+    if status is SlotStatus.CLOSED:
         raise errors.SlotClosed()
-    raise errors.SlotFull(
-        requested=places,
-        available=slot.available_count,
-        alternatives=[slot_json(s) for s in alternatives(session, slot, places, now_local=now_local)],
-    )
+    raise errors.SlotFull(requested=places, available=available)
 
 
 def release_places(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
     """Give `places` back to `slot` (a cancel, a move away, a revoked ticket)."""
     booked = Slot.booked_count - places
-    session.execute(
+    released = session.execute(
         update(Slot)
         .where(Slot.id == slot.id)
         .values(booked_count=booked, status=_status_for(booked), updated_at=now)
+        .returning(Slot.booked_count, Slot.status)
         .execution_options(synchronize_session=False)
-    )
-    session.refresh(slot)
+    ).one()
+    _remember(slot, released.booked_count, released.status)
+
+
+def _remember(slot: Slot, booked_count: int, status: SlotStatus) -> None:
+    """Keep the loaded slot true to what the UPDATE wrote, without reading it back."""
+    set_committed_value(slot, "booked_count", booked_count)
+    set_committed_value(slot, "status", status)
+
+
+def with_alternatives(
+    session: Session, full: errors.SlotFull, *, slot_id: int, places: int, now: datetime
+) -> errors.SlotFull:
+    """SLOT_FULL with the nearest slots that have room, read after the refused transaction has ended."""
+    with session.begin():
+        slot = session.get_one(Slot, slot_id)
+        now_local = local_now(now, session.get_one(Organization, slot.orq).timezone)
+        found = [slot_json(s) for s in alternatives(session, slot, places, now_local=now_local)]
+    return errors.SlotFull(**full.details, alternatives=found)
 
 
 def lock_slots(session: Session, slot_ids: list[int]) -> dict[int, Slot]:
     """Lock several slots in id order, so that two movers can never wait for each other."""
     rows = session.scalars(
-        select(Slot).where(Slot.id.in_(slot_ids)).order_by(Slot.id).with_for_update()
+        select(Slot)
+        .where(Slot.id.in_(slot_ids))
+        .order_by(Slot.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     return {slot.id: slot for slot in rows}
 
 
-def alternatives(session: Session, slot: Slot, places: int, *, now_local: datetime) -> list[Slot]:
+SlotRow = Row[int, date, time, time, int, int, SlotStatus]
+SLOT_COLUMNS = (
+    Slot.id,
+    Slot.date,
+    Slot.start_time,
+    Slot.end_time,
+    Slot.total_capacity,
+    Slot.booked_count,
+    Slot.status,
+)
+
+
+def alternatives(session: Session, slot: Slot, places: int, *, now_local: datetime) -> list[SlotRow]:
     """Up to five open slots nearest in time to `slot` that still have room for the whole request."""
     wanted = times(slot).starts_at
-    candidates = session.scalars(
-        select(Slot).where(
+    candidates = session.execute(
+        select(*SLOT_COLUMNS).where(
             Slot.orq == slot.orq,
             Slot.id != slot.id,
             Slot.status == SlotStatus.ACTIVE,
@@ -87,8 +135,12 @@ def alternatives(session: Session, slot: Slot, places: int, *, now_local: dateti
             Slot.date <= (wanted + ALTERNATIVES_WITHIN).date(),
         )
     ).all()
-    open_ones = [c for c in candidates if not has_started(times(c), now_local)]
-    open_ones.sort(key=lambda c: (abs(times(c).starts_at - wanted), times(c).starts_at))
+
+    def starts(row: SlotRow) -> datetime:
+        return datetime.combine(row.date, row.start_time)
+
+    open_ones = [row for row in candidates if starts(row) > now_local]
+    open_ones.sort(key=lambda row: (abs(starts(row) - wanted), starts(row)))
     return open_ones[:MAX_ALTERNATIVES]
 
 
@@ -96,15 +148,15 @@ def times(slot: Slot) -> SlotTimes:
     return SlotTimes(slot.date, slot.start_time, slot.end_time)
 
 
-def slot_json(slot: Slot) -> dict[str, object]:
+def slot_json(slot: Slot | SlotRow) -> dict[str, object]:
     """The API's shape of a slot (also used inside error details)."""
     return {
         "slot_id": slot.id,
         "date": slot.date.isoformat(),
-        "start_time": slot.start_time.strftime("%H:%M"),
-        "end_time": slot.end_time.strftime("%H:%M"),
+        "start_time": f"{slot.start_time.hour:02d}:{slot.start_time.minute:02d}",
+        "end_time": f"{slot.end_time.hour:02d}:{slot.end_time.minute:02d}",
         "total_capacity": slot.total_capacity,
         "booked_count": slot.booked_count,
-        "available_count": slot.available_count,
+        "available_count": slot.total_capacity - slot.booked_count,
         "status": slot.status.value,
     }

@@ -24,7 +24,14 @@ from admit.domain.venue_time import local_now
 from admit.mail.outbox import enqueue_for_reservation
 from admit.security import codes
 from admit.security.codes import CodeKeys
-from admit.services.capacity import lock_slots, release_places, take_places, times
+from admit.services.capacity import (
+    check_room,
+    lock_slots,
+    release_places,
+    take_places,
+    times,
+    with_alternatives,
+)
 from admit.services.organizations import policy_of
 from admit.services.tickets import view
 from admit.services.transitions import CUSTOMER, apply_event
@@ -79,20 +86,27 @@ def reserve(
     keys: CodeKeys,
     now: datetime,
 ) -> list[ReservationView]:
-    """Book every ticket into the slot, or none of them."""
+    """Book every ticket into the slot, or none of them.
+
+    The place is taken last, just before the commit, so a popular slot's row is locked only briefly.
+    """
     canonical = _canonical_codes(ticket_codes)
+    places = len(canonical)
     try:
         with session.begin():
-            tickets = _lock_tickets(session, canonical, keys)
             slot = session.get(ReservationSlot, slot_id)
-            if slot is None or slot.orq != tickets[0].orq:
+            if slot is None:
+                raise errors.SlotNotFound()
+            org = session.get_one(Organization, slot.orq)
+            now_local = local_now(now, org.timezone)
+            check_room(slot, places, now_local=now_local)
+            tickets = _lock_tickets(session, canonical, keys)
+            if tickets[0].orq != slot.orq:  # another organization's slot does not exist for this ticket
                 raise errors.SlotNotFound()
             for code, ticket in zip(canonical, tickets, strict=True):
                 if ticket.orq != slot.orq:
                     raise errors.TicketNotFound(ticket_code=code)
                 next_status(view(session, ticket, code=code, now=now).status, TicketEvent.RESERVE)
-            org = session.get_one(Organization, slot.orq)
-            take_places(session, slot, len(tickets), now=now, now_local=local_now(now, org.timezone))
             reservations = []
             for ticket in tickets:
                 reservation = Reservation(
@@ -110,13 +124,15 @@ def reserve(
                 session.add(reservation)
                 ticket.customer_email, ticket.customer_phone = contact.email, contact.phone
                 apply_event(session, ticket, TicketEvent.RESERVE, actor=CUSTOMER, now=now)
+                enqueue_for_reservation(session, reservation, MailKind.CONFIRMATION, now=now)
                 reservations.append(reservation)
             session.flush()
-            for reservation in reservations:
-                enqueue_for_reservation(session, reservation, MailKind.CONFIRMATION, now=now)
+            take_places(session, slot, places, now=now)
     except IntegrityError as exc:
         # The unique live-reservation index: another request reserved one of these tickets first.
         raise errors.AlreadyReserved() from exc
+    except errors.SlotFull as full:
+        raise with_alternatives(session, full, slot_id=slot_id, places=places, now=now) from None
     return [_view(r, code, org) for r, code in zip(reservations, canonical, strict=True)]
 
 
@@ -132,6 +148,15 @@ def move_reservation(
     session: Session, *, reservation_id: str, slot_id: int, keys: CodeKeys, now: datetime
 ) -> ReservationView:
     """Take the place in the new slot and free the old one in one step, where the policy allows."""
+    try:
+        return _move(session, reservation_id=reservation_id, slot_id=slot_id, keys=keys, now=now)
+    except errors.SlotFull as full:
+        raise with_alternatives(session, full, slot_id=slot_id, places=1, now=now) from None
+
+
+def _move(
+    session: Session, *, reservation_id: str, slot_id: int, keys: CodeKeys, now: datetime
+) -> ReservationView:
     with session.begin():
         reservation, ticket, org, now_local = _lock_for_change(session, reservation_id, keys, now)
         old = reservation.slot
@@ -141,7 +166,8 @@ def move_reservation(
             new = slots.get(slot_id)
             if new is None or new.orq != org.id:
                 raise errors.SlotNotFound()
-            take_places(session, new, 1, now=now, now_local=now_local)
+            check_room(new, 1, now_local=now_local)
+            take_places(session, new, 1, now=now)
             release_places(session, old, 1, now=now)
             reservation.slot = new
             reservation.sequence += 1
