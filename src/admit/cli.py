@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from admit.clock import clock_for
@@ -17,7 +19,6 @@ from admit.db.engine import make_engine, make_session_factory
 from admit.db.migrate import upgrade
 from admit.domain.roles import Role
 from admit.errors import DomainError
-from admit.mail.sender import run_sender
 from admit.settings import Settings
 
 app = typer.Typer(
@@ -50,18 +51,22 @@ def serve(
     from admit.demo import describe, seed_demo
 
     settings = Settings()
+    if "public_url" not in settings.model_fields_set:  # links in e-mails point at this server
+        settings.public_url = f"http://{host}:{port}"
     upgrade(settings.database_url)
     application = create_app(settings)
     if demo:
         seeded = seed_demo(context_of(application))
         if seeded is None:
             typer.echo(
-                "The database has data already, so no demo data was added (remove data/ for a new demo)."
+                "The database has data already, so no demo data was added (start from an empty database)."
             )
         else:
             typer.echo(describe(seeded, f"http://{host}:{port}"))
     stop = threading.Event()
     if mail:
+        from admit.mail.sender import run_sender
+
         worker = threading.Thread(target=run_sender, args=(context_of(application).mail(), stop), daemon=True)
         worker.start()
     try:
@@ -88,7 +93,7 @@ def mail_worker(
     """Send the queued e-mails and reminders (safe to run on several machines at once)."""
     from admit.context import build_context
     from admit.mail.reminders import queue_reminders
-    from admit.mail.sender import send_due
+    from admit.mail.sender import run_sender, send_due
 
     settings = Settings()
     upgrade(settings.database_url)
@@ -171,5 +176,9 @@ def main() -> None:
         app()
     except ValidationError as exc:  # settings from the environment
         for error in exc.errors():
-            typer.echo(f"setting error: {error['msg']}", err=True)
+            typer.echo(f"setting error: {error['msg'].removeprefix('Value error, ')}", err=True)
+        raise SystemExit(2) from exc
+    except OperationalError as exc:
+        where = make_url(Settings().database_url).render_as_string(hide_password=True)
+        typer.echo(f"error: cannot use the database at {where}: {str(exc.orig).strip()}", err=True)
         raise SystemExit(2) from exc

@@ -13,6 +13,7 @@ from admit import errors
 from admit.db.models import Operator, Organization
 from admit.domain.roles import Role
 from admit.security.passwords import hash_secret, verify_secret
+from admit.services.organizations import MAX_ID, MAX_NAME
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 PIN = re.compile(r"[0-9]{4,8}")
@@ -40,8 +41,12 @@ def create_operator(
         problems["password"] = f"at least {MIN_PASSWORD} characters"
     if pin is not None and not PIN.fullmatch(pin):
         problems["pin"] = "4 to 8 digits"
+    if name is not None and not 0 < len(name.strip()) <= MAX_NAME:
+        problems["name"] = f"1 to {MAX_NAME} characters"
     if problems:
         raise errors.ValidationFailed(fields=problems)
+    if not 1 <= orq <= MAX_ID:
+        raise errors.OrganizationNotFound()
     operator = Operator(
         orq=orq,
         username=username,
