@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,6 +14,7 @@ from admit.context import AppContext, build_context
 from admit.logging import configure_logging
 from admit.metrics import RequestTimer
 from admit.settings import Settings
+from admit.web import STATIC_DIR, pages
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -30,6 +32,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for module in (health, staff, organizations, orders, tickets, slots, reservations, door, mail):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_route("/metrics", context.metrics.render, include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestTimer, metrics=context.metrics)

@@ -93,22 +93,29 @@ def seed_demo(context: AppContext) -> Demo | None:
             actor_id=admin_id,
             now=now,
         )
-        for label, quantity, mode, paid, valid_until in [
-            (INACTIVE, 3, ActivationMode.PRE_MADE, True, None),
-            ("ACTIVATED", 3, ActivationMode.IMMEDIATE, True, None),
-            (RESERVED, 2, ActivationMode.IMMEDIATE, True, None),
-            ("PENDING_PAYMENT", 1, ActivationMode.IMMEDIATE, False, None),
-            (
-                "EXPIRED (validity ended yesterday)",
-                1,
-                ActivationMode.IMMEDIATE,
-                True,
-                today - timedelta(days=1),
-            ),
-            ("VOID", 1, ActivationMode.IMMEDIATE, True, None),
+        for label, quantity, mode, paid in [
+            (INACTIVE, 3, ActivationMode.PRE_MADE, True),
+            ("ACTIVATED", 3, ActivationMode.IMMEDIATE, True),
+            (RESERVED, 2, ActivationMode.IMMEDIATE, True),
+            ("PENDING_PAYMENT", 1, ActivationMode.IMMEDIATE, False),
+            ("VOID", 1, ActivationMode.IMMEDIATE, True),
         ]:
-            order = issue(quantity=quantity, activation_mode=mode, paid=paid, valid_until=valid_until)
+            order = issue(quantity=quantity, activation_mode=mode, paid=paid, valid_until=None)
             demo.tickets[label] = [t.code for t in order.tickets]
+        # A day ticket bought two days ago for yesterday: expired now.
+        expired = issuance.create_order(
+            session,
+            orq=org.id,
+            quantity=1,
+            activation_mode=ActivationMode.IMMEDIATE,
+            paid=True,
+            customer_email="visitor@example.com",
+            valid_until=today - timedelta(days=1),
+            keys=context.keys,
+            actor_id=admin_id,
+            now=now - timedelta(days=2),
+        )
+        demo.tickets["EXPIRED (validity ended yesterday)"] = [t.code for t in expired.tickets]
         first_open = slots.availability(session, orq=org.id, first=None, last=None, now=now).days[0]
         reservations.reserve(
             session,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time as timer
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,7 @@ from pydantic import Field, StrictStr
 
 from admit.api.deps import ContextDep, DoorOperatorDep, ManagerDep, SessionDep
 from admit.api.errors import error_response
-from admit.api.schemas import Body
+from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
 from admit.db.models import Operator
 from admit.domain.door import Result
@@ -89,10 +88,10 @@ def venue_scan(
 def scan_history(
     manager: ManagerDep,
     session: SessionDep,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from")] = None,
+    to: Annotated[IsoDate | None, Query()] = None,
     result: Annotated[Literal["GREEN", "YELLOW", "RED"] | None, Query()] = None,
-    operator_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    operator_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
@@ -108,6 +107,6 @@ def stats(
     manager: ManagerDep,
     context: ContextDep,
     session: SessionDep,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date")] = None,
 ) -> dict[str, Any]:
     return scans.day_stats(session, orq=manager.orq, day=day, now=context.clock.now())

@@ -66,7 +66,7 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     if exc.status_code == 400:
-        message = "The request body could not be read: send UTF-8 JSON."
+        message = "The request body could not be read as JSON."
     else:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from admit import errors
 from admit.api.deps import ContextDep, ManagerDep, SessionDep
+from admit.api.schemas import MAX_ID
 from admit.db.models import OutboxMessage
 from admit.domain.mail import MailStatus
 
@@ -51,7 +52,7 @@ def outbox(
 
 @router.post("/api/mail/outbox/{message_id}/retry")
 def retry(
-    message_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    message_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     manager: ManagerDep,
     context: ContextDep,
     session: SessionDep,

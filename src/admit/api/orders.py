@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -10,7 +9,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_v
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
-from admit.api.schemas import Body, TicketOut
+from admit.api.schemas import MAX_ID, Body, IsoDate, TicketOut
 from admit.domain.contact import ContactError, normalise_email
 from admit.domain.lifecycle import ActivationMode
 from admit.services import issuance, tickets
@@ -22,12 +21,12 @@ CodePath = Annotated[str, Path(max_length=80)]
 
 
 class OrderIn(Body):
-    orq: StrictInt = Field(ge=1, le=2**31 - 1)
+    orq: StrictInt = Field(ge=1, le=MAX_ID)
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
     activation_mode: ActivationMode
     paid: StrictBool
     customer_email: StrictStr | None = Field(default=None, max_length=320)
-    valid_until: date | None = None
+    valid_until: IsoDate | None = None
 
     @field_validator("customer_email")
     @classmethod
@@ -80,7 +79,10 @@ def create_order(body: OrderIn, admin: AdminDep, context: ContextDep, session: S
 
 @router.post("/api/orders/{order_id}/confirm-payment")
 def confirm_payment(
-    order_id: Annotated[str, Path(max_length=64)], admin: AdminDep, context: ContextDep, session: SessionDep
+    order_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+    admin: AdminDep,
+    context: ContextDep,
+    session: SessionDep,
 ) -> OrderOut:
     order = issuance.confirm_payment(
         session,

@@ -9,13 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from admit import errors
 from admit.api.deps import AdminDep, SessionDep
+from admit.api.schemas import MAX_ID
 from admit.db.models import Operator
 from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
 from admit.services.organizations import get_organization_or_raise, policy_of, update_policy
 
 router = APIRouter(tags=["organizations"])
 
-OrqPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+OrqPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class EntryWindowMinutes(BaseModel):

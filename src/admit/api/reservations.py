@@ -11,7 +11,7 @@ from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from admit import confirmation
 from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
-from admit.api.schemas import Body
+from admit.api.schemas import MAX_ID, Body
 from admit.context import AppContext
 from admit.domain.lifecycle import ReservationStatus
 from admit.errors import DomainError
@@ -22,8 +22,8 @@ from admit.services.reservations import MAX_BATCH, ReservationView, checked_cont
 router = APIRouter(tags=["reservations"])
 log = structlog.get_logger()
 
-ReservationId = Annotated[str, Path(min_length=1, max_length=64)]
-SlotId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+ReservationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+SlotId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Code = Annotated[StrictStr, Field(min_length=1, max_length=80)]
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -12,7 +11,7 @@ from pydantic import Field, StrictInt, model_validator
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
-from admit.api.schemas import Body
+from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.domain.calendar import SlotStatus
 from admit.services import slots
 from admit.services.capacity import slot_json
@@ -26,13 +25,13 @@ Capacity = Annotated[StrictInt, Field(ge=0, le=100_000)]
 class SlotCreateIn(Body):
     """One slot (date, start_time, end_time) or a weekly schedule (from, to, weekdays, …)."""
 
-    orq: StrictInt = Field(ge=1, le=2**31 - 1)
+    orq: StrictInt = Field(ge=1, le=MAX_ID)
     total_capacity: Capacity
-    date: dt.date | None = None
+    date: IsoDate | None = None
     start_time: time | None = None
     end_time: time | None = None
-    from_: dt.date | None = Field(default=None, alias="from")
-    to: dt.date | None = None
+    from_: IsoDate | None = Field(default=None, alias="from")
+    to: IsoDate | None = None
     weekdays: list[Annotated[StrictInt, Field(ge=0, le=6)]] | None = Field(default=None, max_length=7)
     first_start: time | None = None
     last_start: time | None = None
@@ -97,7 +96,7 @@ def create_slots(
 
 @router.patch("/api/reservation-slots/{slot_id}")
 def patch_slot(
-    slot_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    slot_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: SlotPatchIn,
     admin: AdminDep,
     context: ContextDep,
@@ -118,9 +117,9 @@ def patch_slot(
 def available_slots(
     context: ContextDep,
     session: SessionDep,
-    orq: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
+    orq: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from")] = None,
+    to: Annotated[IsoDate | None, Query()] = None,
 ) -> Response:
     if orq is None:
         raise errors.MissingParameter(

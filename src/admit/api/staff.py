@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, StrictStr, model_validator
+from pydantic import BaseModel, Field, StrictStr
 
+from admit import errors
 from admit.api.deps import ContextDep, SessionDep
 from admit.api.schemas import Body
 from admit.services.operators import login
@@ -18,12 +19,6 @@ class LoginIn(Body):
     username: StrictStr = Field(min_length=1, max_length=64)
     password: StrictStr | None = Field(default=None, min_length=1, max_length=256)
     pin: StrictStr | None = Field(default=None, min_length=1, max_length=16)
-
-    @model_validator(mode="after")
-    def _one_secret(self) -> LoginIn:
-        if (self.password is None) == (self.pin is None):
-            raise ValueError("give either a password or a PIN")
-        return self
 
 
 class OperatorOut(BaseModel):
@@ -42,6 +37,9 @@ class LoginOut(BaseModel):
 
 @router.post("/api/operator/login")
 def operator_login(body: LoginIn, context: ContextDep, session: SessionDep) -> LoginOut:
+    if (body.password is None) == (body.pin is None):
+        either = "give either a password or a PIN"
+        raise errors.ValidationFailed(fields={"password": either, "pin": either})
     now = context.clock.now()
     operator = login(
         session,

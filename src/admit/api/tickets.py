@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 import structlog
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StrictStr
 
 from admit.api.deps import ContextDep, SessionDep, limit_validation
 from admit.api.orders import CodePath
-from admit.api.schemas import Body, TicketOut
+from admit.api.schemas import Body, IsoDate, TicketOut
 from admit.api.slots import availability_json
 from admit.services import slots, tickets
 
@@ -51,8 +51,8 @@ def ticket_availability(
     code: CodePath,
     context: ContextDep,
     session: SessionDep,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from")] = None,
+    to: Annotated[IsoDate | None, Query()] = None,
 ) -> Response:
     now = context.clock.now()
     orq = tickets.ticket_status(session, code=code, keys=context.keys, now=now).orq

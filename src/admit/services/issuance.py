@@ -13,6 +13,7 @@ from admit import errors
 from admit.db.models import Order, Organization, Ticket
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEvent, TicketStatus, payment_event
 from admit.domain.mail import MailKind
+from admit.domain.venue_time import local_now
 from admit.mail.outbox import enqueue_for_reservation
 from admit.security import codes
 from admit.security.codes import CodeKeys
@@ -51,8 +52,11 @@ def create_order(
 ) -> IssuedOrder:
     """Issue `quantity` tickets; the codes are returned here once and stored only hashed and sealed."""
     with session.begin():
-        if session.get(Organization, orq) is None:
+        org = session.get(Organization, orq)
+        if org is None:
             raise errors.OrganizationNotFound()
+        if valid_until is not None and valid_until < local_now(now, org.timezone).date():
+            raise errors.ValidationFailed(fields={"valid_until": "must not be before today (venue time)"})
         order = Order(
             id=secrets.token_hex(16),
             orq=orq,

@@ -1,0 +1,125 @@
+"""The HTML routes. Pages are shells: their scripts call the HTTP API, as any other client does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from admit import errors
+from admit.api.deps import ContextDep
+from admit.context import AppContext
+from admit.domain.changes import check_cancel_allowed, check_change_allowed
+from admit.domain.lifecycle import ReservationStatus
+from admit.domain.venue_time import local_now
+from admit.services import reservations
+from admit.services.capacity import times
+from admit.services.organizations import get_organization_or_raise, policy_of
+from admit.web import TEMPLATES_DIR
+
+router = APIRouter(include_in_schema=False)
+
+# The pages hold no secrets and never change behind a cached copy's back: the data comes from the API.
+NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+
+@cache
+def templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+def _page(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    # The server's "now" lets the scripts judge days and token expiry by the server's clock, which
+    # a door device's own clock may not match (and which tests and demos pin).
+    context: AppContext = request.app.state.context
+    values = {"server_now": context.clock.now().isoformat(), **values}
+    return templates().TemplateResponse(request, name, values, status_code=status_code, headers=NO_STORE)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/reserve", status_code=307)
+
+
+@router.get("/reserve")
+def reserve(request: Request) -> HTMLResponse:
+    """The visitor's portal; `?code=` fills in the ticket code."""
+    return _page(request, "reserve.html")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """Whether an action is open to the visitor now, and the API's own words when it is not."""
+
+    allowed: bool
+    code: str = ""
+    message: str = ""
+
+
+@router.get("/reserve/{reservation_id}")
+def manage(
+    request: Request, reservation_id: Annotated[str, Path(max_length=64)], context: ContextDep
+) -> HTMLResponse:
+    """A reservation's own page (the e-mail's link): see it, move it, cancel it where the policy allows."""
+    try:
+        move, cancel = _change_options(context, reservation_id)
+    except errors.ReservationNotFound:
+        return _page(request, "manage.html", status_code=404, reservation_id="", found=False)
+    return _page(
+        request,
+        "manage.html",
+        reservation_id=reservation_id,
+        found=True,
+        move=move,
+        cancel=cancel,
+    )
+
+
+def _change_options(context: AppContext, reservation_id: str) -> tuple[Allowed, Allowed]:
+    """Ask the same rules the API applies, so the page can say why before the visitor tries."""
+    now = context.clock.now()
+    with context.sessions() as session:
+        found = reservations.get_reservation(
+            session, reservation_id=reservation_id, keys=context.keys, now=now
+        )
+        if found.status is not ReservationStatus.RESERVED:
+            closed = Allowed(False, found.status.value, "")
+            return closed, closed
+        with session.begin():
+            org = get_organization_or_raise(session, found.slot.orq)
+            policy = policy_of(org)
+    starts, now_local = times(found.slot).starts_at, local_now(now, found.timezone)
+    return (
+        _ask(lambda: check_change_allowed(policy, slot_starts_at=starts, now_local=now_local)),
+        _ask(lambda: check_cancel_allowed(policy, slot_starts_at=starts, now_local=now_local)),
+    )
+
+
+def _ask(check: Any) -> Allowed:
+    try:
+        check()
+    except errors.DomainError as refused:
+        return Allowed(False, refused.code, refused.message)
+    return Allowed(True)
+
+
+@router.get("/operator")
+def operator(request: Request) -> HTMLResponse:
+    """The door's scanner: log in, scan (camera or typed), see the verdict, mark as verified."""
+    return _page(request, "operator.html")
+
+
+@router.get("/manager")
+def manager(request: Request) -> HTMLResponse:
+    """Today's counts, slot utilisation, arrivals per slot and the scan history."""
+    return _page(request, "manager.html")
+
+
+@router.get("/admin")
+def admin(request: Request) -> HTMLResponse:
+    """The organization's policy and its slots."""
+    return _page(request, "admin.html")

@@ -1,0 +1,173 @@
+/* The admin page: the organization's policy, weekly slot schedules, and one day's slots. */
+"use strict";
+
+(function (A) {
+  const $ = A.$;
+  let session = null;
+
+  function fail(where, error) {
+    if (!error.handled) A.setMessage($(where), error.message + fieldList(error));
+  }
+
+  function fieldList(error) {
+    const fields = (error.details && error.details.fields) || {};
+    const names = Object.entries(fields).map(([name, why]) => name + ": " + why);
+    return names.length ? " (" + names.join("; ") + ")" : "";
+  }
+
+  // ---- Policy ----
+  function fillPolicy(policy) {
+    const form = $("policy-form");
+    form.elements.unreserved_entry.value = policy.unreserved_entry;
+    form.elements.reservation_changes.value = policy.reservation_changes;
+    form.elements.change_cutoff_hours.value = policy.change_cutoff_hours;
+    form.elements.cancellation_allowed.checked = policy.cancellation_allowed;
+    const byDay = policy.entry_window === "day";
+    $("p-window-day").checked = byDay;
+    $("p-window-minutes").checked = !byDay;
+    $("p-before").value = byDay ? 30 : policy.entry_window.minutes_before_start;
+    $("p-after").value = byDay ? 30 : policy.entry_window.minutes_after_end;
+    windowInputs();
+  }
+
+  function windowInputs() {
+    const byDay = $("p-window-day").checked;
+    $("p-before").disabled = byDay;
+    $("p-after").disabled = byDay;
+  }
+  $("p-window-day").addEventListener("change", windowInputs);
+  $("p-window-minutes").addEventListener("change", windowInputs);
+
+  async function loadOrganization() {
+    const orq = session.operator.orq;
+    $("orq-value").textContent = String(orq);
+    try {
+      const org = await session.call("GET", "/api/organizations/" + orq);
+      $("org-title").textContent = org.name;
+      $("org-line").textContent = "Organization " + org.orq + " · time zone " + org.timezone;
+      fillPolicy(org.policy);
+    } catch (error) {
+      fail("policy-message", error);
+    }
+  }
+
+  $("policy-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const cutoff = Number(form.elements.change_cutoff_hours.value);
+    const body = {
+      unreserved_entry: form.elements.unreserved_entry.value,
+      reservation_changes: form.elements.reservation_changes.value,
+      change_cutoff_hours: Number.isInteger(cutoff) ? cutoff : form.elements.change_cutoff_hours.value,
+      cancellation_allowed: form.elements.cancellation_allowed.checked,
+      entry_window: $("p-window-day").checked ? "day" : {
+        minutes_before_start: Number($("p-before").value),
+        minutes_after_end: Number($("p-after").value),
+      },
+    };
+    try {
+      const policy = await session.call("PATCH", "/api/organizations/" + session.operator.orq + "/policy", { body: body });
+      fillPolicy(policy);
+      A.setMessage($("policy-message"), "✓ Policy saved.", "ok");
+    } catch (error) {
+      fail("policy-message", error);
+    }
+  });
+
+  // ---- Schedules ----
+  $("schedule-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const weekdays = Array.from(form.querySelectorAll("input[name=weekday]:checked")).map((box) => Number(box.value));
+    const body = {
+      orq: session.operator.orq,
+      from: form.elements.from.value,
+      to: form.elements.to.value,
+      weekdays: weekdays,
+      first_start: form.elements.first_start.value,
+      last_start: form.elements.last_start.value,
+      every_minutes: Number(form.elements.every_minutes.value),
+      duration_minutes: Number(form.elements.duration_minutes.value),
+      total_capacity: Number(form.elements.total_capacity.value),
+    };
+    if (!body.from || !body.to || !weekdays.length) {
+      A.setMessage($("schedule-message"), "Choose the first and last day and at least one weekday.");
+      return;
+    }
+    try {
+      const answer = await session.call("POST", "/api/reservation-slots/create", { body: body });
+      const made = answer.slots.length;
+      const skipped = answer.skipped_existing || 0;
+      A.setMessage($("schedule-message"), "✓ Created " + made + " slot" + (made === 1 ? "" : "s") +
+        (skipped ? "; " + skipped + " existed already and were skipped." : "."), "ok");
+      if ($("slots-day").value >= body.from && $("slots-day").value <= body.to) loadSlots();
+    } catch (error) {
+      fail("schedule-message", error);
+    }
+  });
+
+  // ---- One day's slots: capacity and closing ----
+  // The day's live counts list every slot of a day, closed and started ones too, with its id.
+  async function loadSlots() {
+    const day = $("slots-day").value;
+    try {
+      const stats = await session.call("GET", "/api/operator/stats", { query: { date: day } });
+      if (!day) $("slots-day").value = stats.date;
+      if (!$("s-from").value) {
+        $("s-from").value = stats.date;
+        $("s-to").value = A.addDays(stats.date, 27);
+      }
+      const rows = stats.slots.map(slotRow);
+      $("slots").replaceChildren(...rows);
+      A.show($("slots-empty"), rows.length === 0);
+    } catch (error) {
+      fail("slots-message", error);
+    }
+  }
+
+  function slotRow(slot) {
+    const time = A.timeRange(slot.start_time, slot.end_time);
+    const capacity = A.el("input", {
+      type: "number", min: "0", max: "100000", value: String(slot.total_capacity), "aria-label": "Capacity of " + time,
+    });
+    const closed = slot.status === "CLOSED";
+    const save = A.el("button", { type: "button", class: "button small" }, "Save");
+    const toggle = A.el("button", { type: "button", class: "button small" + (closed ? "" : " danger") }, closed ? "Reopen" : "Close");
+    save.setAttribute("aria-label", "Save capacity of " + time);
+    toggle.setAttribute("aria-label", (closed ? "Reopen " : "Close ") + time);
+    async function patch(body, done) {
+      try {
+        await session.call("PATCH", "/api/reservation-slots/" + slot.slot_id, { body: body });
+        A.setMessage($("slots-message"), "✓ " + time + ": " + done, "ok");
+        loadSlots();
+      } catch (error) {
+        fail("slots-message", error);
+      }
+    }
+    save.addEventListener("click", () => patch({ total_capacity: Number(capacity.value) }, "capacity saved."));
+    toggle.addEventListener("click", () => patch({ status: closed ? "ACTIVE" : "CLOSED" }, closed ? "reopened." : "closed for booking."));
+    return A.el("tr", { "data-slot-id": String(slot.slot_id) },
+      A.el("td", {}, time),
+      A.el("td", {}, String(slot.booked_count)),
+      A.el("td", {}, capacity),
+      A.el("td", {}, slot.status.toLowerCase()),
+      A.el("td", {}, A.el("div", { class: "actions" }, save, toggle)));
+  }
+
+  $("slots-day-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadSlots();
+  });
+
+  session = A.staffPage({
+    minRole: "admin",
+    onReady: () => {
+      A.show($("admin"), true);
+      setTimeout(() => {
+        loadOrganization();
+        loadSlots();
+      }, 0);
+    },
+    onLogout: () => A.show($("admin"), false),
+  });
+})(window.Admit);

@@ -1,0 +1,293 @@
+/* The monthly availability calendar and a day's time slots, for booking and for moving a booking.
+ *
+ * Keyboard: the arrow keys move between days (Up/Down by a week), Home/End to the week's start/end,
+ * Page Up/Page Down by a month, Enter or Space picks the day. Every level has a colour, a border
+ * and a word, so colour is never the only signal.
+ */
+"use strict";
+
+(function (A) {
+  const MONTHS_AHEAD = 12;
+  const LEVELS = {
+    available: { word: "Open", spoken: "many places free" },
+    limited: { word: "Few left", spoken: "few places left" },
+    full: { word: "Full", spoken: "full or nearly full" },
+  };
+  const MONTH_TITLE = new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+  const WEEKDAYS = [["Mon", "Monday"], ["Tue", "Tuesday"], ["Wed", "Wednesday"], ["Thu", "Thursday"],
+    ["Fri", "Friday"], ["Sat", "Saturday"], ["Sun", "Sunday"]];
+
+  function monthOf(iso) {
+    return iso.slice(0, 7);
+  }
+
+  function monthStart(month) {
+    return month + "-01";
+  }
+
+  function monthEnd(month) {
+    const date = A.parseDay(monthStart(month));
+    date.setUTCMonth(date.getUTCMonth() + 1, 0);
+    return A.isoDay(date);
+  }
+
+  function shiftMonth(month, by) {
+    const date = A.parseDay(monthStart(month));
+    date.setUTCMonth(date.getUTCMonth() + by, 1);
+    return monthOf(A.isoDay(date));
+  }
+
+  /** Same day of month in another month, kept inside that month (31 Jan + 1 month → 28/29 Feb). */
+  function sameDayIn(iso, byMonths) {
+    const target = shiftMonth(monthOf(iso), byMonths);
+    const day = Math.min(Number(iso.slice(8, 10)), Number(monthEnd(target).slice(8, 10)));
+    return target + "-" + String(day).padStart(2, "0");
+  }
+
+  function slotLevel(slot) {
+    if (slot.total_capacity <= 0) return "full";
+    const free = slot.available_count / slot.total_capacity;
+    if (free > 0.5) return "available";
+    if (free >= 0.1) return "limited";
+    return "full";
+  }
+
+  /**
+   * options.code(): the ticket code whose organization's slots to show; options.places(): how many
+   * places a slot needs; options.onPick(slot): a time was chosen; options.headingLevel: "h3".
+   */
+  function Calendar(root, options) {
+    const state = { tz: null, today: null, month: null, months: new Map(), focused: null, selected: null, slotId: null };
+    const uid = root.id || "cal";
+    const help = A.el("p", { class: "hint", id: uid + "-help",
+      text: "Use the arrow keys to move between days and Enter to pick one. Past days and days without times cannot be picked." });
+    const prev = A.el("button", { type: "button", class: "button cal-nav", "aria-label": "Previous month" }, "‹");
+    const next = A.el("button", { type: "button", class: "button cal-nav", "aria-label": "Next month" }, "›");
+    const title = A.el("h3", { id: uid + "-title", "aria-live": "polite" });
+    const body = A.el("tbody");
+    const head = A.el("tr");
+    WEEKDAYS.forEach(([short, long]) => head.append(A.el("th", { scope: "col", abbr: long }, short)));
+    const table = A.el("table", { class: "calendar", "aria-labelledby": uid + "-title", "aria-describedby": uid + "-help" },
+      A.el("thead", {}, head), body);
+    const legend = A.el("ul", { class: "legend", "aria-label": "What the days show" },
+      A.el("li", {}, A.el("span", { class: "key available", "aria-hidden": "true" }), "Open: more than half the places free"),
+      A.el("li", {}, A.el("span", { class: "key limited", "aria-hidden": "true" }), "Few left: 10–50 % free"),
+      A.el("li", {}, A.el("span", { class: "key full", "aria-hidden": "true" }), "Full: under 10 % free, or no times"));
+    const status = A.el("div", { class: "message", role: "alert" });
+    const slotsTitle = A.el("h3", { id: uid + "-slots-title", tabindex: "-1" });
+    const slotList = A.el("ul", { class: "slot-list", "aria-labelledby": uid + "-slots-title" });
+    const slotsPanel = A.el("div", { class: "slots-panel", hidden: true }, slotsTitle, slotList);
+    root.replaceChildren(help, A.el("div", { class: "cal-head" }, prev, title, next), table, legend, status, slotsPanel);
+
+    prev.addEventListener("click", () => goMonth(shiftMonth(state.month, -1)));
+    next.addEventListener("click", () => goMonth(shiftMonth(state.month, 1)));
+    body.addEventListener("keydown", onKey);
+    body.addEventListener("click", (event) => {
+      const button = event.target.closest("button.day");
+      if (button) pickDay(button.dataset.date, true);
+    });
+
+    async function fetchRange(from, to) {
+      return A.api("GET", "/api/tickets/" + encodeURIComponent(options.code()) + "/availability", {
+        query: { from: from, to: to },
+      });
+    }
+
+    async function loadMonth(month) {
+      if (state.months.has(month)) return state.months.get(month);
+      const from = monthStart(month) < state.today ? state.today : monthStart(month);
+      const answer = await fetchRange(from, monthEnd(month));
+      const days = new Map(answer.days.map((day) => [day.date, day]));
+      state.months.set(month, days);
+      return days;
+    }
+
+    /** Find the venue's time zone and today, then show the month of the chosen day or of today. */
+    async function open(initialDay) {
+      A.setMessage(status, "");
+      state.months.clear();
+      try {
+        if (!state.tz) {
+          const utcToday = A.isoDay(A.serverNow());
+          const probe = await fetchRange(A.addDays(utcToday, -1), A.addDays(utcToday, 1));
+          state.tz = probe.timezone;
+          state.today = A.dayIn(A.serverNow(), state.tz);
+        }
+        const start = initialDay && initialDay >= state.today ? initialDay : state.selected || state.today;
+        state.month = monthOf(start);
+        const days = await loadMonth(state.month);
+        state.focused = start;
+        if (!days.has(start) && !state.selected) {
+          const first = Array.from(days.keys()).sort()[0];
+          if (first) state.focused = first;
+        }
+        render(false);
+        if (state.selected && state.months.get(state.month).has(state.selected)) showSlots(state.selected, false);
+      } catch (error) {
+        A.setMessage(status, error.message);
+      }
+    }
+
+    async function goMonth(month, focusDay) {
+      const first = monthOf(state.today);
+      const last = shiftMonth(first, MONTHS_AHEAD);
+      if (month < first || month > last) return;
+      state.month = month;
+      title.textContent = MONTH_TITLE.format(A.parseDay(monthStart(month))) + " (loading…)";
+      try {
+        await loadMonth(month);
+        A.setMessage(status, "");
+      } catch (error) {
+        A.setMessage(status, error.message);
+      }
+      state.focused = focusDay || (month === first ? state.today : monthStart(month));
+      render(Boolean(focusDay));
+    }
+
+    function describe(iso, day) {
+      if (iso < state.today) return { cls: "past", word: "", spoken: "past", pickable: false };
+      if (!day) return { cls: "none", word: "", spoken: "no times", pickable: false };
+      const free = day.slots.reduce((sum, slot) => sum + slot.available_count, 0);
+      const level = LEVELS[day.level];
+      if (day.level === "full" && free > 0) {
+        return { cls: "full", word: "Last few", spoken: "nearly full, " + free + " places left", pickable: true };
+      }
+      return { cls: day.level, word: level.word, spoken: level.spoken + (free ? ", " + free + " places" : ""), pickable: true };
+    }
+
+    function render(moveFocus) {
+      const month = state.month;
+      const days = state.months.get(month) || new Map();
+      title.textContent = MONTH_TITLE.format(A.parseDay(monthStart(month)));
+      prev.disabled = month <= monthOf(state.today);
+      next.disabled = month >= shiftMonth(monthOf(state.today), MONTHS_AHEAD);
+      if (monthOf(state.focused) !== month) state.focused = monthStart(month) < state.today ? state.today : monthStart(month);
+      body.replaceChildren();
+      const first = A.parseDay(monthStart(month));
+      const lead = (first.getUTCDay() + 6) % 7; // Monday first
+      const count = Number(monthEnd(month).slice(8, 10));
+      let row = A.el("tr");
+      for (let i = 0; i < lead; i += 1) row.append(A.el("td"));
+      for (let d = 1; d <= count; d += 1) {
+        const iso = month + "-" + String(d).padStart(2, "0");
+        const info = describe(iso, days.get(iso));
+        const button = A.el("button", {
+          type: "button",
+          class: "day " + info.cls + (iso === state.today ? " today" : ""),
+          "data-date": iso,
+          "data-level": info.cls,
+          tabindex: iso === state.focused ? "0" : "-1",
+          "aria-label": A.longDate(iso) + ", " + info.spoken + (iso === state.today ? ", today" : ""),
+          "aria-disabled": info.pickable ? null : "true",
+          "aria-pressed": info.pickable ? String(iso === state.selected) : null,
+          "aria-current": iso === state.today ? "date" : null,
+        }, A.el("span", { class: "num", "aria-hidden": "true" }, String(d)),
+        A.el("span", { class: "lvl", "aria-hidden": "true" }, info.word));
+        row.append(A.el("td", {}, button));
+        if ((lead + d) % 7 === 0) {
+          body.append(row);
+          row = A.el("tr");
+        }
+      }
+      if (row.children.length) {
+        while (row.children.length < 7) row.append(A.el("td"));
+        body.append(row);
+      }
+      if (moveFocus) focusDay(state.focused);
+    }
+
+    function focusDay(iso) {
+      const button = body.querySelector('button[data-date="' + iso + '"]');
+      if (button) button.focus();
+    }
+
+    function onKey(event) {
+      const button = event.target.closest("button.day");
+      if (!button) return;
+      const iso = button.dataset.date;
+      const weekday = (A.parseDay(iso).getUTCDay() + 6) % 7;
+      const moves = {
+        ArrowLeft: () => A.addDays(iso, -1),
+        ArrowRight: () => A.addDays(iso, 1),
+        ArrowUp: () => A.addDays(iso, -7),
+        ArrowDown: () => A.addDays(iso, 7),
+        Home: () => A.addDays(iso, -weekday),
+        End: () => A.addDays(iso, 6 - weekday),
+        PageUp: () => sameDayIn(iso, -1),
+        PageDown: () => sameDayIn(iso, 1),
+      };
+      if (!moves[event.key]) return;
+      event.preventDefault();
+      let target = moves[event.key]();
+      if (target < state.today) target = state.today;
+      if (target === iso) return;
+      if (monthOf(target) !== state.month) {
+        goMonth(monthOf(target), target);
+        return;
+      }
+      body.querySelectorAll("button.day").forEach((b) => b.setAttribute("tabindex", b.dataset.date === target ? "0" : "-1"));
+      state.focused = target;
+      focusDay(target);
+    }
+
+    function pickDay(iso, moveFocus) {
+      const days = state.months.get(state.month) || new Map();
+      const info = describe(iso, days.get(iso));
+      state.focused = iso;
+      if (!info.pickable) {
+        A.setMessage(status, iso < state.today ? "This day has passed." : "There are no times to book on " + A.longDate(iso) + ".", "info");
+        body.querySelectorAll("button.day").forEach((b) => b.setAttribute("tabindex", b.dataset.date === iso ? "0" : "-1"));
+        return;
+      }
+      A.setMessage(status, "");
+      state.selected = iso;
+      render(false);
+      focusDay(iso);
+      showSlots(iso, moveFocus);
+    }
+
+    function showSlots(iso, moveFocus) {
+      const day = state.months.get(monthOf(iso)).get(iso);
+      const places = options.places();
+      slotsTitle.textContent = "Times on " + A.longDate(iso);
+      slotList.replaceChildren();
+      day.slots.forEach((slot) => {
+        const enough = slot.available_count >= places;
+        const level = enough ? slotLevel(slot) : "full";
+        let note = slot.available_count + "/" + slot.total_capacity + " available";
+        if (!enough) note = slot.available_count === 0 ? "Full" : "Only " + slot.available_count + " left: you need " + places;
+        const button = A.el("button", {
+          type: "button",
+          class: "slot " + level,
+          "data-slot-id": String(slot.slot_id),
+          "aria-pressed": String(slot.slot_id === state.slotId),
+          disabled: !enough,
+          onclick: () => {
+            state.slotId = slot.slot_id;
+            options.onPick(slot);
+          },
+        }, A.el("span", { class: "time" }, A.timeRange(slot.start_time, slot.end_time)),
+        A.el("span", { class: "avail" }, note));
+        slotList.append(A.el("li", {}, button));
+      });
+      A.show(slotsPanel, true);
+      if (moveFocus) {
+        const firstOpen = slotList.querySelector("button:not(:disabled)");
+        if (firstOpen) firstOpen.focus();
+        else A.focus(slotsTitle);
+      }
+    }
+
+    return {
+      open: open,
+      /** Forget what was loaded (places change after a booking or a refused one). */
+      refresh: () => open(state.selected),
+      select: (slot) => {
+        state.selected = slot.date;
+        state.slotId = slot.slot_id;
+      },
+    };
+  }
+
+  A.Calendar = Calendar;
+})(window.Admit);

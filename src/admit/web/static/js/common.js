@@ -1,0 +1,319 @@
+/* Shared by every page: calling the API, small DOM helpers, dates, and the staff login. */
+"use strict";
+
+window.Admit = (function () {
+  class ApiError extends Error {
+    constructor(status, code, message, details, retryAfter) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.details = details || {};
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  /** Call the API; resolve with the JSON body, or reject with an ApiError carrying the API's code. */
+  async function api(method, path, options) {
+    const opts = options || {};
+    const headers = { Accept: "application/json" };
+    if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+    if (opts.token) headers.Authorization = "Bearer " + opts.token;
+    let url = path;
+    if (opts.query) {
+      const params = new URLSearchParams();
+      Object.entries(opts.query).forEach(([key, value]) => {
+        if (value !== undefined && value !== null && value !== "") params.set(key, value);
+      });
+      const text = params.toString();
+      if (text) url += "?" + text;
+    }
+    let response;
+    try {
+      response = await fetch(url, {
+        method: method,
+        headers: headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        cache: "no-store",
+      });
+    } catch (_offline) {
+      throw new ApiError(0, "NETWORK", "The server cannot be reached. Check the connection and try again.");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_notJson) {
+      data = null;
+    }
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      const retryAfter = response.headers.get("Retry-After");
+      let message = error.message || "Something went wrong (" + response.status + "). Please try again.";
+      if (response.status === 429 && retryAfter) {
+        message = "Too many attempts in a short time: wait " + retryAfter + " seconds and try again.";
+      }
+      throw new ApiError(response.status, error.code || "HTTP_" + response.status, message, error.details, retryAfter);
+    }
+    return data;
+  }
+
+  /** Make an element: el("p", {class: "x", text: "hi"}, child, …). */
+  function el(tag, attrs) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([key, value]) => {
+      if (value === undefined || value === null || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    for (let i = 2; i < arguments.length; i += 1) {
+      const child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function show(node, visible) {
+    node.hidden = !visible;
+  }
+
+  function setMessage(node, text, kind) {
+    node.textContent = text || "";
+    node.classList.remove("ok", "info");
+    if (kind) node.classList.add(kind);
+  }
+
+  /** Put keyboard focus (and a screen reader's attention) on a heading or region. */
+  function focus(node) {
+    if (!node) return;
+    if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "-1");
+    node.focus({ preventScroll: false });
+  }
+
+  // Dates: the API's "YYYY-MM-DD" are venue-local calendar days, so they are handled as UTC dates
+  // here and never shifted by the browser's own time zone.
+  function parseDay(iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    return new Date(Date.UTC(y, m - 1, d));
+  }
+
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+
+  function addDays(iso, days) {
+    const date = parseDay(iso);
+    date.setUTCDate(date.getUTCDate() + days);
+    return isoDay(date);
+  }
+
+  const LONG = new Intl.DateTimeFormat("en-GB", {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+  });
+  const SHORT = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+
+  function longDate(iso) {
+    return LONG.format(parseDay(iso));
+  }
+
+  function shortDate(iso) {
+    return SHORT.format(parseDay(iso));
+  }
+
+  /** The calendar day at `instant` in an IANA time zone, as YYYY-MM-DD. */
+  function dayIn(instant, timeZone) {
+    const parts = new Intl.DateTimeFormat("en-CA", {
+      timeZone: timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+    }).formatToParts(new Date(instant));
+    const get = (type) => parts.find((p) => p.type === type).value;
+    return get("year") + "-" + get("month") + "-" + get("day");
+  }
+
+  /** "09:30" from an ISO timestamp with offset, as the venue's clock showed it. */
+  function clockTime(instant) {
+    const match = /T(\d\d:\d\d)/.exec(instant || "");
+    return match ? match[1] : "";
+  }
+
+  function timeRange(start, end) {
+    return start + "–" + end;
+  }
+
+  /** Ticket codes are read aloud and typed in groups of four. */
+  function formatCode(code) {
+    const clean = normaliseCode(code);
+    return clean.replace(/(.{4})(?=.)/g, "$1-");
+  }
+
+  function normaliseCode(raw) {
+    return String(raw || "").replace(/[\s\-_.]+/g, "").toUpperCase();
+  }
+
+  /** A random id; crypto.randomUUID needs a secure context, getRandomValues does not. */
+  function randomId() {
+    if (window.crypto && typeof crypto.randomUUID === "function") {
+      try {
+        return crypto.randomUUID();
+      } catch (_insecure) {
+        /* fall through */
+      }
+    }
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // The server's clock, as of this page's load: devices at a door may have a wrong clock, and a
+  // demo or test server may run on a pinned one.
+  const skew = (function () {
+    const stamp = Date.parse(document.body.dataset.serverNow || "");
+    return Number.isNaN(stamp) ? 0 : stamp - Date.now();
+  })();
+
+  function serverNow() {
+    return new Date(Date.now() + skew);
+  }
+
+  // ---- Staff login, kept per tab in sessionStorage ----
+  const STAFF_KEY = "admit.staff";
+  const RANK = { operator: 1, manager: 2, admin: 3 };
+  const ENDED = {
+    TOKEN_EXPIRED: "it expired: logins last a working day",
+    INVALID_TOKEN: "it is no longer valid",
+    NOT_AUTHENTICATED: "you are not logged in",
+  };
+
+  /**
+   * Drive the shared login form. `onReady(session)` runs once a staff member with at least
+   * `minRole` is logged in; a 401 from the API or the token's expiry brings the form back.
+   */
+  function staffPage(config) {
+    const loginSection = $("login");
+    const form = $("login-form");
+    const message = $("login-message");
+    const secretLabel = $("login-secret-label");
+    const secret = $("login-secret");
+    const who = $("who");
+    const logout = $("logout");
+    let expiryTimer = null;
+    let current = null;
+
+    form.querySelectorAll("input[name=secret_kind]").forEach((radio) => {
+      radio.addEventListener("change", () => {
+        const pin = form.elements.secret_kind.value === "pin";
+        secretLabel.textContent = pin ? "PIN" : "Password";
+        secret.setAttribute("inputmode", pin ? "numeric" : "text");
+        secret.setAttribute("autocomplete", pin ? "one-time-code" : "current-password");
+        secret.value = "";
+      });
+    });
+
+    function read() {
+      try {
+        const stored = JSON.parse(sessionStorage.getItem(STAFF_KEY) || "null");
+        if (stored && stored.token && new Date(stored.expires_at) > serverNow()) return stored;
+      } catch (_broken) {
+        /* fall through */
+      }
+      return null;
+    }
+
+    function showLogin(text) {
+      current = null;
+      clearTimeout(expiryTimer);
+      sessionStorage.removeItem(STAFF_KEY);
+      if (config.onLogout) config.onLogout();
+      show(who, false);
+      show(logout, false);
+      show(loginSection, true);
+      setMessage(message, text || "", text ? "info" : null);
+      secret.value = "";
+      $("login-username").focus();
+    }
+
+    function start(stored) {
+      current = stored;
+      show(loginSection, false);
+      who.textContent = stored.operator.name + " · " + stored.operator.role;
+      show(who, true);
+      show(logout, true);
+      clearTimeout(expiryTimer);
+      const left = new Date(stored.expires_at) - serverNow();
+      // Timers cannot wait longer than about 24 days; a token lives for hours.
+      expiryTimer = setTimeout(() => {
+        showLogin("Your login has ended (" + ENDED.TOKEN_EXPIRED + "). Log in again to continue.");
+      }, Math.min(Math.max(left, 0), 2147483000));
+      config.onReady(session);
+    }
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      config.onGesture && config.onGesture();
+      const username = form.elements.username.value.trim();
+      const kind = form.elements.secret_kind.value;
+      if (!username || !secret.value) {
+        setMessage(message, "Enter your username and your " + (kind === "pin" ? "PIN" : "password") + ".");
+        (username ? secret : form.elements.username).focus();
+        return;
+      }
+      const body = { username: username };
+      body[kind] = secret.value;
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const answer = await api("POST", "/api/operator/login", { body: body });
+        if (RANK[answer.operator.role] < RANK[config.minRole]) {
+          setMessage(message, "This page needs the " + config.minRole + " role; you are logged in as " +
+            answer.operator.role + ".");
+          return;
+        }
+        const stored = { token: answer.access_token, expires_at: answer.expires_at, operator: answer.operator };
+        sessionStorage.setItem(STAFF_KEY, JSON.stringify(stored));
+        setMessage(message, "");
+        start(stored);
+      } catch (error) {
+        setMessage(message, error.message);
+        secret.focus();
+      } finally {
+        button.disabled = false;
+      }
+    });
+
+    logout.addEventListener("click", () => showLogin("You are logged out."));
+
+    const session = {
+      get operator() {
+        return current && current.operator;
+      },
+      /** Call the API as this staff member; a 401 ends the session and shows the login again. */
+      async call(method, path, options) {
+        if (!current) throw new ApiError(401, "NOT_AUTHENTICATED", "Log in first.");
+        try {
+          return await api(method, path, Object.assign({}, options, { token: current.token }));
+        } catch (error) {
+          if (error.status === 401) {
+            showLogin("Your login has ended (" + (ENDED[error.code] || error.message) + "). Log in again to continue.");
+            error.handled = true;
+          }
+          throw error;
+        }
+      },
+      logout: showLogin,
+    };
+
+    const stored = read();
+    if (stored && RANK[stored.operator.role] >= RANK[config.minRole]) start(stored);
+    else showLogin("");
+    return session;
+  }
+
+  return {
+    ApiError, api, el, $, show, setMessage, focus, parseDay, isoDay, addDays, longDate, shortDate, dayIn,
+    clockTime, timeRange, formatCode, normaliseCode, randomId, serverNow, staffPage,
+  };
+})();

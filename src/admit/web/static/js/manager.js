@@ -1,0 +1,234 @@
+/* The manager's dashboard: the day's counts, slot utilisation, arrivals per slot, scan history. */
+"use strict";
+
+(function (A) {
+  const $ = A.$;
+  const REFRESH_MS = 10000;
+  const RESULT_WORDS = { GREEN: "valid", YELLOW: "warning", RED: "refused" };
+  const SVG = "http://www.w3.org/2000/svg";
+  let session = null;
+  let timer = null;
+  let day = "";
+  let history = { cursor: null, pages: 0, operators: new Map() };
+
+  function svg(tag, attrs) {
+    const node = document.createElementNS(SVG, tag);
+    Object.entries(attrs || {}).forEach(([key, value]) => node.setAttribute(key, value));
+    for (let i = 2; i < arguments.length; i += 1) node.append(arguments[i]);
+    return node;
+  }
+
+  function reasonWords(code) {
+    return code.toLowerCase().replace(/_/g, " ");
+  }
+
+  function percent(part, whole) {
+    return whole > 0 ? Math.round((100 * part) / whole) : 0;
+  }
+
+  // ---- Counts ----
+  function renderCounts(stats) {
+    const counts = $("counts");
+    counts.replaceChildren(
+      A.el("li", { "data-count": "validated" }, A.el("span", { class: "n" }, String(stats.validated)), "scans"),
+      A.el("li", { "data-count": "verified" }, A.el("span", { class: "n" }, String(stats.verified)), "verified (entered)"),
+      ...["GREEN", "YELLOW", "RED"].map((result) => A.el("li", { class: result, "data-count": result },
+        A.el("span", { class: "n" }, String(stats.by_result[result] || 0)), result + " · " + RESULT_WORDS[result])));
+    const reasons = $("reasons");
+    const entries = Object.entries(stats.by_reason || {}).sort((a, b) => b[1] - a[1]);
+    reasons.replaceChildren(...(entries.length
+      ? entries.map(([code, n]) => A.el("li", { "data-reason": code }, reasonWords(code) + ": " + n))
+      : [A.el("li", {}, "No scans yet.")]));
+  }
+
+  // ---- Utilisation bars (booked and verified against capacity) ----
+  function renderUtilisation(stats) {
+    const list = $("utilisation");
+    if (!stats.slots.length) {
+      list.replaceChildren(A.el("li", {}, "No slots on this day."));
+      return;
+    }
+    list.replaceChildren(...stats.slots.map((slot) => {
+      const booked = percent(slot.booked_count, slot.total_capacity);
+      const verified = percent(slot.verified_count, slot.total_capacity);
+      const bar = A.el("div", { class: "bar", "aria-hidden": "true" },
+        A.el("span", { class: "booked", style: "width:" + booked + "%" }),
+        A.el("span", { class: "verified", style: "width:" + verified + "%" }));
+      const closed = slot.status === "CLOSED" ? " · closed" : "";
+      return A.el("li", { "data-slot-id": String(slot.slot_id) },
+        A.el("span", { class: "slot-time" }, A.timeRange(slot.start_time, slot.end_time)),
+        bar,
+        A.el("span", { class: "text" }, slot.booked_count + "/" + slot.total_capacity + " booked (" + booked + " %) · " +
+          slot.verified_count + " verified" + closed));
+    }));
+  }
+
+  // ---- Arrivals per slot: an inline SVG bar chart ----
+  function renderChart(stats) {
+    const chart = $("chart");
+    const slots = stats.slots;
+    if (!slots.length) {
+      chart.replaceChildren(A.el("p", { class: "muted" }, "No slots on this day."));
+      return;
+    }
+    // Drawn at the size it is shown, so that its labels stay readable on a phone.
+    const width = Math.max(300, Math.min(900, chart.clientWidth || 640));
+    const height = width < 500 ? 200 : 240;
+    const pad = { top: 24, right: 12, bottom: 40, left: 36 };
+    const plotW = width - pad.left - pad.right;
+    const plotH = height - pad.top - pad.bottom;
+    const top = Math.max(1, ...slots.map((s) => Math.max(s.booked_count, s.verified_count)));
+    const step = plotW / slots.length;
+    const barW = Math.max(4, Math.min(48, step * 0.6));
+    const y = (value) => pad.top + plotH - (plotH * value) / top;
+    const summary = slots.map((s) => s.start_time + ": " + s.verified_count + " of " + s.booked_count).join("; ");
+    const root = svg("svg", {
+      viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": "chart-svg-title chart-svg-desc",
+    }, svg("title", { id: "chart-svg-title" }, "Arrivals (verified tickets) per slot, out of the booked places"),
+    svg("desc", { id: "chart-svg-desc" }, summary));
+    root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(0), y2: y(0), stroke: "#5d6570" }));
+    [0, Math.ceil(top / 2), top].forEach((tick) => {
+      root.append(svg("text", { x: pad.left - 6, y: y(tick) + 4, "text-anchor": "end", "font-size": "12", fill: "#4a5360" }, String(tick)));
+      root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(tick), y2: y(tick), stroke: "#e1e5ea" }));
+    });
+    slots.forEach((slot, i) => {
+      const x = pad.left + step * i + (step - barW) / 2;
+      // The booked places as an outline, the arrivals filled in.
+      root.append(svg("rect", {
+        x: x, y: y(slot.booked_count), width: barW, height: y(0) - y(slot.booked_count),
+        fill: "none", stroke: "#12355b", "stroke-width": "2", "stroke-dasharray": "4 3",
+      }));
+      root.append(svg("rect", {
+        x: x, y: y(slot.verified_count), width: barW, height: y(0) - y(slot.verified_count), fill: "#0b7a35",
+        "data-slot-id": String(slot.slot_id), "data-arrivals": String(slot.verified_count),
+      }));
+      root.append(svg("text", {
+        x: x + barW / 2, y: y(slot.verified_count) - 5, "text-anchor": "middle", "font-size": "12", "font-weight": "700", fill: "#1b1f24",
+      }, String(slot.verified_count)));
+      if (step >= 44 || i % Math.ceil(44 / step) === 0) {
+        root.append(svg("text", { x: x + barW / 2, y: height - pad.bottom + 16, "text-anchor": "middle", "font-size": "12", fill: "#1b1f24" }, slot.start_time));
+      }
+    });
+    root.append(svg("text", { x: 4, y: height - 6, "font-size": "12", fill: "#4a5360" },
+      "Filled: arrived (verified) · dashed: booked"));
+    chart.replaceChildren(root);
+  }
+
+  // ---- Scan history, newest first, with filters and cursor paging ----
+  function historyQuery(cursor) {
+    const form = $("history-form");
+    return {
+      from: form.elements.from.value || day,
+      to: form.elements.to.value || day,
+      result: form.elements.result.value,
+      operator_id: form.elements.operator_id.value,
+      limit: 25,
+      cursor: cursor,
+    };
+  }
+
+  function historyRow(event) {
+    history.operators.set(String(event.operator.id), event.operator.name);
+    const r = event.reservation;
+    return A.el("tr", { "data-result": event.result, "data-code": event.code },
+      A.el("td", {}, A.el("time", { datetime: event.scanned_at }, event.scanned_at.slice(0, 10) === day ? A.clockTime(event.scanned_at)
+        : event.scanned_at.slice(0, 10) + " " + A.clockTime(event.scanned_at))),
+      A.el("td", {}, A.el("span", { class: "result-chip " + event.result }, event.result)),
+      A.el("td", {}, reasonWords(event.code) + (event.verified ? " · verified" : "")),
+      A.el("td", {}, event.ticket_code_suffix ? "…" + event.ticket_code_suffix : "—"),
+      A.el("td", {}, r ? A.shortDate(r.date) + (r.start_time ? " " + r.start_time : "") : "—"),
+      A.el("td", {}, event.operator.name),
+      A.el("td", { title: event.device_id || "" }, event.device_id ? event.device_id.slice(0, 14) : "—"));
+  }
+
+  function renderOperators() {
+    const select = $("h-operator");
+    const chosen = select.value;
+    const options = [A.el("option", { value: "" }, "Anyone")];
+    Array.from(history.operators.entries()).sort((a, b) => a[1].localeCompare(b[1])).forEach(([id, name]) => {
+      options.push(A.el("option", { value: id }, name));
+    });
+    select.replaceChildren(...options);
+    select.value = chosen;
+  }
+
+  async function loadHistory(more) {
+    const answer = await session.call("GET", "/api/operators/scan-history", { query: historyQuery(more ? history.cursor : null) });
+    const rows = answer.events.map(historyRow);
+    if (more) {
+      $("history").append(...rows);
+      history.pages += 1;
+    } else {
+      $("history").replaceChildren(...rows);
+      history.pages = 1;
+    }
+    history.cursor = answer.next_cursor;
+    A.show($("history-more"), Boolean(answer.next_cursor));
+    A.show($("history-empty"), $("history").children.length === 0);
+    renderOperators();
+  }
+
+  // ---- Refresh ----
+  async function refresh() {
+    clearTimeout(timer);
+    if (!session.operator) return;
+    try {
+      const stats = await session.call("GET", "/api/operator/stats", { query: { date: day } });
+      if (!day) {
+        day = stats.date;
+        $("day").value = day;
+      }
+      $("dash-title").textContent = "At the door on " + A.longDate(stats.date);
+      renderCounts(stats);
+      renderUtilisation(stats);
+      renderChart(stats);
+      // Paged further back by hand: leave those rows alone until the filter is applied again.
+      if (history.pages <= 1) await loadHistory(false);
+      A.setMessage($("dash-message"), "");
+      $("updated").textContent = "Updated at " + A.serverNow().toLocaleTimeString("en-GB", { timeZone: stats.timezone }) +
+        ", every 10 seconds.";
+    } catch (error) {
+      if (error.handled) return;
+      A.setMessage($("dash-message"), "Could not refresh: " + error.message);
+    }
+    timer = setTimeout(refresh, REFRESH_MS);
+  }
+
+  $("day-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    day = $("day").value;
+    history.pages = 0;
+    refresh();
+  });
+  $("history-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await loadHistory(false);
+    } catch (error) {
+      if (!error.handled) A.setMessage($("dash-message"), error.message);
+    }
+  });
+  $("history-more").addEventListener("click", async () => {
+    try {
+      await loadHistory(true);
+    } catch (error) {
+      if (!error.handled) A.setMessage($("dash-message"), error.message);
+    }
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && session.operator) refresh();
+  });
+
+  session = A.staffPage({
+    minRole: "manager",
+    onReady: () => {
+      A.show($("dashboard"), true);
+      // staffPage calls this before returning the session: wait a turn for it.
+      setTimeout(refresh, 0);
+    },
+    onLogout: () => {
+      clearTimeout(timer);
+      A.show($("dashboard"), false);
+    },
+  });
+})(window.Admit);

@@ -1,0 +1,345 @@
+/* The door's scanner: camera or typed code → verdict in its colour → Mark as Verified → next. */
+"use strict";
+
+(function (A) {
+  const $ = A.$;
+  const DEVICE_KEY = "admit.device_id";
+  const SOUND_KEY = "admit.sound";
+  const CAMERA_KEY = "admit.camera";
+  const ICONS = { GREEN: "✓", YELLOW: "!", RED: "✕" };
+  // A tone pattern and a vibration per colour: told apart without looking, and without colour.
+  const TONES = {
+    GREEN: [[880, 0.12, "sine"], [1320, 0.18, "sine"]],
+    YELLOW: [[660, 0.14, "triangle"], [0, 0.08], [660, 0.14, "triangle"]],
+    RED: [[196, 0.5, "square"]],
+  };
+  const VIBRATION = { GREEN: [80], YELLOW: [120, 80, 120], RED: [400, 100, 400] };
+
+  let session = null;
+  let current = null; // { code, verdict }
+  let audio = null;
+
+  function deviceId() {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id) {
+      id = "web-" + A.randomId();
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  }
+
+  // ---- Sound and vibration ----
+  const soundToggle = $("sound-toggle");
+  soundToggle.checked = localStorage.getItem(SOUND_KEY) !== "off";
+  soundToggle.addEventListener("change", () => {
+    localStorage.setItem(SOUND_KEY, soundToggle.checked ? "on" : "off");
+    unlockAudio();
+  });
+
+  /** Browsers start audio only after a gesture: every tap on this page may unlock it. */
+  function unlockAudio() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    if (!audio) audio = new Context();
+    if (audio.state === "suspended") audio.resume();
+  }
+  document.addEventListener("pointerdown", unlockAudio, { passive: true });
+  document.addEventListener("keydown", unlockAudio);
+
+  function signal(result) {
+    if (navigator.vibrate) navigator.vibrate(VIBRATION[result] || 0);
+    if (!soundToggle.checked || !audio || audio.state !== "running") return;
+    let at = audio.currentTime + 0.01;
+    (TONES[result] || []).forEach(([frequency, length, wave]) => {
+      if (frequency) {
+        const oscillator = audio.createOscillator();
+        const gain = audio.createGain();
+        oscillator.type = wave;
+        oscillator.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.0001, at);
+        gain.gain.exponentialRampToValueAtTime(0.25, at + 0.01);
+        gain.gain.exponentialRampToValueAtTime(0.0001, at + length);
+        oscillator.connect(gain).connect(audio.destination);
+        oscillator.start(at);
+        oscillator.stop(at + length + 0.02);
+      }
+      at += length;
+    });
+  }
+
+  // ---- Screens ----
+  function showScan(statusText) {
+    current = null;
+    const verdict = $("verdict");
+    verdict.hidden = true;
+    verdict.removeAttribute("data-result");
+    verdict.removeAttribute("data-code");
+    A.show($("scan"), true);
+    A.setMessage($("scan-status"), statusText || "", statusText ? "ok" : null);
+    if (statusText) $("announce").textContent = statusText;
+    const input = $("manual-code");
+    input.value = "";
+    $("manual-error").textContent = "";
+    input.removeAttribute("aria-invalid");
+    camera.resume();
+    if (!camera.running) input.focus();
+  }
+
+  function hideAll() {
+    A.show($("scan"), false);
+    $("verdict").hidden = true;
+    camera.stop();
+  }
+
+  function detail(list, term, value) {
+    if (!value) return;
+    list.append(A.el("dt", {}, term), A.el("dd", {}, value));
+  }
+
+  function reservationText(reservation) {
+    if (!reservation) return "";
+    return A.longDate(reservation.date) + ", " + A.timeRange(reservation.start_time, reservation.end_time);
+  }
+
+  function showVerdict(code, verdict) {
+    current = { code: code, verdict: verdict };
+    camera.pause();
+    A.show($("scan"), false);
+    const root = $("verdict");
+    root.dataset.result = verdict.result;
+    root.dataset.code = verdict.code;
+    $("verdict-icon").textContent = ICONS[verdict.result] || "";
+    $("verdict-title").textContent = verdict.title;
+    $("verdict-message").textContent = verdict.message;
+    A.setMessage($("verdict-error"), "");
+    const list = $("verdict-details");
+    list.replaceChildren();
+    const ticket = verdict.ticket;
+    detail(list, "Reserved", reservationText(verdict.reservation));
+    if (verdict.customer) {
+      detail(list, "Customer", verdict.customer.email);
+      detail(list, "Phone", verdict.customer.phone);
+    }
+    if (verdict.verified_at) {
+      detail(list, "Verified", A.clockTime(verdict.verified_at) + (verdict.verified_by ? " by " + verdict.verified_by : ""));
+    }
+    if (ticket) {
+      detail(list, "Ticket", "…" + (ticket.code_suffix || A.normaliseCode(code).slice(-4)) + " · " + ticket.status.toLowerCase().replace("_", " ") +
+        " · " + (ticket.activation_status || ""));
+    } else {
+      detail(list, "Code", A.normaliseCode(code).slice(0, 24));
+    }
+    detail(list, "Entry", verdict.entry_allowed ? "allowed" : "not allowed");
+    const verify = $("verify");
+    const mayVerify = verdict.can_verify && verdict.code !== "ALREADY_VERIFIED";
+    A.show(verify, mayVerify);
+    verify.disabled = false;
+    root.hidden = false;
+    $("announce").textContent = verdict.result + ": " + verdict.title + ". " + verdict.message;
+    signal(verdict.result);
+    (mayVerify ? verify : $("next")).focus();
+  }
+
+  async function scan(raw) {
+    const code = raw.trim();
+    if (!code) {
+      $("manual-error").textContent = "Type the ticket code, or scan its QR code.";
+      $("manual-code").setAttribute("aria-invalid", "true");
+      $("manual-code").focus();
+      return;
+    }
+    try {
+      const verdict = await session.call("POST", "/api/operator/validate-ticket", {
+        body: { code: code, nonce: A.randomId(), device_id: deviceId() },
+      });
+      showVerdict(code, verdict);
+    } catch (error) {
+      if (error.handled) return;
+      A.setMessage($("scan-status"), "Could not check the ticket: " + error.message);
+      camera.resume();
+    }
+  }
+
+  $("manual-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    scan($("manual-code").value);
+  });
+
+  $("verify").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    if (!current) return;
+    button.disabled = true;
+    const code = current.code;
+    try {
+      const verdict = await session.call("POST", "/api/operator/verify-ticket", {
+        body: { code: code, nonce: A.randomId(), device_id: deviceId() },
+      });
+      const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
+      const text = verdict.code === "ALREADY_VERIFIED"
+        ? "Already verified: ticket …" + suffix + " (" + verdict.message + ")."
+        : "✓ Verified: ticket …" + suffix + " at " + A.clockTime(verdict.verified_at) + ". Ready for the next ticket.";
+      showScan(text);
+    } catch (error) {
+      if (error.handled) return;
+      if (error.status === 409 && error.details && error.details.result) {
+        showVerdict(code, error.details); // the ticket changed since it was scanned: show why now
+      } else {
+        A.setMessage($("verdict-error"), "Not verified: " + error.message);
+        button.disabled = false;
+      }
+    }
+  });
+
+  $("next").addEventListener("click", () => showScan(""));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && current) showScan("");
+  });
+
+  // ---- Camera: BarcodeDetector where the browser has it, the vendored jsQR elsewhere ----
+  const camera = (function () {
+    const video = $("camera-video");
+    const view = $("camera-view");
+    const toggle = $("camera-toggle");
+    const message = $("camera-message");
+    const canvas = document.createElement("canvas");
+    const context2d = canvas.getContext("2d", { willReadFrequently: true });
+    let stream = null;
+    let paused = false;
+    let decode = null;
+    let timer = null;
+    let last = { text: "", at: 0 };
+
+    function loadJsQR() {
+      if (window.jsQR) return Promise.resolve(window.jsQR);
+      return new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = "/static/vendor/jsQR.js";
+        script.onload = () => resolve(window.jsQR);
+        script.onerror = () => reject(new Error("The QR decoder could not be loaded."));
+        document.head.append(script);
+      });
+    }
+
+    async function decoder() {
+      if ("BarcodeDetector" in window) {
+        try {
+          const formats = await window.BarcodeDetector.getSupportedFormats();
+          if (formats.includes("qr_code")) {
+            const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+            return async () => {
+              const found = await detector.detect(video);
+              return found.length ? found[0].rawValue : null;
+            };
+          }
+        } catch (_unsupported) {
+          /* fall back to jsQR */
+        }
+      }
+      const jsQR = await loadJsQR();
+      return async () => {
+        const width = video.videoWidth;
+        const height = video.videoHeight;
+        if (!width || !height) return null;
+        const scale = Math.min(1, 640 / Math.max(width, height));
+        canvas.width = Math.round(width * scale);
+        canvas.height = Math.round(height * scale);
+        context2d.drawImage(video, 0, 0, canvas.width, canvas.height);
+        const image = context2d.getImageData(0, 0, canvas.width, canvas.height);
+        const found = jsQR(image.data, image.width, image.height, { inversionAttempts: "attemptBoth" });
+        return found ? found.data : null;
+      };
+    }
+
+    async function tick() {
+      timer = null;
+      if (!stream || paused) return;
+      try {
+        const text = await decode();
+        const now = Date.now();
+        // The same code still in front of the lens right after its verdict is not a new scan.
+        if (text && !paused && (text !== last.text || now - last.at > 3000)) {
+          last = { text: text, at: now };
+          scan(text);
+          return;
+        }
+      } catch (_frame) {
+        /* a frame that cannot be read yet */
+      }
+      timer = setTimeout(tick, 200);
+    }
+
+    async function start() {
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+        message.textContent = window.isSecureContext
+          ? "This browser cannot use the camera: type the code below."
+          : "The camera needs a secure (https) connection: type the code below.";
+        return;
+      }
+      toggle.disabled = true;
+      message.textContent = "Starting the camera…";
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+        video.srcObject = stream;
+        await video.play();
+        decode = await decoder();
+        A.show(view, true);
+        toggle.textContent = "Stop camera";
+        message.textContent = "Hold the QR code in the frame.";
+        localStorage.setItem(CAMERA_KEY, "on");
+        paused = !$("verdict").hidden;
+        tick();
+      } catch (error) {
+        stop();
+        message.textContent = "The camera could not start (" + (error.message || error.name) + "): type the code below.";
+      } finally {
+        toggle.disabled = false;
+      }
+    }
+
+    function stop() {
+      if (stream) stream.getTracks().forEach((track) => track.stop());
+      stream = null;
+      clearTimeout(timer);
+      timer = null;
+      A.show(view, false);
+      toggle.textContent = "Start camera";
+    }
+
+    toggle.addEventListener("click", () => {
+      if (stream) {
+        stop();
+        localStorage.setItem(CAMERA_KEY, "off");
+        message.textContent = "Camera off.";
+      } else {
+        start();
+      }
+    });
+
+    return {
+      get running() {
+        return Boolean(stream);
+      },
+      autostart() {
+        if (localStorage.getItem(CAMERA_KEY) === "on" && !stream) start();
+      },
+      pause() {
+        paused = true;
+      },
+      resume() {
+        paused = false;
+        if (stream && !timer) timer = setTimeout(tick, 300);
+      },
+      stop: stop,
+    };
+  })();
+
+  session = A.staffPage({
+    minRole: "operator",
+    onGesture: unlockAudio,
+    onReady: () => {
+      showScan("");
+      camera.autostart();
+    },
+    onLogout: hideAll,
+  });
+})(window.Admit);

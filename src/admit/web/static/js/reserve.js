@@ -1,0 +1,348 @@
+/* The visitor's portal: ticket(s) → contact → date and time → confirm → QR code. */
+"use strict";
+
+(function (A) {
+  const $ = A.$;
+  const STEPS = ["ticket", "contact", "date", "summary", "done"];
+  const state = { tickets: [], email: "", phone: "", slot: null, calendarOpened: false };
+
+  // What each ticket state means for the visitor, in plain words.
+  const EXPLAIN = {
+    INACTIVE: "This ticket has not been activated yet. Activate it to book a date: activation is permanent.",
+    ACTIVATED: "Ready to book: choose a date and time next.",
+    PENDING_PAYMENT: "The payment for this ticket has not been completed yet, so it cannot be booked. " +
+      "Please finish the payment or contact the seller.",
+    EXPIRED: "This ticket has expired and can no longer be used.",
+    VOID: "This ticket has been cancelled by the venue and can no longer be used.",
+  };
+
+  const calendar = A.Calendar($("calendar"), {
+    code: () => state.tickets[0].code,
+    places: () => state.tickets.length,
+    onPick: (slot) => {
+      state.slot = slot;
+      go("summary");
+    },
+  });
+
+  function announce(text) {
+    $("announce").textContent = text;
+  }
+
+  function go(step) {
+    STEPS.forEach((name) => A.show($("step-" + name), name === step));
+    const index = STEPS.indexOf(step);
+    document.querySelectorAll(".steps li").forEach((li, i) => {
+      li.classList.toggle("done", i < index);
+      if (i === index) li.setAttribute("aria-current", "step");
+      else li.removeAttribute("aria-current");
+    });
+    A.show(document.querySelector(".steps"), step !== "done");
+    if (step === "date") calendar.open(state.slot && state.slot.date);
+    if (step === "summary") fillSummary();
+    const heading = $("step-" + step).querySelector("h2");
+    A.focus(heading);
+    announce(heading.textContent);
+  }
+
+  document.querySelectorAll("[data-back]").forEach((button) => {
+    button.addEventListener("click", () => go(button.dataset.back));
+  });
+
+  // ---- Step 1: tickets ----
+  const ticketForm = $("ticket-form");
+  const ticketInput = $("ticket-code");
+  const ticketMessage = $("ticket-message");
+
+  function ready() {
+    return state.tickets.length > 0 && state.tickets.every((t) => t.status === "ACTIVATED");
+  }
+
+  function renderTickets() {
+    const list = $("ticket-list");
+    list.replaceChildren();
+    state.tickets.forEach((ticket, index) => {
+      const inactive = ticket.status === "INACTIVE";
+      const line = A.el("div", { class: "ticket-line" },
+        A.el("span", {}, A.el("span", { class: "visually-hidden" }, "Ticket "),
+          A.el("span", { class: "ticket-code" }, A.formatCode(ticket.code))));
+      const remove = A.el("button", {
+        type: "button", class: "button small", "aria-label": "Remove ticket " + A.formatCode(ticket.code),
+        onclick: () => {
+          state.tickets.splice(index, 1);
+          renderTickets();
+          announce("Ticket removed.");
+          ticketInput.focus();
+        },
+      }, "Remove");
+      line.append(remove);
+      const item = A.el("li", { class: inactive ? "inactive" : "ready", "data-code": ticket.code },
+        line,
+        A.el("p", { class: "ticket-state" }, A.el("strong", {}, inactive ? "! Not activated. " : "✓ Activated. "),
+          EXPLAIN[ticket.status]));
+      if (inactive) {
+        item.append(A.el("button", {
+          type: "button", class: "button primary", onclick: (event) => activate(ticket, event.currentTarget),
+        }, "Activate ticket"));
+      }
+      list.append(item);
+    });
+    const any = state.tickets.length > 0;
+    $("ticket-code-label").textContent = any ? "Add another ticket from the same order" : "Ticket code";
+    $("ticket-submit").textContent = any ? "Add ticket" : "Check ticket";
+    A.show($("ticket-more-hint"), any);
+    A.show($("ticket-continue"), any);
+    $("ticket-continue").disabled = !ready();
+    $("ticket-continue").textContent = state.tickets.length > 1 ? "Continue with " + state.tickets.length + " tickets" : "Continue";
+  }
+
+  async function activate(ticket, button) {
+    button.disabled = true;
+    try {
+      const answer = await A.api("POST", "/api/tickets/" + encodeURIComponent(ticket.code) + "/activate");
+      ticket.status = answer.status;
+      renderTickets();
+      A.setMessage(ticketMessage, "");
+      announce("Ticket " + A.formatCode(ticket.code) + " is activated and ready to book.");
+      (ready() ? $("ticket-continue") : ticketInput).focus();
+    } catch (error) {
+      if (error.code === "ALREADY_ACTIVATED") {
+        ticket.status = "ACTIVATED";
+        renderTickets();
+      } else {
+        button.disabled = false;
+        A.setMessage(ticketMessage, error.message);
+      }
+    }
+  }
+
+  function refusal(ticket) {
+    const shown = A.formatCode(ticket.code);
+    if (ticket.status === "RESERVED" || ticket.status === "VERIFIED") {
+      const r = ticket.reservation;
+      const when = r ? A.longDate(r.date) + ", " + A.timeRange(r.start_time, r.end_time) : "";
+      const text = ticket.status === "RESERVED"
+        ? "Ticket " + shown + " is already booked for " + when + ". "
+        : "Ticket " + shown + " has already been used for entry" + (when ? " (booked for " + when + ")" : "") + ". ";
+      const fragment = document.createDocumentFragment();
+      fragment.append(text);
+      if (ticket.status === "RESERVED" && r) {
+        fragment.append(A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, "See, change or cancel that reservation"));
+      }
+      return fragment;
+    }
+    return "Ticket " + shown + ": " + (EXPLAIN[ticket.status] || "This ticket cannot be booked (" + ticket.status + ").");
+  }
+
+  async function checkTicket(raw) {
+    const code = A.normaliseCode(raw);
+    A.setMessage(ticketMessage, "");
+    ticketInput.removeAttribute("aria-invalid");
+    if (!code) {
+      A.setMessage(ticketMessage, "Enter the code printed on your ticket.");
+      ticketInput.setAttribute("aria-invalid", "true");
+      ticketInput.focus();
+      return;
+    }
+    if (state.tickets.some((t) => t.code === code)) {
+      A.setMessage(ticketMessage, "Ticket " + A.formatCode(code) + " is in this booking already.");
+      return;
+    }
+    const button = $("ticket-submit");
+    button.disabled = true;
+    try {
+      const ticket = await A.api("GET", "/api/tickets/" + encodeURIComponent(code) + "/status");
+      if (state.tickets.length && ticket.orq !== state.tickets[0].orq) {
+        A.setMessage(ticketMessage, "Ticket " + A.formatCode(ticket.code) + " is for another venue: book it separately.");
+        return;
+      }
+      if (ticket.status !== "INACTIVE" && ticket.status !== "ACTIVATED") {
+        ticketMessage.replaceChildren(refusal(ticket));
+        ticketInput.focus();
+        return;
+      }
+      state.tickets.push({ code: ticket.code, orq: ticket.orq, status: ticket.status });
+      state.slot = null;
+      ticketInput.value = "";
+      renderTickets();
+      announce("Ticket " + A.formatCode(ticket.code) + " added. " + EXPLAIN[ticket.status]);
+      const next = document.querySelector("#ticket-list li:last-child button.primary");
+      (next || $("ticket-continue")).focus();
+    } catch (error) {
+      if (error.status === 404) {
+        A.setMessage(ticketMessage, "We could not find a ticket with the code " + A.formatCode(code) +
+          ". Check it for typos: codes have 20 letters and digits.");
+      } else {
+        A.setMessage(ticketMessage, error.message);
+      }
+      ticketInput.setAttribute("aria-invalid", "true");
+      ticketInput.focus();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  ticketForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    checkTicket(ticketInput.value);
+  });
+  $("ticket-continue").addEventListener("click", () => {
+    if (ready()) go("contact");
+  });
+
+  // ---- Step 2: contact, checked as the visitor types (the server checks again on Confirm) ----
+  const contactForm = $("contact-form");
+  const email = $("email");
+  const phone = $("phone");
+  const touched = new Set();
+
+  function emailProblem(value) {
+    if (!value.trim()) return "Enter your e-mail address.";
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@.]{2,}$/.test(value.trim())) return "Enter an e-mail address like name@example.com.";
+    return "";
+  }
+
+  function phoneProblem(value) {
+    const text = value.trim();
+    if (!text) return "Enter your phone number.";
+    if (!text.startsWith("+")) return "Start with + and your country code, e.g. +31 20 123 4567.";
+    if (/[^\d\s().\-+]/.test(text.slice(1)) || text.indexOf("+", 1) !== -1) return "Use only digits, spaces and dashes after the +.";
+    const digits = text.replace(/\D/g, "").length;
+    if (digits < 8 || digits > 15) return "A phone number in international form has 8 to 15 digits.";
+    return "";
+  }
+
+  function showProblem(input, problem) {
+    const error = $(input.id + "-error");
+    error.textContent = problem;
+    if (problem) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  [[email, emailProblem], [phone, phoneProblem]].forEach(([input, check]) => {
+    input.addEventListener("blur", () => {
+      if (input.value) touched.add(input.id);
+      if (touched.has(input.id)) showProblem(input, check(input.value));
+    });
+    input.addEventListener("input", () => {
+      if (touched.has(input.id)) showProblem(input, check(input.value));
+    });
+  });
+
+  contactForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    touched.add("email");
+    touched.add("phone");
+    const problems = [[email, emailProblem(email.value)], [phone, phoneProblem(phone.value)]];
+    problems.forEach(([input, problem]) => showProblem(input, problem));
+    const first = problems.find(([, problem]) => problem);
+    if (first) {
+      first[0].focus();
+      return;
+    }
+    state.email = email.value.trim();
+    state.phone = phone.value.trim();
+    go("date");
+  });
+
+  // ---- Step 4: summary and confirm ----
+  const summaryMessage = $("summary-message");
+
+  function fillSummary() {
+    const slot = state.slot;
+    $("sum-tickets").replaceChildren(...state.tickets.map((t) => A.el("span", { class: "ticket-code" }, A.formatCode(t.code), A.el("br"))));
+    $("sum-date").textContent = A.longDate(slot.date);
+    $("sum-time").textContent = A.timeRange(slot.start_time, slot.end_time);
+    $("sum-email").textContent = state.email;
+    $("sum-phone").textContent = state.phone;
+    document.querySelector("#step-summary dt").textContent = state.tickets.length > 1 ? "Tickets" : "Ticket";
+  }
+
+  function showAlternatives(alternatives) {
+    const list = $("alternatives-list");
+    list.replaceChildren();
+    alternatives.forEach((slot) => {
+      list.append(A.el("li", {}, A.el("button", {
+        type: "button",
+        class: "slot",
+        onclick: () => {
+          state.slot = slot;
+          calendar.select(slot);
+          A.show($("alternatives"), false);
+          A.setMessage(summaryMessage, "");
+          fillSummary();
+          announce("Time changed to " + A.longDate(slot.date) + ", " + A.timeRange(slot.start_time, slot.end_time) + ". Press Confirm to book it.");
+          $("confirm").focus();
+        },
+      }, A.el("span", { class: "time" }, A.shortDate(slot.date) + " · " + A.timeRange(slot.start_time, slot.end_time)),
+      A.el("span", { class: "avail" }, slot.available_count + "/" + slot.total_capacity + " available"))));
+    });
+    A.show($("alternatives"), alternatives.length > 0);
+  }
+
+  $("confirm").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    A.setMessage(summaryMessage, "");
+    A.show($("alternatives"), false);
+    try {
+      const answer = await A.api("POST", "/api/reservations", {
+        body: {
+          ticket_codes: state.tickets.map((t) => t.code),
+          slot_id: state.slot.slot_id,
+          customer_email: state.email,
+          customer_phone: state.phone,
+        },
+      });
+      done(answer.reservations);
+    } catch (error) {
+      if (error.code === "SLOT_FULL") {
+        const alternatives = error.details.alternatives || [];
+        A.setMessage(summaryMessage, "Sorry, this time has just been fully booked. " +
+          (alternatives.length ? "Pick one of the times below that still has room." : "Please choose another time."));
+        showAlternatives(alternatives);
+        calendar.refresh();
+      } else if (error.code === "INVALID_CONTACT" || (error.code === "VALIDATION_ERROR" && error.details.fields)) {
+        const fields = error.details.fields || {};
+        go("contact");
+        if (fields.customer_email) showProblem(email, fields.customer_email);
+        if (fields.customer_phone) showProblem(phone, fields.customer_phone);
+        (fields.customer_email ? email : phone).focus();
+      } else {
+        A.setMessage(summaryMessage, error.message);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // ---- Step 5: done ----
+  function done(reservations) {
+    const list = $("done-list");
+    list.replaceChildren();
+    reservations.forEach((r) => {
+      const base = "/api/reservations/" + encodeURIComponent(r.reservation_id);
+      const shown = A.formatCode(r.ticket_code);
+      list.append(A.el("li", { "data-reservation-id": r.reservation_id },
+        A.el("h3", {}, A.longDate(r.date)),
+        A.el("p", {}, A.el("strong", {}, A.timeRange(r.start_time, r.end_time))),
+        A.el("img", { class: "qr", src: base + "/qr.png", width: "220", height: "220", alt: "QR code of ticket " + shown }),
+        A.el("p", {}, "Ticket ", A.el("span", { class: "ticket-code" }, shown)),
+        A.el("div", { class: "actions" },
+          A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + r.ticket_code.slice(-4) + ".png" }, "Download QR"),
+          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, "Add to calendar")),
+        A.el("p", {}, A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, "Change or cancel this reservation")),
+        A.el("p", { class: "hint" }, "Keep this link: it is also how you change or cancel later.")));
+    });
+    state.tickets = [];
+    go("done");
+  }
+
+  // A link from the order e-mail can carry the code: /reserve?code=…
+  const fromLink = new URLSearchParams(window.location.search).get("code");
+  if (fromLink) {
+    ticketInput.value = fromLink;
+    checkTicket(fromLink);
+  }
+  renderTickets();
+})(window.Admit);

@@ -1,0 +1,122 @@
+"""The manager's dashboard counts what happened at the door, and the admin page changes policy and slots.
+
+Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from admit.domain.roles import Role
+from tests.browser.conftest import TODAY, Seed, Shot, docs_shot, staff_login
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_dashboard_counts_the_verified_ticket_per_slot_and_lists_the_scans(
+    page: Page, seed: Seed, shot: Shot, viewport: str
+) -> None:
+    orq = seed.org()
+    door = seed.staff(orq, Role.OPERATOR, name="Jane Smith")
+    manager = seed.staff(orq, Role.MANAGER, name="Morgan Manager")
+    morning = seed.slot(orq, day=TODAY, start="10:00", end="11:00", capacity=20)
+    seed.slot(orq, day=TODAY, start="11:00", end="12:00", capacity=20)
+    admitted, _ = seed.reserved(orq, morning)
+    seed.reserved(orq, morning)
+    validate = "/api/operator/validate-ticket"
+    seed.call("POST", "/api/operator/verify-ticket", door, json={"code": admitted, "device_id": "lane-1"})
+    (unbooked,) = seed.tickets(orq)
+    seed.call("POST", validate, door, json={"code": unbooked, "device_id": "lane-1"})
+    for _ in range(24):  # enough for a second page of history
+        seed.call("POST", validate, door, json={"code": admitted, "device_id": "lane-2"})
+
+    page.goto("/manager")
+    staff_login(page, manager)
+    expect(page.get_by_role("heading", name="At the door on Thursday, 20 November 2025")).to_be_visible()
+    counts = page.locator("#counts")
+    expect(counts.locator('[data-count="verified"] .n')).to_have_text("1")
+    expect(counts.locator('[data-count="validated"] .n')).to_have_text("26")
+    expect(counts.locator('[data-count="GREEN"]')).to_contain_text("1")
+    expect(counts.locator('[data-count="YELLOW"] .n')).to_have_text("24")
+    expect(counts.locator('[data-count="RED"] .n')).to_have_text("1")
+    expect(page.locator('#reasons [data-reason="NO_RESERVATION"]')).to_have_text("no reservation: 1")
+
+    row = page.locator(f'#utilisation [data-slot-id="{morning}"]')
+    expect(row).to_contain_text("2/20 booked (10 %) · 1 verified")
+    expect(page.locator(f'#chart rect[data-slot-id="{morning}"]')).to_have_attribute("data-arrivals", "1")
+
+    history = page.locator("#history tr")
+    expect(history).to_have_count(25)
+    expect(history.first).to_have_attribute("data-code", "ALREADY_VERIFIED")
+    page.get_by_role("button", name="Load more").click()
+    expect(history).to_have_count(26)
+    expect(history.last).to_have_attribute("data-result", "GREEN")
+    expect(history.last).to_contain_text("Jane Smith")
+    shot(page, "dashboard")
+    if viewport == "desktop":
+        page.evaluate("window.scrollTo(0, 0)")
+        docs_shot(page, seed.server, "manager-desktop")
+
+    page.get_by_label("Result").select_option("RED")
+    page.get_by_role("button", name="Filter").click()
+    expect(history).to_have_count(1)
+    expect(history.first).to_have_attribute("data-code", "NO_RESERVATION")
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+
+    # An operator's login is not enough for the dashboard.
+    page.get_by_role("button", name="Log out").click()
+    staff_login(page, door)
+    expect(page.locator("#login-message")).to_contain_text("This page needs the manager role")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_dashboard_refreshes_itself(page: Page, seed: Seed) -> None:
+    orq = seed.org()
+    door = seed.staff(orq, Role.OPERATOR)
+    page.clock.install()
+    page.goto("/manager")
+    staff_login(page, seed.staff(orq, Role.MANAGER))
+    validated = page.locator('#counts [data-count="validated"] .n')
+    expect(validated).to_have_text("0")
+    seed.call("POST", "/api/operator/validate-ticket", door, json={"code": "NOT-A-TICKET"})
+    page.clock.run_for(10_500)
+    expect(validated).to_have_text("1")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_admin_page_changes_the_policy_adds_a_schedule_and_closes_a_slot(
+    page: Page, seed: Seed, shot: Shot
+) -> None:
+    orq = seed.org("Harbour Museum")
+    admin = seed.admin(orq)
+    seed.slot(orq, day=TODAY, start="10:00", end="11:00", capacity=20)
+    page.goto("/admin")
+    staff_login(page, admin)
+    expect(page.get_by_role("heading", name="Harbour Museum")).to_be_visible()
+    expect(page.get_by_text(f"admit operators create --orq {orq}")).to_be_visible()
+
+    page.get_by_label("Tickets without a reservation at the door").select_option("allow")
+    page.get_by_label("Cutoff: hours before the slot starts").fill("48")
+    page.get_by_role("button", name="Save policy").click()
+    expect(page.locator("#policy-message")).to_have_text("✓ Policy saved.")
+    policy = seed.call("GET", f"/api/organizations/{orq}", admin)["policy"]
+    assert (policy["unreserved_entry"], policy["change_cutoff_hours"]) == ("allow", 48)
+
+    page.get_by_label("From", exact=True).fill("2025-12-01")
+    page.get_by_label("To", exact=True).fill("2025-12-07")
+    for day in ("Sat", "Sun"):
+        page.get_by_label(day, exact=True).uncheck()
+    page.get_by_label("First start").fill("10:00")
+    page.get_by_label("Last start").fill("12:00")
+    page.get_by_role("button", name="Create slots").click()
+    expect(page.locator("#schedule-message")).to_have_text("✓ Created 15 slots.")  # 5 weekdays x 3 starts
+
+    slot_row = page.locator("#slots tr").first
+    expect(slot_row).to_contain_text("active")
+    slot_row.get_by_role("button", name="Close").click()
+    expect(page.locator("#slots-message")).to_contain_text("closed for booking")
+    expect(page.locator("#slots tr").first).to_contain_text("closed")
+    shot(page, "admin")
+    page.evaluate("window.scrollTo(0, 0)")
+    docs_shot(page, seed.server, "admin-desktop")

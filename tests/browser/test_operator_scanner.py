@@ -1,0 +1,227 @@
+"""The door's scanner page: verdict screens by colour and code, repeat scans, an expired login, the camera.
+
+Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import segno
+from playwright.sync_api import Browser, Page, Playwright, expect
+
+from admit.domain.roles import Role
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TODAY,
+    Seed,
+    Server,
+    Shot,
+    StaffLogin,
+    hours,
+    new_context,
+    staff_login,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Venue:
+    orq: int
+    door: StaffLogin
+    today: int
+    tomorrow: int
+
+
+@pytest.fixture(scope="module")
+def venue(seed: Seed) -> Venue:
+    """One organization, its door operator and two slots for the module (staff accounts are slow to hash)."""
+    orq = seed.org()
+    return Venue(
+        orq,
+        seed.staff(orq, Role.OPERATOR, name="Jane Smith"),
+        today=seed.slot(orq, day=TODAY, start="10:00", end="12:00"),
+        tomorrow=seed.slot(orq, day="2025-11-21", start="14:00", end="15:00"),
+    )
+
+
+def scan(page: Page, code: str) -> None:
+    page.locator("input[name=code]").fill(code)
+    page.get_by_role("button", name="Check").click()
+
+
+def test_wrong_date_and_no_reservation_are_red_with_the_reason_and_no_verify(
+    page: Page, seed: Seed, venue: Venue, shot: Shot
+) -> None:
+    tomorrow, _ = seed.reserved(venue.orq, venue.tomorrow)
+    (unbooked,) = seed.tickets(venue.orq)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    verdict = page.locator("#verdict")
+
+    scan(page, tomorrow)
+    expect(verdict).to_have_attribute("data-result", "RED")
+    expect(verdict).to_have_attribute("data-code", "WRONG_DATE")
+    expect(verdict.get_by_role("heading")).to_have_text("WRONG DATE")
+    expect(verdict).to_contain_text("Reserved for 2025-11-21")
+    expect(verdict).to_contain_text("Friday, 21 November 2025, " + hours("14:00", "15:00"))
+    expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
+    expect(verdict).not_to_contain_text("visitor@example.com")  # the customer is shown for GREEN only
+    shot(page, "wrong-date")
+    page.get_by_role("button", name="Scan next").click()
+    expect(verdict).to_be_hidden()
+    expect(page.locator("input[name=code]")).to_be_focused()
+
+    scan(page, unbooked)
+    expect(verdict).to_have_attribute("data-result", "RED")
+    expect(verdict).to_have_attribute("data-code", "NO_RESERVATION")
+    expect(verdict.get_by_role("heading")).to_have_text("NO RESERVATION")
+    expect(verdict).to_contain_text("Customer must book a time slot first")
+    expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
+    shot(page, "no-reservation")
+    page.keyboard.press("Escape")  # back to scanning from the keyboard too
+
+    scan(page, "nothing like a ticket")
+    expect(verdict).to_have_attribute("data-code", "INVALID_TICKET")
+    expect(verdict.get_by_role("heading")).to_have_text("INVALID TICKET")
+
+
+def test_a_second_scan_is_yellow_already_verified_with_time_and_operator(
+    page: Page, seed: Seed, venue: Venue, shot: Shot
+) -> None:
+    code, _ = seed.reserved(venue.orq, venue.today)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    verdict = page.locator("#verdict")
+
+    scan(page, code)
+    expect(verdict).to_have_attribute("data-result", "GREEN")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#scan-status")).to_contain_text("Verified")
+
+    scan(page, code)
+    expect(verdict).to_have_attribute("data-result", "YELLOW")
+    expect(verdict).to_have_attribute("data-code", "ALREADY_VERIFIED")
+    expect(verdict.get_by_role("heading")).to_have_text("ALREADY VERIFIED")
+    expect(verdict).to_contain_text("Verified at 09:00 AM by Jane Smith")
+    expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
+    shot(page, "already-verified")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_an_expired_login_shows_the_login_again_with_a_message_and_scanning_resumes(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    (code,) = seed.tickets(venue.orq)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    expect(page.locator("input[name=code]")).to_be_visible()
+    # The tab is opened again after the server's clock passed the token's expiry.
+    stored = page.evaluate("JSON.parse(sessionStorage.getItem('admit.staff'))")
+    stored["token"] = seed.expired_token(venue.door)
+    page.evaluate("value => sessionStorage.setItem('admit.staff', JSON.stringify(value))", stored)
+    page.reload()
+
+    scan(page, code)
+    expect(page.get_by_role("heading", name="Scanner login")).to_be_visible()
+    expect(page.locator("#login-message")).to_contain_text("Your login has ended")
+    expect(page.locator("#login-message")).to_contain_text("Log in again")
+    expect(page.locator("#scan")).to_be_hidden()
+
+    staff_login(page, venue.door)
+    scan(page, code)
+    expect(page.locator("#verdict")).to_have_attribute("data-code", "NO_RESERVATION")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_each_scan_sends_a_fresh_nonce_and_the_same_device_id(page: Page, seed: Seed, venue: Venue) -> None:
+    (code,) = seed.tickets(venue.orq)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    bodies = []
+    for _ in range(2):
+        with page.expect_request("**/api/operator/validate-ticket") as sent:
+            scan(page, code)
+        bodies.append(sent.value.post_data_json)
+        page.get_by_role("button", name="Scan next").click()
+    assert bodies[0]["nonce"] != bodies[1]["nonce"]
+    assert bodies[0]["device_id"] == bodies[1]["device_id"]
+    assert bodies[0]["device_id"] == page.evaluate("localStorage.getItem('admit.device_id')")
+
+
+# ---- The camera: Chromium's fake camera plays a video of the ticket's QR code ----
+
+WIDTH, HEIGHT = 640, 480
+
+
+def qr_video(code: str, path: Path) -> Path:
+    """A few frames of a QR code on white, as a Y4M file (the format Chromium's fake camera plays)."""
+    matrix = [list(row) for row in segno.make(code, error="m").matrix]
+    scale = 10
+    size = len(matrix) * scale
+    left, top = (WIDTH - size) // 2, (HEIGHT - size) // 2
+    luma = bytearray(b"\xff" * (WIDTH * HEIGHT))
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    start = (top + y * scale + dy) * WIDTH + left + x * scale
+                    luma[start : start + scale] = b"\x00" * scale
+    chroma = b"\x80" * (WIDTH * HEIGHT // 2)
+    frame = b"FRAME\n" + bytes(luma) + chroma
+    path.write_bytes(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * 5)
+    return path
+
+
+@pytest.fixture(scope="module")
+def camera_ticket(seed: Seed, venue: Venue) -> str:
+    """The ticket whose QR code the fake camera shows, reserved for today."""
+    return seed.reserved(venue.orq, venue.today)[0]
+
+
+@pytest.fixture(scope="module")
+def camera_browser(
+    playwright: Playwright, camera_ticket: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Browser]:
+    """A Chromium whose camera plays a video of the ticket's QR code (its own launch: the flags differ)."""
+    video = qr_video(camera_ticket, tmp_path_factory.mktemp("camera") / "ticket.y4m")
+    launched = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def camera_page(camera_browser: Browser, server: Server) -> Iterator[Page]:
+    context = new_context(camera_browser, server, "phone")
+    context.grant_permissions(["camera"])
+    yield context.new_page()
+    context.close()
+
+
+def test_the_camera_reads_the_tickets_qr_code_and_shows_the_verdict(
+    camera_page: Page, camera_ticket: str, venue: Venue, shot: Shot
+) -> None:
+    code, page = camera_ticket, camera_page
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    page.get_by_role("button", name="Start camera").click()
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-result", "GREEN")
+    expect(verdict).to_have_attribute("data-code", "VALID")
+    expect(verdict).to_contain_text(f"…{code[-4:]}")
+    shot(page, "camera-green")
+    page.get_by_role("button", name="Scan next").click()
+    expect(page.get_by_role("button", name="Stop camera")).to_be_visible()
