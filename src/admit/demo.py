@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 
 from sqlalchemy import func, select
@@ -13,8 +13,8 @@ from admit.context import AppContext
 from admit.db.models import Organization
 from admit.domain.lifecycle import ActivationMode
 from admit.domain.roles import Role
-from admit.domain.venue_time import local_now
-from admit.services import issuance, reservations, slots
+from admit.domain.venue_time import local_now, zone
+from admit.services import door, issuance, reservations, slots
 from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
 from admit.services.reservations import Contact
@@ -26,7 +26,8 @@ STAFF = [
     ("door", Role.OPERATOR, "Jane Smith"),
 ]
 INACTIVE = "INACTIVE (pre-made: activate it)"
-RESERVED = "RESERVED (next open slot)"
+RESERVED = "RESERVED (for today: GREEN at the door)"
+VERIFIED = "VERIFIED (admitted by Jane Smith: scan it for ALREADY VERIFIED)"
 
 
 @dataclass
@@ -97,6 +98,7 @@ def seed_demo(context: AppContext) -> Demo | None:
             (INACTIVE, 3, ActivationMode.PRE_MADE, True),
             ("ACTIVATED", 3, ActivationMode.IMMEDIATE, True),
             (RESERVED, 2, ActivationMode.IMMEDIATE, True),
+            (VERIFIED, 1, ActivationMode.IMMEDIATE, True),
             ("PENDING_PAYMENT", 1, ActivationMode.IMMEDIATE, False),
             ("VOID", 1, ActivationMode.IMMEDIATE, True),
         ]:
@@ -116,15 +118,31 @@ def seed_demo(context: AppContext) -> Demo | None:
             now=now - timedelta(days=2),
         )
         demo.tickets["EXPIRED (validity ended yesterday)"] = [t.code for t in expired.tickets]
-        first_open = slots.availability(session, orq=org.id, first=None, last=None, now=now).days[0]
+        # Booked at midnight into today's first slot, so that the door shows them GREEN all day.
+        midnight = datetime.combine(today, time.min, zone(DEMO_TIMEZONE))
+        first_slot = (
+            slots.availability(session, orq=org.id, first=None, last=None, now=midnight).days[0].slots[0]
+        )
         reservations.reserve(
             session,
-            ticket_codes=demo.tickets[RESERVED],
-            slot_id=first_open.slots[0].id,
+            ticket_codes=demo.tickets[RESERVED] + demo.tickets[VERIFIED],
+            slot_id=first_slot.id,
             contact=Contact("visitor@example.com", "+31201234567"),
             keys=context.keys,
-            now=now,
+            now=midnight,
         )
+        for code in demo.tickets[VERIFIED]:
+            door.scan(
+                session,
+                code=code,
+                operator=operators[Role.OPERATOR],
+                action=door.Action.ADMIT,
+                nonce=None,
+                device_id="demo",
+                keys=context.keys,
+                now=now,
+                started=0.0,
+            )
         for code in demo.tickets["VOID"]:
             issuance.void_ticket(
                 session, code=code, orq=org.id, keys=context.keys, actor_id=admin_id, now=now
