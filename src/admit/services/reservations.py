@@ -94,18 +94,18 @@ def reserve(
     places = len(canonical)
     try:
         with session.begin():
-            slot = session.get(ReservationSlot, slot_id)
-            if slot is None:
-                raise errors.SlotNotFound()
-            org = session.get_one(Organization, slot.orq)
-            now_local = local_now(now, org.timezone)
-            check_room(slot, places, now_local=now_local)
             tickets = _lock_tickets(session, canonical, keys)
-            if tickets[0].orq != slot.orq:  # another organization's slot does not exist for this ticket
+            slot = session.get(ReservationSlot, slot_id)
+            # Another organization's slot does not exist for these tickets: nothing of it is told.
+            if slot is None or slot.orq != tickets[0].orq:
                 raise errors.SlotNotFound()
             for code, ticket in zip(canonical, tickets, strict=True):
                 if ticket.orq != slot.orq:
                     raise errors.TicketNotFound(ticket_code=code)
+            org = session.get_one(Organization, slot.orq)
+            now_local = local_now(now, org.timezone)
+            check_room(slot, places, now_local=now_local)
+            for code, ticket in zip(canonical, tickets, strict=True):
                 next_status(view(session, ticket, code=code, now=now).status, TicketEvent.RESERVE)
             reservations = []
             for ticket in tickets:
