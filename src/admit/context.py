@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
@@ -18,8 +19,27 @@ from admit.metrics import Metrics
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
 from admit.security.tokens import TokenIssuer
+from admit.services.operators import StaffMember
 from admit.services.slots import todays_slots
 from admit.settings import Settings
+
+
+class StaffCache:
+    """Staff members by id for a short while, so a scan does not read its operator's row every time."""
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        self.seconds = seconds
+        self._members: dict[int, tuple[float, StaffMember]] = {}
+
+    def get(self, operator_id: int) -> StaffMember | None:
+        found = self._members.get(operator_id)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, member: StaffMember) -> StaffMember:
+        self._members[member.id] = (time.monotonic() + self.seconds, member)
+        return member
 
 
 @dataclass
@@ -32,6 +52,7 @@ class AppContext:
     tokens: TokenIssuer
     limits: RateLimits
     metrics: Metrics
+    staff: StaffCache = field(default_factory=StaffCache)
 
     def mail(self) -> MailContext:
         """What the e-mail sender needs, on this application's database and clock."""

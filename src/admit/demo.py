@@ -15,7 +15,7 @@ from admit.domain.lifecycle import ActivationMode
 from admit.domain.roles import Role
 from admit.domain.venue_time import local_now, zone
 from admit.services import door, issuance, reservations, slots
-from admit.services.operators import create_operator
+from admit.services.operators import StaffMember, create_operator
 from admit.services.organizations import create_organization
 from admit.services.reservations import Contact
 
@@ -135,7 +135,7 @@ def seed_demo(context: AppContext) -> Demo | None:
             door.scan(
                 session,
                 code=code,
-                operator=operators[Role.OPERATOR],
+                operator=StaffMember.of(operators[Role.OPERATOR]),
                 action=door.Action.ADMIT,
                 nonce=None,
                 device_id="demo",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.context import AppContext
-from admit.db.models import Operator
 from admit.domain.roles import Role
-from admit.services.operators import get_operator
+from admit.services.operators import StaffMember, get_operator
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # async: no I/O here, so no trip to the thread pool
     context: AppContext = request.app.state.context
     return context
 
@@ -38,19 +38,24 @@ def current_operator(
     context: ContextDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Operator:
+) -> StaffMember:
     if credentials is None:
         raise errors.NotAuthenticated()
     claims = context.tokens.read(credentials.credentials, now=context.clock.now())
-    with session.begin():
-        operator = get_operator(session, claims.operator_id)
-    if operator is None or operator.orq != claims.orq:
+    member = context.staff.get(claims.operator_id)
+    if member is None:
+        with session.begin():
+            operator = get_operator(session, claims.operator_id)
+        if operator is None:
+            raise errors.InvalidToken()
+        member = context.staff.put(StaffMember.of(operator))
+    if member.orq != claims.orq:
         raise errors.InvalidToken()
-    return operator
+    return member
 
 
-def require(role: Role) -> Callable[[Operator], Operator]:
-    def check(operator: Annotated[Operator, Depends(current_operator)]) -> Operator:
+def require(role: Role) -> Callable[[StaffMember], Awaitable[StaffMember]]:
+    async def check(operator: Annotated[StaffMember, Depends(current_operator)]) -> StaffMember:
         if not operator.role.includes(role):
             raise errors.Forbidden(required_role=role.value, your_role=operator.role.value)
         return operator
@@ -70,15 +75,15 @@ def limit_validation(request: Request, context: ContextDep) -> None:
     context.limits.hit("validation", _client(request))
 
 
-StaffDep = Annotated[Operator, Depends(require(Role.OPERATOR))]
-ManagerDep = Annotated[Operator, Depends(require(Role.MANAGER))]
-AdminDep = Annotated[Operator, Depends(require(Role.ADMIN))]
+StaffDep = Annotated[StaffMember, Depends(require(Role.OPERATOR))]
+ManagerDep = Annotated[StaffMember, Depends(require(Role.MANAGER))]
+AdminDep = Annotated[StaffMember, Depends(require(Role.ADMIN))]
 
 
-def limit_door(operator: StaffDep, context: ContextDep) -> Operator:
+def limit_door(operator: StaffDep, context: ContextDep) -> StaffMember:
     """The door's own limit is per operator: many lanes may share one address."""
     context.limits.hit("validation", f"operator:{operator.id}")
     return operator
 
 
-DoorOperatorDep = Annotated[Operator, Depends(limit_door)]
+DoorOperatorDep = Annotated[StaffMember, Depends(limit_door)]

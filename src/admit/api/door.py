@@ -13,11 +13,11 @@ from admit.api.deps import ContextDep, DoorOperatorDep, ManagerDep, SessionDep
 from admit.api.errors import error_response
 from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
-from admit.db.models import Operator
 from admit.domain.door import Result
 from admit.logging import log_scan
 from admit.services import door, scans
 from admit.services.door import Action
+from admit.services.operators import StaffMember
 from admit.services.scans import MAX_PAGE, HistoryFilter
 
 router = APIRouter(tags=["door"])
@@ -36,7 +36,7 @@ class VenueScanIn(ScanIn):
 
 
 def _scan(
-    body: ScanIn, action: Action, operator: Operator, context: AppContext, session: SessionDep
+    body: ScanIn, action: Action, operator: StaffMember, context: AppContext, session: SessionDep
 ) -> door.ScanOutcome:
     started = timer.perf_counter()
     outcome = door.scan(

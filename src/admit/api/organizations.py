@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from admit import errors
 from admit.api.deps import AdminDep, SessionDep
 from admit.api.schemas import MAX_ID
-from admit.db.models import Operator
 from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
+from admit.services.operators import StaffMember
 from admit.services.organizations import get_organization_or_raise, policy_of, update_policy
 
 router = APIRouter(tags=["organizations"])
@@ -84,7 +84,7 @@ class OrganizationOut(BaseModel):
     policy: PolicyBody
 
 
-def _own_organization(operator: Operator, orq: int) -> None:
+def _own_organization(operator: StaffMember, orq: int) -> None:
     # Another organization's id reads as unknown: its existence is not ours to reveal.
     if operator.orq != orq:
         raise errors.OrganizationNotFound()

@@ -13,19 +13,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admit.db.models import Operator, Organization, Reservation, ScanEvent, Ticket
+from admit.db.models import Operator, Organization, Reservation, ReservationSlot, ScanEvent, Ticket
 from admit.domain.door import Result, TicketFacts, Verdict, decide
 from admit.domain.lifecycle import ReservationStatus, TicketEvent
 from admit.domain.venue_time import local_now, zone
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import times
+from admit.services.operators import StaffMember
 from admit.services.organizations import policy_of
-from admit.services.tickets import live_reservation
 from admit.services.transitions import apply_event, operator_actor
 
 
@@ -48,7 +48,7 @@ def scan(
     session: Session,
     *,
     code: str,
-    operator: Operator,
+    operator: StaffMember,
     action: Action,
     nonce: str | None,
     device_id: str | None,
@@ -81,22 +81,20 @@ def _decide_and_record(
     session: Session,
     *,
     code: str,
-    operator: Operator,
+    operator: StaffMember,
     action: Action,
     keys: CodeKeys,
     now: datetime,
     started: float,
 ) -> tuple[ScanOutcome, ScanEvent]:
     canonical = codes.normalise(code)
-    ticket = None
+    ticket, reservation = None, None
     if canonical is not None:
-        query = select(Ticket).where(
-            Ticket.code_hash == keys.lookup_hash(canonical), Ticket.orq == operator.orq
+        ticket, reservation = _ticket_and_reservation(
+            session, keys.lookup_hash(canonical), orq=operator.orq, lock=action is not Action.VALIDATE
         )
-        ticket = session.scalars(query if action is Action.VALIDATE else query.with_for_update()).first()
     org = session.get_one(Organization, operator.orq)
     now_local = local_now(now, org.timezone)
-    reservation = live_reservation(session, ticket, lock=action is not Action.VALIDATE) if ticket else None
     verdict = decide(
         _facts(session, ticket, org.timezone),
         times(reservation.slot) if reservation else None,
@@ -141,6 +139,28 @@ def _decide_and_record(
         response=json.dumps(body),
     )
     return ScanOutcome(body, verdict.result, verdict.code, verified_now, replayed=False), event
+
+
+def _ticket_and_reservation(
+    session: Session, code_hash: str, *, orq: int, lock: bool
+) -> tuple[Ticket | None, Reservation | None]:
+    """The ticket with its live reservation and slot, in one query (the door's hot path).
+
+    Locking the ticket is enough to change its reservation too: every writer locks the ticket first.
+    """
+    query = (
+        select(Ticket, Reservation, ReservationSlot)
+        .outerjoin(
+            Reservation,
+            and_(Reservation.ticket_id == Ticket.id, Reservation.status != ReservationStatus.CANCELLED),
+        )
+        .outerjoin(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
+        .where(Ticket.code_hash == code_hash, Ticket.orq == orq)
+    )
+    row = session.execute(query.with_for_update(of=Ticket) if lock else query).first()
+    if row is None:
+        return None, None
+    return row[0], row[1]
 
 
 def _find_prior(session: Session, orq: int, nonce: str) -> ScanOutcome | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -104,6 +105,20 @@ def login(
             raise errors.AccountLocked(locked_until=operator.locked_until.isoformat())
         raise errors.InvalidCredentials()
     return operator
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """Who is behind a staff token: what every staff endpoint needs, without a database row."""
+
+    id: int
+    orq: int
+    role: Role
+    name: str
+
+    @classmethod
+    def of(cls, operator: Operator) -> StaffMember:
+        return cls(operator.id, operator.orq, operator.role, operator.name)
 
 
 def get_operator(session: Session, operator_id: int) -> Operator | None:
