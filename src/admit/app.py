@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         title="Admit",
         summary="Timed-entry ticketing: activation, reservations with hard capacity, validation at the door.",
         version="0.1.0",
+        # FastAPI's interactive pages load their scripts from a CDN; Admit serves nothing from one.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = context
     install_error_handlers(app)
