@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
 from admit.context import AppContext
 from admit.db.models import Base, Reservation, ReservationSlot, Ticket, TicketTransition
@@ -150,3 +150,15 @@ class Builders:
                 (r.event.value, r.from_status.value if r.from_status else None, r.to_status.value, r.actor)
                 for r in rows
             ]
+
+
+def empty_tables(engine: Engine) -> None:
+    """Empty every table, so that no test sees another's rows."""
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())

@@ -23,9 +23,8 @@ from admit.app import context_of, create_app
 from admit.clock import FrozenClock
 from admit.context import AppContext, build_context
 from admit.db.migrate import upgrade
-from admit.db.models import Base
 from admit.settings import Settings
-from tests.builders import Builders
+from tests.builders import Builders, empty_tables
 
 PG_SERVER = os.environ.get("ADMIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = os.environ.get("ADMIT_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -59,14 +58,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def empty_database(database_url: str) -> str:
     """The run's database with every table emptied, so no test sees another's rows."""
     engine = create_engine(database_url)
-    tables = list(reversed(Base.metadata.sorted_tables))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+    empty_tables(engine)
     engine.dispose()
     return database_url
 

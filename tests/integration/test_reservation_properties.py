@@ -30,13 +30,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.clock import FrozenClock
 from admit.context import AppContext
-from admit.db.models import Base, Operator, Reservation, ReservationSlot, Ticket
+from admit.db.models import Operator, Reservation, ReservationSlot, Ticket
 from admit.domain.calendar import SlotStatus
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketStatus
 from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
@@ -49,6 +49,7 @@ from admit.services.organizations import create_organization, update_policy
 from admit.services.reservations import Contact, cancel_reservation, move_reservation, reserve
 from admit.services.slots import NewSlot, create_slot, update_slot
 from admit.services.tickets import view
+from tests.builders import empty_tables
 from tests.conftest import DEFAULT_NOW
 
 T = TypeVar("T")
@@ -107,18 +108,6 @@ class ModelTicket:
     slot_id: int | None = None  # the slot where its reservation holds a place
     reservation_id: str | None = None  # its latest reservation, perhaps cancelled since
     cancelled: int = 0
-
-
-def empty_tables(engine: Engine) -> None:
-    """The same emptying as conftest's `empty_database`, run before each example of the machine."""
-    tables = list(reversed(Base.metadata.sorted_tables))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
 
 
 def outcome_of(call: Callable[[], T]) -> tuple[T | None, errors.DomainError | None]:
