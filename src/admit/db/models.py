@@ -141,10 +141,6 @@ class ReservationSlot(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    @property
-    def available_count(self) -> int:
-        return self.total_capacity - self.booked_count
-
 
 class Reservation(Base):
     """A ticket's place in a slot. At most one live (not cancelled) reservation per ticket (unique index)."""

@@ -40,8 +40,9 @@ def check_room(slot: Slot, places: int, *, now_local: datetime) -> None:
         raise errors.SlotInPast()
     if slot.status is SlotStatus.CLOSED:
         raise errors.SlotClosed()
-    if slot.total_capacity - slot.booked_count < places:
-        raise errors.SlotFull(requested=places, available=slot.total_capacity - slot.booked_count)
+    available = slot.total_capacity - slot.booked_count
+    if available < places:
+        raise errors.SlotFull(requested=places, available=available)
 
 
 def take_places(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
