@@ -18,7 +18,6 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from admit.context import AppContext
 from admit.security import passwords
 from admit.services.issuance import MAX_QUANTITY
 from tests.builders import PASSWORD, Builders
@@ -452,8 +451,6 @@ def test_a_login_without_exactly_one_secret_names_password_and_pin(
 )
 def test_a_nul_character_in_a_string_is_refused_never_a_500(
     probe: Probe,
-    context: AppContext,
-    request: pytest.FixtureRequest,
     endpoint: str,
     body: dict[str, Any],
 ) -> None:
@@ -621,8 +618,6 @@ SPOILT_PATHS = [
 )
 def test_a_spoilt_path_parameter_is_404_or_422_never_a_500(
     probe: Probe,
-    context: AppContext,
-    request: pytest.FixtureRequest,
     endpoint: str,
     path: str,
     status: int,
