@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -10,6 +9,7 @@ from functools import partial
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from admit.cache import Recent
 from admit.clock import Clock, clock_for
 from admit.db.engine import make_engine, make_session_factory
 from admit.mail.compose import Sender
@@ -20,26 +20,9 @@ from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
 from admit.security.tokens import TokenIssuer
 from admit.services.operators import StaffMember
+from admit.services.organizations import Venue, load_venue
 from admit.services.slots import todays_slots
 from admit.settings import Settings
-
-
-class StaffCache:
-    """Staff members by id for a short while, so a scan does not read its operator's row every time."""
-
-    def __init__(self, seconds: float = 30.0) -> None:
-        self.seconds = seconds
-        self._members: dict[int, tuple[float, StaffMember]] = {}
-
-    def get(self, operator_id: int) -> StaffMember | None:
-        found = self._members.get(operator_id)
-        if found is None or found[0] < time.monotonic():
-            return None
-        return found[1]
-
-    def put(self, member: StaffMember) -> StaffMember:
-        self._members[member.id] = (time.monotonic() + self.seconds, member)
-        return member
 
 
 @dataclass
@@ -52,12 +35,19 @@ class AppContext:
     tokens: TokenIssuer
     limits: RateLimits
     metrics: Metrics
-    staff: StaffCache = field(default_factory=StaffCache)
+    # Who is behind a token, for a while: a scan need not read its operator's row every time.
+    staff: Recent[int, StaffMember] = field(default_factory=lambda: Recent(30.0))
+    # An organization's time zone and policy; a change made here is seen at once, elsewhere within seconds.
+    venues: Recent[int, Venue] = field(default_factory=lambda: Recent(5.0))
 
     def mail(self) -> MailContext:
         """What the e-mail sender needs, on this application's database and clock."""
         sender = Sender(mail_from=self.settings.mail_from, public_url=self.settings.public_url)
         return MailContext(self.sessions, self.clock, self.keys, transport_for(self.settings), sender)
+
+    def venue(self, session: Session, orq: int) -> Venue:
+        """The organization's time zone and policy, from a few seconds ago at most."""
+        return self.venues.get(orq) or self.venues.put(orq, load_venue(session, orq))
 
     @property
     def lockout(self) -> timedelta:

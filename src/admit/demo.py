@@ -16,7 +16,7 @@ from admit.domain.roles import Role
 from admit.domain.venue_time import local_now, zone
 from admit.services import door, issuance, reservations, slots
 from admit.services.operators import StaffMember, create_operator
-from admit.services.organizations import create_organization
+from admit.services.organizations import create_organization, load_venue
 from admit.services.reservations import Contact
 
 DEMO_TIMEZONE = "Europe/Amsterdam"
@@ -139,6 +139,7 @@ def seed_demo(context: AppContext) -> Demo | None:
                 action=door.Action.ADMIT,
                 nonce=None,
                 device_id="demo",
+                venue=load_venue(session, org.id),
                 keys=context.keys,
                 now=now,
                 started=0.0,

@@ -25,6 +25,7 @@ def parse_limit(value: str) -> RateLimitItem | None:
 class RateLimits:
     def __init__(self, *, redis_url: str, reservations: str, validation: str) -> None:
         self._limiter = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
+        self.remote = bool(redis_url)  # a hit is then a network call, to be made off the event loop
         self._items = {"reservations": parse_limit(reservations), "validation": parse_limit(validation)}
 
     def hit(self, kind: str, client: str) -> None:

@@ -45,7 +45,7 @@ from admit.services.door import Action, scan
 from admit.services.expiry import expire_due
 from admit.services.issuance import create_order
 from admit.services.operators import create_operator
-from admit.services.organizations import create_organization, update_policy
+from admit.services.organizations import create_organization, load_venue, update_policy
 from admit.services.reservations import Contact, cancel_reservation, move_reservation, reserve
 from admit.services.slots import NewSlot, create_slot, update_slot
 from admit.services.tickets import view
@@ -619,6 +619,7 @@ class ReservationMachine(RuleBasedStateMachine):
                 action=Action.VERIFY,
                 nonce=None,
                 device_id="lane-1",
+                venue=load_venue(session, operator.orq),
                 keys=self.context.keys,
                 now=self.clock.now(),
                 started=timer.perf_counter(),

@@ -10,6 +10,7 @@ from admit.context import AppContext
 from admit.domain.roles import Role
 from admit.services.door import Action, scan
 from admit.services.operators import get_operator
+from admit.services.organizations import load_venue
 from tests.builders import Builders
 
 
@@ -35,6 +36,7 @@ def test_concurrent_verifications_make_one_transition(make: Builders, standalone
                 action=Action.VERIFY,
                 nonce=None,
                 device_id=f"lane-{i}",
+                venue=load_venue(session, operator.orq),
                 keys=context.keys,
                 now=context.clock.now(),
                 started=time.perf_counter(),

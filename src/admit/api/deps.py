@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from admit import errors
 from admit.context import AppContext
@@ -24,9 +25,17 @@ async def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_session(context: ContextDep) -> Iterator[Session]:
-    with context.sessions() as session:
+async def get_session(context: ContextDep) -> AsyncIterator[Session]:
+    # The dependencies are async and do their rare I/O in the thread pool, so that a request makes
+    # one trip there, for its route, instead of one per dependency.
+    session = context.sessions()  # no connection is taken until the route begins a transaction
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -34,9 +43,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/operator/login")
 
 
-def current_operator(
+async def current_operator(
     context: ContextDep,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> StaffMember:
     if credentials is None:
@@ -44,14 +52,18 @@ def current_operator(
     claims = context.tokens.read(credentials.credentials, now=context.clock.now())
     member = context.staff.get(claims.operator_id)
     if member is None:
-        with session.begin():
-            operator = get_operator(session, claims.operator_id)
-        if operator is None:
-            raise errors.InvalidToken()
-        member = context.staff.put(StaffMember.of(operator))
+        member = await run_in_threadpool(_load_member, context, claims.operator_id)
     if member.orq != claims.orq:
         raise errors.InvalidToken()
     return member
+
+
+def _load_member(context: AppContext, operator_id: int) -> StaffMember:
+    with context.sessions() as session, session.begin():
+        operator = get_operator(session, operator_id)
+        if operator is None:
+            raise errors.InvalidToken()
+        return context.staff.put(operator_id, StaffMember.of(operator))
 
 
 def require(role: Role) -> Callable[[StaffMember], Awaitable[StaffMember]]:
@@ -67,12 +79,19 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit_reservation_writes(request: Request, context: ContextDep) -> None:
-    context.limits.hit("reservations", _client(request))
+async def _hit(context: AppContext, kind: str, client: str) -> None:
+    if context.limits.remote:
+        await run_in_threadpool(context.limits.hit, kind, client)
+    else:
+        context.limits.hit(kind, client)
 
 
-def limit_validation(request: Request, context: ContextDep) -> None:
-    context.limits.hit("validation", _client(request))
+async def limit_reservation_writes(request: Request, context: ContextDep) -> None:
+    await _hit(context, "reservations", _client(request))
+
+
+async def limit_validation(request: Request, context: ContextDep) -> None:
+    await _hit(context, "validation", _client(request))
 
 
 StaffDep = Annotated[StaffMember, Depends(require(Role.OPERATOR))]
@@ -80,9 +99,9 @@ ManagerDep = Annotated[StaffMember, Depends(require(Role.MANAGER))]
 AdminDep = Annotated[StaffMember, Depends(require(Role.ADMIN))]
 
 
-def limit_door(operator: StaffDep, context: ContextDep) -> StaffMember:
+async def limit_door(operator: StaffDep, context: ContextDep) -> StaffMember:
     """The door's own limit is per operator: many lanes may share one address."""
-    context.limits.hit("validation", f"operator:{operator.id}")
+    await _hit(context, "validation", f"operator:{operator.id}")
     return operator
 
 

@@ -6,7 +6,7 @@ import time as timer
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field, StrictStr
 
 from admit.api.deps import ContextDep, DoorOperatorDep, ManagerDep, SessionDep
@@ -46,6 +46,7 @@ def _scan(
         action=action,
         nonce=body.nonce,
         device_id=body.device_id,
+        venue=context.venue(session, operator.orq),
         keys=context.keys,
         now=context.clock.now(),
         started=started,
@@ -56,32 +57,37 @@ def _scan(
     return outcome
 
 
-@router.post("/api/operator/validate-ticket")
+def _sent(outcome: door.ScanOutcome) -> Response:
+    # The answer is already JSON (it is kept for retries): send those bytes rather than encode it again.
+    return Response(outcome.json, media_type="application/json")
+
+
+@router.post("/api/operator/validate-ticket", response_class=JSONResponse)
 def validate_ticket(
     body: ScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
-) -> dict[str, Any]:
+) -> Response:
     """The verdict for a code; nothing changes."""
-    return _scan(body, Action.VALIDATE, operator, context, session).body
+    return _sent(_scan(body, Action.VALIDATE, operator, context, session))
 
 
-@router.post("/api/operator/verify-ticket", response_model=None)
+@router.post("/api/operator/verify-ticket", response_class=JSONResponse)
 def verify_ticket(
     body: ScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
-) -> dict[str, Any] | JSONResponse:
+) -> Response:
     """Mark as verified when the verdict admits; ALREADY_VERIFIED is a 200 warning; any RED is a 409."""
     outcome = _scan(body, Action.VERIFY, operator, context, session)
     if outcome.result is Result.RED:
         return error_response(409, outcome.code, outcome.body["message"], outcome.body)
-    return outcome.body
+    return _sent(outcome)
 
 
-@router.post("/venue/scan")
+@router.post("/venue/scan", response_class=JSONResponse)
 def venue_scan(
     body: VenueScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
-) -> dict[str, Any]:
+) -> Response:
     """The scanner's one call: the verdict, and with `admit` the verification when entry is allowed."""
     action = Action.ADMIT if body.action == "admit" else Action.VALIDATE
-    return _scan(body, action, operator, context, session).body
+    return _sent(_scan(body, action, operator, context, session))
 
 
 @router.get("/api/operators/scan-history")

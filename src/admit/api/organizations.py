@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from admit import errors
-from admit.api.deps import AdminDep, SessionDep
+from admit.api.deps import AdminDep, ContextDep, SessionDep
 from admit.api.schemas import MAX_ID
 from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
 from admit.services.operators import StaffMember
@@ -101,6 +101,10 @@ def get_organization(orq: OrqPath, admin: AdminDep, session: SessionDep) -> Orga
 
 
 @router.patch("/api/organizations/{orq}/policy")
-def patch_policy(orq: OrqPath, body: PolicyPatch, admin: AdminDep, session: SessionDep) -> PolicyBody:
+def patch_policy(
+    orq: OrqPath, body: PolicyPatch, admin: AdminDep, context: ContextDep, session: SessionDep
+) -> PolicyBody:
     _own_organization(admin, orq)
-    return PolicyBody.of(update_policy(session, orq=orq, changes=body.changes()))
+    policy = update_policy(session, orq=orq, changes=body.changes())
+    context.venues.forget(orq)
+    return PolicyBody.of(policy)

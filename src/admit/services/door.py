@@ -2,6 +2,10 @@
 
 Verification locks the ticket row, so two operators verifying at the same moment give one VERIFIED
 transition and one ALREADY_VERIFIED answer. A device's `nonce` makes a retry return the first answer.
+
+This is the hottest path of the service, so it reads and writes with plain SQL statements (one query
+for the ticket, its live reservation, its slot and who verified it; one statement per write) rather
+than through ORM objects.
 """
 
 from __future__ import annotations
@@ -9,24 +13,24 @@ from __future__ import annotations
 import json
 import time as timer
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admit.db.models import Operator, Organization, Reservation, ReservationSlot, ScanEvent, Ticket
+from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket
+from admit.domain.calendar import SlotTimes
 from admit.domain.door import Result, TicketFacts, Verdict, decide
-from admit.domain.lifecycle import ReservationStatus, TicketEvent
+from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus
 from admit.domain.venue_time import local_now, zone
 from admit.security import codes
 from admit.security.codes import CodeKeys
-from admit.services.capacity import times
 from admit.services.operators import StaffMember
-from admit.services.organizations import policy_of
-from admit.services.transitions import apply_event, operator_actor
+from admit.services.organizations import Venue
+from admit.services.transitions import change_status, operator_actor
 
 
 class Action(StrEnum):
@@ -38,10 +42,38 @@ class Action(StrEnum):
 @dataclass(frozen=True)
 class ScanOutcome:
     body: dict[str, Any]
+    json: str  # the body as sent, and as kept for a retry
     result: Result
     code: str
     verified_now: bool
     replayed: bool
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A ticket as the door reads it, with its live reservation and slot if it has one."""
+
+    id: int
+    status: TicketStatus
+    valid_until: date | None
+    activated_at: datetime | None
+    verified_at: datetime | None
+    verified_by: str | None  # the operator's name
+    code_suffix: str
+    reservation_id: str | None
+    reservation_status: ReservationStatus | None
+    customer_email: str | None
+    customer_phone: str | None
+    slot_id: int | None
+    slot_date: date | None
+    start_time: time | None
+    end_time: time | None
+
+    @property
+    def slot(self) -> SlotTimes | None:
+        if self.slot_date is None or self.start_time is None or self.end_time is None:
+            return None
+        return SlotTimes(self.slot_date, self.start_time, self.end_time)
 
 
 def scan(
@@ -52,26 +84,31 @@ def scan(
     action: Action,
     nonce: str | None,
     device_id: str | None,
+    venue: Venue,
     keys: CodeKeys,
     now: datetime,
     started: float,
 ) -> ScanOutcome:
     try:
         with session.begin():
-            if nonce is not None and (prior := _find_prior(session, operator.orq, nonce)) is not None:
-                return prior
             outcome, event = _decide_and_record(
-                session, code=code, operator=operator, action=action, keys=keys, now=now, started=started
+                session, code=code, operator=operator, action=action, venue=venue, keys=keys, now=now
             )
-            event.nonce, event.device_id = nonce, device_id
-            session.add(event)
-            session.flush()
+            event.update(
+                nonce=nonce,
+                device_id=device_id,
+                latency_ms=round((timer.perf_counter() - started) * 1000, 3),
+            )
+            session.connection().execute(_RECORD, event)
         return outcome
     except IntegrityError:
-        # The same nonce, sent twice at once: the first one recorded wins, and this is its answer.
+        # The nonce was seen before (a retry, or the same scan sent twice at once): the first answer
+        # stands, and everything this one did has been rolled back.
         session.rollback()
+        if nonce is None:
+            raise
         with session.begin():
-            prior = _find_prior(session, operator.orq, nonce or "")
+            prior = _find_prior(session, operator.orq, nonce)
         if prior is None:
             raise
         return prior
@@ -83,124 +120,150 @@ def _decide_and_record(
     code: str,
     operator: StaffMember,
     action: Action,
+    venue: Venue,
     keys: CodeKeys,
     now: datetime,
-    started: float,
-) -> tuple[ScanOutcome, ScanEvent]:
+) -> tuple[ScanOutcome, dict[str, Any]]:
     canonical = codes.normalise(code)
-    ticket, reservation = None, None
-    if canonical is not None:
-        ticket, reservation = _ticket_and_reservation(
-            session, keys.lookup_hash(canonical), orq=operator.orq, lock=action is not Action.VALIDATE
-        )
-    org = session.get_one(Organization, operator.orq)
-    now_local = local_now(now, org.timezone)
+    code_hash = keys.lookup_hash(canonical) if canonical is not None else None
+    found = None
+    if code_hash is not None:
+        found = _find(session, code_hash, orq=operator.orq, lock=action is not Action.VALIDATE)
+    slot = found.slot if found else None
     verdict = decide(
-        _facts(session, ticket, org.timezone),
-        times(reservation.slot) if reservation else None,
-        now_local=now_local,
-        policy=policy_of(org),
+        _facts(found, venue.timezone), slot, now_local=local_now(now, venue.timezone), policy=venue.policy
     )
-    verified_now = False
-    if ticket is not None and action is not Action.VALIDATE and verdict.entry_allowed:
-        apply_event(session, ticket, TicketEvent.VERIFY, actor=operator_actor(operator.id), now=now)
-        ticket.verified_at, ticket.verified_by = now, operator.id
-        if reservation is not None:
-            reservation.status = ReservationStatus.VERIFIED
-            reservation.updated_at = now
-        verified_now = True
+    verified_now = found is not None and action is not Action.VALIDATE and verdict.entry_allowed
+    if found is not None and verified_now:
+        _verify(session, found, operator=operator, now=now)
     body = verdict_json(
-        verdict,
-        verified_now=verified_now,
-        ticket=ticket,
-        reservation=reservation,
-        session=session,
-        timezone=org.timezone,
+        verdict, found=found, verified_now=verified_now, operator=operator, timezone=venue.timezone, now=now
     )
     body["action"] = action.value
     body["verified_now"] = verified_now
     body["scanned_at"] = now.isoformat()
-    slot = reservation.slot if reservation else None
-    event = ScanEvent(
+    sent = json.dumps(body)
+    event = {
+        "orq": operator.orq,
+        "operator_id": operator.id,
+        "action": action.value,
+        "code_hash": code_hash,
+        "code_suffix": (canonical or code.strip().upper())[-4:],
+        "ticket_id": found.id if found else None,
+        "result": verdict.result.value,
+        "reason": verdict.code,
+        "verified": verified_now,
+        "slot_id": found.slot_id if found else None,
+        "reservation_date": slot.date if slot else None,
+        "reservation_start": slot.start_time if slot else None,
+        "scanned_at": now,
+        "response": sent,
+    }
+    return ScanOutcome(body, sent, verdict.result, verdict.code, verified_now, replayed=False), event
+
+
+# The statements are built once: building one costs more than running it.
+_FIND = (
+    select(
+        Ticket.id,
+        Ticket.status,
+        Ticket.valid_until,
+        Ticket.activated_at,
+        Ticket.verified_at,
+        Operator.name,
+        Ticket.code_suffix,
+        Reservation.id,
+        Reservation.status,
+        Reservation.customer_email,
+        Reservation.customer_phone,
+        ReservationSlot.id,
+        ReservationSlot.date,
+        ReservationSlot.start_time,
+        ReservationSlot.end_time,
+    )
+    .select_from(Ticket)
+    .outerjoin(
+        Reservation,
+        and_(Reservation.ticket_id == Ticket.id, Reservation.status != ReservationStatus.CANCELLED),
+    )
+    .outerjoin(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
+    .outerjoin(Operator, Operator.id == Ticket.verified_by)
+    .where(Ticket.code_hash == bindparam("code_hash"), Ticket.orq == bindparam("orq"))
+)
+# Locking the ticket is enough to change its reservation too: every writer locks the ticket first.
+_FIND_LOCKED = _FIND.with_for_update(of=Ticket)
+_VERIFY_RESERVATION = (
+    update(Reservation)
+    .where(Reservation.id == bindparam("reservation"))
+    .values(status=ReservationStatus.VERIFIED, updated_at=bindparam("now"))
+)
+_RECORD = insert(ScanEvent)
+_PRIOR = select(ScanEvent.response, ScanEvent.result, ScanEvent.reason).where(
+    ScanEvent.orq == bindparam("orq"), ScanEvent.nonce == bindparam("nonce")
+)
+
+
+def _find(session: Session, code_hash: str, *, orq: int, lock: bool) -> _Found | None:
+    """The ticket with its live reservation and slot, and who verified it, in one query."""
+    query = _FIND_LOCKED if lock else _FIND
+    row = session.connection().execute(query, {"code_hash": code_hash, "orq": orq}).first()
+    return None if row is None else _Found(*cast(tuple[Any, ...], row))
+
+
+def _verify(session: Session, found: _Found, *, operator: StaffMember, now: datetime) -> None:
+    connection = session.connection()
+    change_status(
+        connection,
+        ticket_id=found.id,
         orq=operator.orq,
-        operator_id=operator.id,
-        action=action.value,
-        code_hash=keys.lookup_hash(canonical) if canonical else None,
-        code_suffix=(canonical or code.strip().upper())[-4:],
-        ticket_id=ticket.id if ticket else None,
-        result=verdict.result.value,
-        reason=verdict.code,
-        verified=verified_now,
-        slot_id=slot.id if slot else None,
-        reservation_date=slot.date if slot else None,
-        reservation_start=slot.start_time if slot else None,
-        latency_ms=round((timer.perf_counter() - started) * 1000, 3),
-        scanned_at=now,
-        response=json.dumps(body),
+        before=found.status,
+        event=TicketEvent.VERIFY,
+        actor=operator_actor(operator.id),
+        now=now,
+        verified_at=now,
+        verified_by=operator.id,
     )
-    return ScanOutcome(body, verdict.result, verdict.code, verified_now, replayed=False), event
-
-
-def _ticket_and_reservation(
-    session: Session, code_hash: str, *, orq: int, lock: bool
-) -> tuple[Ticket | None, Reservation | None]:
-    """The ticket with its live reservation and slot, in one query (the door's hot path).
-
-    Locking the ticket is enough to change its reservation too: every writer locks the ticket first.
-    """
-    query = (
-        select(Ticket, Reservation, ReservationSlot)
-        .outerjoin(
-            Reservation,
-            and_(Reservation.ticket_id == Ticket.id, Reservation.status != ReservationStatus.CANCELLED),
-        )
-        .outerjoin(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
-        .where(Ticket.code_hash == code_hash, Ticket.orq == orq)
-    )
-    row = session.execute(query.with_for_update(of=Ticket) if lock else query).first()
-    if row is None:
-        return None, None
-    return row[0], row[1]
+    if found.reservation_id is not None:
+        connection.execute(_VERIFY_RESERVATION, {"reservation": found.reservation_id, "now": now})
 
 
 def _find_prior(session: Session, orq: int, nonce: str) -> ScanOutcome | None:
-    event = session.scalars(select(ScanEvent).where(ScanEvent.orq == orq, ScanEvent.nonce == nonce)).first()
-    if event is None:
+    row = session.connection().execute(_PRIOR, {"orq": orq, "nonce": nonce}).first()
+    if row is None:
         return None
-    body = json.loads(event.response)
-    return ScanOutcome(body, Result(event.result), event.reason, verified_now=False, replayed=True)
+    sent, result, reason = row
+    return ScanOutcome(json.loads(sent), sent, Result(result), reason, verified_now=False, replayed=True)
 
 
-def _facts(session: Session, ticket: Ticket | None, timezone: str) -> TicketFacts | None:
-    if ticket is None:
+def _facts(found: _Found | None, timezone: str) -> TicketFacts | None:
+    if found is None:
         return None
     return TicketFacts(
-        status=ticket.status,
-        valid_until=ticket.valid_until,
-        verified_at_local=local_now(ticket.verified_at, timezone) if ticket.verified_at else None,
-        verified_by=_operator_name(session, ticket.verified_by),
+        status=found.status,
+        valid_until=found.valid_until,
+        verified_at_local=local_now(found.verified_at, timezone) if found.verified_at else None,
+        verified_by=found.verified_by,
     )
-
-
-def _operator_name(session: Session, operator_id: int | None) -> str | None:
-    if operator_id is None:
-        return None
-    operator = session.get(Operator, operator_id)
-    return operator.name if operator else None
 
 
 def verdict_json(
     verdict: Verdict,
     *,
+    found: _Found | None,
     verified_now: bool,
-    ticket: Ticket | None,
-    reservation: Reservation | None,
-    session: Session,
+    operator: StaffMember,
     timezone: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """The verdict as the API sends it; customer contact only where the ticket is admitted."""
-    slot = reservation.slot if reservation else None
+    slot = found.slot if found else None
     green = verdict.result is Result.GREEN
+    verified_at, verified_by = (now, operator.name) if verified_now else (None, None)
+    if found is not None and not verified_now:
+        verified_at, verified_by = found.verified_at, found.verified_by
+    status = None
+    if found is not None:
+        status = TicketStatus.VERIFIED if verified_now else verdict.ticket_status or found.status
     return {
         "result": verdict.result.value,
         "code": verdict.code,
@@ -209,28 +272,24 @@ def verdict_json(
         "entry_allowed": verdict.entry_allowed,
         "can_verify": verdict.can_verify,
         "ticket": None
-        if ticket is None
+        if found is None or status is None
         else {
-            "status": ticket.status.value
-            if verified_now or verdict.ticket_status is None
-            else verdict.ticket_status.value,
-            "activation_status": "inactive" if ticket.activated_at is None else "active",
-            "activated_at": ticket.activated_at.isoformat() if ticket.activated_at else None,
-            "code_suffix": ticket.code_suffix,
+            "status": status.value,
+            "activation_status": "inactive" if found.activated_at is None else "active",
+            "activated_at": found.activated_at.isoformat() if found.activated_at else None,
+            "code_suffix": found.code_suffix,
         },
         "reservation": None
-        if reservation is None or slot is None
+        if found is None or slot is None or found.reservation_status is None
         else {
             "date": slot.date.isoformat(),
             "start_time": slot.start_time.strftime("%H:%M"),
             "end_time": slot.end_time.strftime("%H:%M"),
-            "status": reservation.status.value,
+            "status": (ReservationStatus.VERIFIED if verified_now else found.reservation_status).value,
         },
-        "customer": {"email": reservation.customer_email, "phone": reservation.customer_phone}
-        if green and reservation is not None
+        "customer": {"email": found.customer_email, "phone": found.customer_phone}
+        if green and found is not None and found.reservation_id is not None
         else None,
-        "verified_at": ticket.verified_at.astimezone(zone(timezone)).isoformat()
-        if ticket is not None and ticket.verified_at
-        else None,
-        "verified_by": _operator_name(session, ticket.verified_by) if ticket is not None else None,
+        "verified_at": verified_at.astimezone(zone(timezone)).isoformat() if verified_at else None,
+        "verified_by": verified_by,
     }

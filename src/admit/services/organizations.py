@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,20 @@ def create_organization(session: Session, *, name: str, timezone: str, now: date
 
 def find_organization(session: Session, orq: int) -> Organization | None:
     return session.get(Organization, orq)
+
+
+@dataclass(frozen=True)
+class Venue:
+    """What the door and the calendar need of an organization."""
+
+    timezone: str
+    policy: Policy
+
+
+def load_venue(session: Session, orq: int) -> Venue:
+    with session.begin():
+        org = get_organization_or_raise(session, orq)
+        return Venue(org.timezone, policy_of(org))
 
 
 def get_organization_or_raise(session: Session, orq: int) -> Organization:

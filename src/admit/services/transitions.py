@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from admit.db.models import Ticket, TicketTransition
@@ -40,6 +42,43 @@ def record(
             at=now,
         )
     )
+
+
+# Built once (the door's path). With no values given, the update sets the columns named in its parameters.
+_UPDATE_TICKET = update(Ticket).where(Ticket.id == bindparam("ticket"))
+_INSERT_TRANSITION = insert(TicketTransition)
+
+
+def change_status(
+    connection: Connection,
+    *,
+    ticket_id: int,
+    orq: int,
+    before: TicketStatus,
+    event: TicketEvent,
+    actor: str,
+    now: datetime,
+    **columns: Any,
+) -> TicketStatus:
+    """`apply_event` for a ticket read as a plain row (the door's path): two statements, no objects.
+
+    The caller holds the ticket's row lock, so `before` is still its status. `columns` are set with it.
+    """
+    after = next_status(before, event)
+    connection.execute(_UPDATE_TICKET, {"ticket": ticket_id, "status": after, "updated_at": now, **columns})
+    connection.execute(
+        _INSERT_TRANSITION,
+        {
+            "ticket_id": ticket_id,
+            "orq": orq,
+            "event": event,
+            "from_status": before,
+            "to_status": after,
+            "actor": actor,
+            "at": now,
+        },
+    )
+    return after
 
 
 def operator_actor(operator_id: int) -> str:
