@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (health, staff, organizations, orders, tickets, slots, reservations, door, mail):
+    # Routes are matched in order, one by one: the door's and the booking paths' go first.
+    for module in (door, reservations, slots, tickets, staff, organizations, orders, mail, health):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Row, case, select, update
+from sqlalchemy import Row, Select, and_, bindparam, case, or_, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -93,10 +93,17 @@ def with_alternatives(
 ) -> errors.SlotFull:
     """SLOT_FULL with the nearest slots that have room, read after the refused transaction has ended."""
     with session.begin():
-        slot = session.get_one(Slot, slot_id)
-        now_local = local_now(now, session.get_one(Organization, slot.orq).timezone)
-        found = [slot_json(s) for s in alternatives(session, slot, places, now_local=now_local)]
-    return errors.SlotFull(**full.details, alternatives=found)
+        orq, day, start, timezone = session.execute(_WANTED, {"slot": slot_id}).one()
+        wanted = datetime.combine(day, start)
+        found = alternatives(session, orq, wanted, places, now_local=local_now(now, timezone), skip=slot_id)
+    return errors.SlotFull(**full.details, alternatives=[slot_json(row) for row in found])
+
+
+_WANTED = (
+    select(Slot.orq, Slot.date, Slot.start_time, Organization.timezone)
+    .join(Organization, Organization.id == Slot.orq)
+    .where(Slot.id == bindparam("slot"))
+)
 
 
 def lock_slots(session: Session, slot_ids: list[int]) -> dict[int, Slot]:
@@ -123,26 +130,63 @@ SLOT_COLUMNS = (
 )
 
 
-def alternatives(session: Session, slot: Slot, places: int, *, now_local: datetime) -> list[SlotRow]:
-    """Up to five open slots nearest in time to `slot` that still have room for the whole request."""
-    wanted = times(slot).starts_at
-    candidates = session.execute(
-        select(*SLOT_COLUMNS).where(
-            Slot.orq == slot.orq,
-            Slot.id != slot.id,
-            Slot.status == SlotStatus.ACTIVE,
-            Slot.total_capacity - Slot.booked_count >= places,
-            Slot.date >= max(now_local.date(), (wanted - ALTERNATIVES_WITHIN).date()),
-            Slot.date <= (wanted + ALTERNATIVES_WITHIN).date(),
+def _nearest(*, later: bool) -> Select[int, date, time, time, int, int, SlotStatus]:
+    """Open slots with room on one side of the wanted start, nearest first: at most five are needed."""
+    day, start = bindparam("day", type_=Slot.date.type), bindparam("start", type_=Slot.start_time.type)
+    today, clock = bindparam("today", type_=Slot.date.type), bindparam("clock", type_=Slot.start_time.type)
+    side = (
+        or_(Slot.date > day, and_(Slot.date == day, Slot.start_time > start))
+        if later
+        else or_(Slot.date < day, and_(Slot.date == day, Slot.start_time < start))
+    )
+    query = select(*SLOT_COLUMNS).where(
+        Slot.orq == bindparam("orq"),
+        Slot.id != bindparam("skip"),
+        Slot.status == SlotStatus.ACTIVE,
+        Slot.total_capacity - Slot.booked_count >= bindparam("places"),
+        Slot.date >= bindparam("first"),
+        Slot.date <= bindparam("last"),
+        or_(Slot.date > today, and_(Slot.date == today, Slot.start_time > clock)),  # not started yet
+        side,
+    )
+    if later:
+        return query.order_by(Slot.date, Slot.start_time).limit(MAX_ALTERNATIVES)
+    return query.order_by(Slot.date.desc(), Slot.start_time.desc()).limit(MAX_ALTERNATIVES)
+
+
+_LATER, _EARLIER = _nearest(later=True).subquery(), _nearest(later=False).subquery()
+_NEAREST = union_all(select(_LATER), select(_EARLIER))
+
+
+def alternatives(
+    session: Session, orq: int, wanted: datetime, places: int, *, now_local: datetime, skip: int
+) -> list[SlotRow]:
+    """Up to five open slots nearest in time to `wanted` (venue time) that have room for the whole request.
+
+    Only the five nearest on each side are read; ties in distance go to the earlier slot.
+    """
+    candidates: list[SlotRow] = list(
+        session.execute(
+            _NEAREST,
+            {
+                "orq": orq,
+                "skip": skip,
+                "places": places,
+                "day": wanted.date(),
+                "start": wanted.time(),
+                "today": now_local.date(),
+                "clock": now_local.time(),
+                "first": max(now_local.date(), (wanted - ALTERNATIVES_WITHIN).date()),
+                "last": (wanted + ALTERNATIVES_WITHIN).date(),
+            },
         )
-    ).all()
+    )
 
     def starts(row: SlotRow) -> datetime:
         return datetime.combine(row.date, row.start_time)
 
-    open_ones = [row for row in candidates if starts(row) > now_local]
-    open_ones.sort(key=lambda row: (abs(starts(row) - wanted), starts(row)))
-    return open_ones[:MAX_ALTERNATIVES]
+    candidates.sort(key=lambda row: (abs(starts(row) - wanted), starts(row)))
+    return candidates[:MAX_ALTERNATIVES]
 
 
 def times(slot: Slot) -> SlotTimes:
