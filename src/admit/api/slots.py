@@ -14,7 +14,7 @@ from admit.api.deps import AdminDep, ContextDep, SessionDep
 from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.domain.calendar import SlotStatus
 from admit.services import slots
-from admit.services.capacity import slot_json
+from admit.services.capacity import slot_json, slot_row_json
 from admit.services.slots import Availability, NewSlot
 
 router = APIRouter(tags=["slots"])
@@ -131,10 +131,11 @@ def available_slots(
 
 def availability_json(found: Availability) -> Response:
     """Serialised here, without a response model: a 90-day calendar has a thousand slots."""
-    days = [
-        {"date": day.date.isoformat(), "level": day.level.value, "slots": [slot_json(s) for s in day.slots]}
-        for day in found.days
-    ]
+    days = []
+    for day in found.days:
+        written = day.date.isoformat()
+        slots_json = [slot_row_json(row, written) for row in day.slots]
+        days.append({"date": written, "level": day.level.value, "slots": slots_json})
     body = {"orq": found.orq, "timezone": found.timezone, "days": days}
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 

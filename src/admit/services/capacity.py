@@ -195,13 +195,30 @@ def times(slot: Slot) -> SlotTimes:
 
 def slot_json(slot: Slot | SlotRow) -> dict[str, object]:
     """The API's shape of a slot (also used inside error details)."""
+    return slot_row_json(
+        (
+            slot.id,
+            slot.date,
+            slot.start_time,
+            slot.end_time,
+            slot.total_capacity,
+            slot.booked_count,
+            slot.status,
+        ),
+        slot.date.isoformat(),
+    )
+
+
+def slot_row_json(row: tuple[int, date, time, time, int, int, SlotStatus], day: str) -> dict[str, object]:
+    """`slot_json` of a row read with SLOT_COLUMNS, its date already written (a calendar has a thousand)."""
+    slot_id, _, start, end, total, booked, status = row
     return {
-        "slot_id": slot.id,
-        "date": slot.date.isoformat(),
-        "start_time": f"{slot.start_time.hour:02d}:{slot.start_time.minute:02d}",
-        "end_time": f"{slot.end_time.hour:02d}:{slot.end_time.minute:02d}",
-        "total_capacity": slot.total_capacity,
-        "booked_count": slot.booked_count,
-        "available_count": slot.total_capacity - slot.booked_count,
-        "status": slot.status.value,
+        "slot_id": slot_id,
+        "date": day,
+        "start_time": start.isoformat("minutes"),
+        "end_time": end.isoformat("minutes"),
+        "total_capacity": total,
+        "booked_count": booked,
+        "available_count": total - booked,
+        "status": status,  # a StrEnum: JSON writes its value
     }

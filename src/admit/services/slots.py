@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,9 +19,7 @@ from admit.domain.calendar import (
     MAX_RANGE_DAYS,
     DayLevel,
     SlotStatus,
-    SlotTimes,
     day_level,
-    has_started,
     schedule_starts,
     status_after_booking,
 )
@@ -147,6 +147,20 @@ class Availability:
     days: list[Day]
 
 
+_AVAILABLE = (
+    select(*SLOT_COLUMNS)
+    .where(
+        Slot.orq == bindparam("orq"),
+        Slot.date >= bindparam("first"),
+        Slot.date <= bindparam("last"),
+        Slot.status != SlotStatus.CLOSED,
+        # From today on (first), so a slot of today is on offer only until it starts.
+        or_(Slot.date > bindparam("today"), Slot.start_time > bindparam("clock", type_=Slot.start_time.type)),
+    )
+    .order_by(Slot.date, Slot.start_time)
+)
+
+
 def availability(
     session: Session, *, orq: int, first: date | None, last: date | None, now: datetime
 ) -> Availability:
@@ -161,24 +175,20 @@ def availability(
             raise errors.ValidationFailed(fields={"to": "must not be before from (or today)"})
         if (last - first).days > MAX_RANGE_DAYS:
             raise errors.ValidationFailed(fields={"to": f"at most {MAX_RANGE_DAYS} days after from"})
-        # Plain rows, not ORM objects: this is the hottest read of the booking path.
-        slots = session.execute(
-            select(*SLOT_COLUMNS)
-            .where(Slot.orq == orq, Slot.date >= first, Slot.date <= last, Slot.status != SlotStatus.CLOSED)
-            .order_by(Slot.date, Slot.start_time)
-        ).all()
-        days: dict[date, list[SlotRow]] = {}
-        for slot in slots:
-            if not has_started(SlotTimes(slot.date, slot.start_time, slot.end_time), now_local):
-                days.setdefault(slot.date, []).append(slot)
-        return Availability(
-            orq=org.id,
-            timezone=org.timezone,
-            days=[
-                Day(day, day_level((s.total_capacity, s.booked_count) for s in day_slots), day_slots)
-                for day, day_slots in days.items()
-            ],
+        # Plain rows through the connection, not ORM objects: this is the hottest read of the booking path.
+        rows = (
+            session.connection()
+            .execute(
+                _AVAILABLE,
+                {"orq": orq, "first": first, "last": last, "today": today, "clock": now_local.time()},
+            )
+            .all()
         )
+        days = []
+        for day, group in groupby(rows, key=itemgetter(1)):
+            day_slots = list(group)
+            days.append(Day(day, day_level((row[4], row[5]) for row in day_slots), day_slots))
+        return Availability(orq=org.id, timezone=org.timezone, days=days)
 
 
 def todays_slots(sessions: sessionmaker[Session], clock: Clock) -> list[tuple[int, str, str, int, int]]:
