@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     rate_limit_reservations: str = "10/minute"
     rate_limit_validation: str = "100/minute"
     token_hours: int = 8
+    # Requests run their database work on this many threads; more would only take turns for the
+    # interpreter, and a few keep a burst's answers coming in the order it arrived.
+    worker_threads: int = Field(default=8, ge=1, le=200)
     max_login_failures: int = 5
     lockout_minutes: int = 15
     # Mail: with no SMTP host, messages are written as .eml files under the data directory.

@@ -21,7 +21,8 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, **kwargs)
     options: dict[str, Any] = {
-        # As many connections as the server has worker threads (40), so no request waits for one;
+        # More connections than a server has worker threads, so no request waits for one, with room for
+        # tests and commands that run many threads at once;
         # no pre-ping, which would cost a round trip on every request: old connections are recycled.
         "pool_size": 20,
         "max_overflow": 20,

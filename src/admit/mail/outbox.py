@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from admit.db.models import OutboxMessage, Reservation
@@ -42,18 +43,41 @@ def enqueue(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return False
-    session.add(
-        OutboxMessage(
-            orq=orq,
-            kind=kind,
-            reservation=reservation,
-            ticket_id=ticket_id,
-            recipient=recipient,
-            dedupe_key=dedupe_key,
-            status=MailStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    row = message_row(
+        orq=orq, kind=kind, recipient=recipient, now=now, ticket_id=ticket_id, dedupe_key=dedupe_key
     )
+    session.add(OutboxMessage(**row, reservation=reservation))
     return True
+
+
+_INSERT = insert(OutboxMessage)
+
+
+def enqueue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue messages given as `message_row`s with one statement (the booking path, many tickets at once)."""
+    session.connection().execute(_INSERT, rows)
+
+
+def message_row(
+    *,
+    orq: int,
+    kind: MailKind,
+    recipient: str,
+    now: datetime,
+    reservation_id: str | None = None,
+    ticket_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """The columns of a message waiting to be sent."""
+    return {
+        "orq": orq,
+        "kind": kind,
+        "reservation_id": reservation_id,
+        "ticket_id": ticket_id,
+        "recipient": recipient,
+        "dedupe_key": dedupe_key,
+        "status": MailStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Row, Select, and_, bindparam, case, or_, select, union_all, update
+from sqlalchemy import Integer, Row, Select, Update, and_, bindparam, case, or_, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -45,25 +45,37 @@ def check_room(slot: Slot, places: int, *, now_local: datetime) -> None:
         raise errors.SlotFull(requested=places, available=available)
 
 
+def _change(places: object) -> Update:
+    """booked_count += places (negative to release), status kept true, the new values returned."""
+    booked = Slot.booked_count + places
+    return (
+        update(Slot)
+        .where(Slot.id == bindparam("slot"))
+        .values(booked_count=booked, status=_status_for(booked), updated_at=bindparam("now"))
+        .returning(Slot.booked_count, Slot.status)
+    )
+
+
+_PLACES = bindparam("places", type_=Integer)
+# Built once: building a statement costs more than running it.
+_TAKE = _change(_PLACES).where(
+    Slot.status != SlotStatus.CLOSED, Slot.booked_count + _PLACES <= Slot.total_capacity
+)
+_RELEASE = _change(-_PLACES)
+_ROOM = select(Slot.status, Slot.total_capacity - Slot.booked_count).where(Slot.id == bindparam("slot"))
+
+
 def take_places(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
     """Book `places` in `slot` with one conditional UPDATE, or raise SLOT_CLOSED / SLOT_FULL.
 
     Callers do their other writes first: the row lock this takes is then held only until the commit.
     """
-    booked = Slot.booked_count + places
-    taken = session.execute(
-        update(Slot)
-        .where(Slot.id == slot.id, Slot.status != SlotStatus.CLOSED, booked <= Slot.total_capacity)
-        .values(booked_count=booked, status=_status_for(booked), updated_at=now)
-        .returning(Slot.booked_count, Slot.status)
-        .execution_options(synchronize_session=False)
-    ).first()
+    connection = session.connection()
+    taken = connection.execute(_TAKE, {"slot": slot.id, "places": places, "now": now}).first()
     if taken is not None:
         _remember(slot, taken.booked_count, taken.status)
         return
-    status, available = session.execute(
-        select(Slot.status, Slot.total_capacity - Slot.booked_count).where(Slot.id == slot.id)
-    ).one()
+    status, available = connection.execute(_ROOM, {"slot": slot.id}).one()
     if status is SlotStatus.CLOSED:
         raise errors.SlotClosed()
     raise errors.SlotFull(requested=places, available=available)
@@ -71,14 +83,7 @@ def take_places(session: Session, slot: Slot, places: int, *, now: datetime) -> 
 
 def release_places(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
     """Give `places` back to `slot` (a cancel, a move away, a revoked ticket)."""
-    booked = Slot.booked_count - places
-    released = session.execute(
-        update(Slot)
-        .where(Slot.id == slot.id)
-        .values(booked_count=booked, status=_status_for(booked), updated_at=now)
-        .returning(Slot.booked_count, Slot.status)
-        .execution_options(synchronize_session=False)
-    ).one()
+    released = session.connection().execute(_RELEASE, {"slot": slot.id, "places": places, "now": now}).one()
     _remember(slot, released.booked_count, released.status)
 
 

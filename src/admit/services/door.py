@@ -30,7 +30,7 @@ from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue
-from admit.services.transitions import change_status, operator_actor
+from admit.services.transitions import change_statuses, operator_actor
 
 
 class Action(StrEnum):
@@ -212,11 +212,10 @@ def _find(session: Session, code_hash: str, *, orq: int, lock: bool) -> _Found |
 
 def _verify(session: Session, found: _Found, *, operator: StaffMember, now: datetime) -> None:
     connection = session.connection()
-    change_status(
+    change_statuses(
         connection,
-        ticket_id=found.id,
+        tickets=[(found.id, found.status)],
         orq=operator.orq,
-        before=found.status,
         event=TicketEvent.VERIFY,
         actor=operator_actor(operator.id),
         now=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,36 +50,43 @@ _UPDATE_TICKET = update(Ticket).where(Ticket.id == bindparam("ticket"))
 _INSERT_TRANSITION = insert(TicketTransition)
 
 
-def change_status(
+def change_statuses(
     connection: Connection,
     *,
-    ticket_id: int,
+    tickets: Sequence[tuple[int, TicketStatus]],
     orq: int,
-    before: TicketStatus,
     event: TicketEvent,
     actor: str,
     now: datetime,
     **columns: Any,
-) -> TicketStatus:
-    """`apply_event` for a ticket read as a plain row (the door's path): two statements, no objects.
+) -> None:
+    """`apply_event` for tickets read as plain rows (the hot paths): two statements, however many tickets.
 
-    The caller holds the ticket's row lock, so `before` is still its status. `columns` are set with it.
+    `tickets` are (id, status) pairs whose rows the caller has locked. `columns` are set with the status.
     """
-    after = next_status(before, event)
-    connection.execute(_UPDATE_TICKET, {"ticket": ticket_id, "status": after, "updated_at": now, **columns})
+    moves = [(ticket_id, before, next_status(before, event)) for ticket_id, before in tickets]
+    connection.execute(
+        _UPDATE_TICKET,
+        [
+            {"ticket": ticket_id, "status": after, "updated_at": now, **columns}
+            for ticket_id, _, after in moves
+        ],
+    )
     connection.execute(
         _INSERT_TRANSITION,
-        {
-            "ticket_id": ticket_id,
-            "orq": orq,
-            "event": event,
-            "from_status": before,
-            "to_status": after,
-            "actor": actor,
-            "at": now,
-        },
+        [
+            {
+                "ticket_id": ticket_id,
+                "orq": orq,
+                "event": event,
+                "from_status": before,
+                "to_status": after,
+                "actor": actor,
+                "at": now,
+            }
+            for ticket_id, before, after in moves
+        ],
     )
-    return after
 
 
 def operator_actor(operator_id: int) -> str:
