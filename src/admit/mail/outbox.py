@@ -46,6 +46,7 @@ def enqueue(
     row = message_row(
         orq=orq, kind=kind, recipient=recipient, now=now, ticket_id=ticket_id, dedupe_key=dedupe_key
     )
+    # Through the relationship, the reservation's row is written first and its id filled in here.
     session.add(OutboxMessage(**row, reservation=reservation))
     return True
 

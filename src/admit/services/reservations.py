@@ -106,7 +106,8 @@ def reserve(
             for code, ticket in zip(canonical, tickets, strict=True):
                 if ticket.orq != found.orq:
                     raise errors.TicketNotFound(ticket_code=code)
-            slot = ReservationSlot(**{column: found[i] for i, column in enumerate(_SLOT_FIELDS)})
+            # A copy of the row for the rules and the answer; it is never added to the session.
+            slot = ReservationSlot(**dict(zip(_SLOT_FIELDS, found, strict=False)))
             now_local = local_now(now, found.timezone)
             check_room(slot, places, now_local=now_local)
             for code, ticket in zip(canonical, tickets, strict=True):
