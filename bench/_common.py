@@ -12,19 +12,33 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from admit.context import AppContext, build_context
+from admit.db.migrate import upgrade
+from admit.db.models import Operator, Organization
+from admit.domain.lifecycle import ActivationMode
+from admit.domain.roles import Role
+from admit.services.issuance import MAX_QUANTITY, create_order
+from admit.services.operators import create_operator
+from admit.services.organizations import create_organization
+from admit.settings import Settings
 
 DEFAULT_PG_URL = os.environ.get("ADMIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SECRET_KEY = "bench-secret-key-" + "x" * 32
 # Thursday 20 November 2025, 09:00 in Amsterdam (the stories' reference day): every run sees the same dates.
 FROZEN_NOW = "2025-11-20T09:00:00+01:00"
+T = TypeVar("T")
+TIMEZONE = "Europe/Amsterdam"
+PHONE = "+31201234567"
 HOST = "127.0.0.1"
 # uvicorn closes a keep-alive connection after 5 idle seconds; reopen ours before that can happen.
 KEEP_ALIVE_S = 4.0
@@ -49,6 +63,60 @@ def throwaway_database(server_url: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         server.dispose()
+
+
+@contextmanager
+def seeded_database(server_url: str, seed: Callable[[str], T]) -> Iterator[tuple[str, T, float]]:
+    """A throwaway database, migrated and seeded: its URL, what `seed` returned, and the seconds it took."""
+    with throwaway_database(server_url) as database_url:
+        started = time.perf_counter()
+        upgrade(database_url)
+        seeded = seed(database_url)
+        yield database_url, seeded, time.perf_counter() - started
+
+
+def bench_context(database_url: str) -> AppContext:
+    """The services on a benchmark's database, with the clock pinned as the servers have it."""
+    return build_context(Settings(database_url=database_url, secret_key=SECRET_KEY, frozen_now=FROZEN_NOW))
+
+
+def create_museum(session: Session, context: AppContext) -> tuple[Organization, Operator]:
+    """The benchmark's organization and its admin."""
+    now = context.clock.now()
+    org = create_organization(session, name="Bench Museum", timezone=TIMEZONE, now=now)
+    admin = create_operator(
+        session,
+        orq=org.id,
+        username="bench-admin",
+        name="Bench Admin",
+        role=Role.ADMIN,
+        password=secrets.token_urlsafe(12),
+        pin=None,
+        now=now,
+    )
+    return org, admin
+
+
+def issue_tickets(
+    session: Session, context: AppContext, admin: Operator, count: int, mode: ActivationMode
+) -> list[str]:
+    """The codes of `count` paid tickets of the admin's organization, in orders as large as allowed."""
+    issued: list[str] = []
+    while len(issued) < count:
+        order = create_order(
+            session,
+            orq=admin.orq,
+            quantity=min(MAX_QUANTITY, count - len(issued)),
+            activation_mode=mode,
+            paid=True,
+            customer_email=None,
+            valid_until=None,
+            keys=context.keys,
+            actor_id=admin.id,
+            now=context.clock.now(),
+        )
+        issued += [t.code for t in order.tickets]
+    return issued
 
 
 def postgres_version(database_url: str) -> str:

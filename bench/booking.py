@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import secrets
 import signal
 import sys
 import tempfile
@@ -28,32 +27,28 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from admit.context import build_context
-from admit.db.migrate import upgrade
 from admit.db.models import Reservation, ReservationSlot
 from admit.domain.lifecycle import ActivationMode, ReservationStatus
-from admit.domain.roles import Role
-from admit.services.issuance import MAX_QUANTITY, create_order
-from admit.services.operators import create_operator
-from admit.services.organizations import create_organization
 from admit.services.slots import NewSlot, create_schedule, create_slot
-from admit.settings import Settings
 from bench._common import (
     DEFAULT_PG_URL,
     FROZEN_NOW,
     LATENCY_HEADERS,
-    SECRET_KEY,
+    PHONE,
     Client,
     Reply,
     Servers,
+    bench_context,
+    create_museum,
+    issue_tickets,
     latency_row,
     load_average,
     machine_facts,
     percentile,
     print_table,
     running_servers,
+    seeded_database,
     server_env,
-    throwaway_database,
     verdict,
 )
 
@@ -67,8 +62,6 @@ FLASH_DECISIONS_PER_S = 300.0
 FLASH_P99_MS = 500.0
 WARMUP_PER_SERVER = 5  # requests per server and phase that are not counted (imports, first connections)
 ROOMY_CAPACITY = 100
-PHONE = "+31201234567"
-TIMEZONE = "Europe/Amsterdam"
 
 
 @dataclass(frozen=True)
@@ -110,11 +103,11 @@ def main() -> None:
     # Stopped from outside: unwind like Ctrl-C, so the servers stop and the database is dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"admit booking benchmark ({'quick' if args.quick else 'default'} sizes)")
-    with throwaway_database(args.pg_url) as database_url, tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        upgrade(database_url)
-        seeded = seed(database_url, args)
-        print(f"seeded in {time.perf_counter() - started:.1f} s; starting {args.servers} server(s)")
+    with (
+        seeded_database(args.pg_url, lambda url: seed(url, args)) as (database_url, seeded, seconds),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        print(f"seeded in {seconds:.1f} s; starting {args.servers} server(s)")
         log_dir = Path(tmp)
         with running_servers(args.servers, server_env(database_url, log_dir), log_dir) as servers:
             print_table("Machine", ["fact", "value"], machine_facts(database_url, args.servers), left=2)
@@ -151,25 +144,14 @@ def parse_args() -> argparse.Namespace:
 
 def seed(database_url: str, args: argparse.Namespace) -> Seeded:
     """An organization, its admin, a calendar of roomy hourly slots, one flash-sale slot and tickets."""
-    settings = Settings(database_url=database_url, secret_key=SECRET_KEY, frozen_now=FROZEN_NOW)
-    context = build_context(settings)
+    context = bench_context(database_url)
     now = context.clock.now()
     today = date.fromisoformat(FROZEN_NOW[:10])
     first, last = today + timedelta(days=1), today + timedelta(days=args.days)
     opening = max(0, min(9, 24 - args.slots_per_day))
     try:
         with context.sessions() as session:
-            org = create_organization(session, name="Bench Museum", timezone=TIMEZONE, now=now)
-            admin = create_operator(
-                session,
-                orq=org.id,
-                username="bench-admin",
-                name=None,
-                role=Role.ADMIN,
-                password=secrets.token_urlsafe(12),
-                pin=None,
-                now=now,
-            )
+            org, admin = create_museum(session, context)
             roomy, _ = create_schedule(
                 session,
                 orq=org.id,
@@ -187,22 +169,8 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
             flash_day = first + timedelta(days=min(6, args.days - 1))
             flash = NewSlot(flash_day, clock_time(opening, 30), clock_time(opening, 59))
             flash_slot = create_slot(session, orq=org.id, slot=flash, capacity=args.capacity, now=now)
-            codes: list[str] = []
             wanted = args.reservations + WARMUP_PER_SERVER * args.servers + args.attempts
-            while len(codes) < wanted:
-                order = create_order(
-                    session,
-                    orq=org.id,
-                    quantity=min(MAX_QUANTITY, wanted - len(codes)),
-                    activation_mode=ActivationMode.IMMEDIATE,
-                    paid=True,
-                    customer_email=None,
-                    valid_until=None,
-                    keys=context.keys,
-                    actor_id=admin.id,
-                    now=now,
-                )
-                codes += [t.code for t in order.tickets]
+            codes = issue_tickets(session, context, admin, wanted, ActivationMode.IMMEDIATE)
     finally:
         context.engine.dispose()
     return Seeded(
@@ -307,7 +275,7 @@ def flash_sale(
 
 def slot_counts(database_url: str, slot_id: int) -> tuple[int, int, int]:
     """The slot's capacity and booked_count, and its live reservations, read after the run."""
-    context = build_context(Settings(database_url=database_url, secret_key=SECRET_KEY))
+    context = bench_context(database_url)
     try:
         with context.sessions() as session, session.begin():
             slot = session.get_one(ReservationSlot, slot_id)

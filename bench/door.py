@@ -46,29 +46,29 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from admit.context import AppContext, build_context
-from admit.db.migrate import upgrade
+from admit.context import AppContext
 from admit.db.models import Operator, ScanEvent, Ticket, TicketTransition
 from admit.domain.lifecycle import ActivationMode, TicketStatus
 from admit.domain.roles import Role
 from admit.security import codes as ticket_codes
 from admit.security.codes import CodeKeys
-from admit.services.issuance import MAX_QUANTITY, create_order
 from admit.services.operators import create_operator
-from admit.services.organizations import create_organization
 from admit.services.reservations import MAX_BATCH, checked_contact, reserve
 from admit.services.slots import NewSlot, create_slot
-from admit.settings import Settings
 from bench._common import (
     DEFAULT_PG_URL,
     FROZEN_NOW,
     HOST,
     LATENCY_HEADERS,
+    PHONE,
     SECRET_KEY,
     Client,
     Reply,
     Servers,
+    bench_context,
     busy_percent,
+    create_museum,
+    issue_tickets,
     latency_row,
     load_average,
     machine_cpu_ticks,
@@ -76,8 +76,8 @@ from bench._common import (
     percentile,
     print_table,
     running_servers,
+    seeded_database,
     server_env,
-    throwaway_database,
     verdict,
 )
 
@@ -88,8 +88,6 @@ SIZES = {
 VALIDATE_P95_MS = 10.0
 ADMIT_P95_MS = 25.0
 WARMUP_PER_SERVER = 10  # scans per server before each open-loop run that are not counted
-TIMEZONE = "Europe/Amsterdam"
-PHONE = "+31201234567"
 SLOT_HOURS = range(10, 18)  # today's hourly slots, 10:00-17:59; the pinned now is 09:00
 # Of every ODD_EVERY scans, one at each of these positions is not a valid ticket for today.
 ODD_EVERY = 50
@@ -206,12 +204,12 @@ def main() -> None:
     # Stopped from outside: unwind like Ctrl-C, so the servers stop and the database is dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"admit door benchmark ({'quick' if args.quick else 'default'} sizes)")
-    with throwaway_database(args.pg_url) as database_url, tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        upgrade(database_url)
-        seeded = seed(database_url, args)
+    with (
+        seeded_database(args.pg_url, lambda url: seed(url, args)) as (database_url, seeded, seconds),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         print(
-            f"seeded in {time.perf_counter() - started:.1f} s: {len(seeded.lanes)} lanes, "
+            f"seeded in {seconds:.1f} s: {len(seeded.lanes)} lanes, "
             f"{len(seeded.validate_pool) + len(seeded.admit_pool)} tickets reserved for today; "
             f"starting {args.servers} server(s)"
         )
@@ -280,25 +278,14 @@ def warn_if_loaded() -> None:
 
 def seed(database_url: str, args: argparse.Namespace) -> Seeded:
     """An organization, its lanes' operators, today's slots, tickets reserved for today and odd ones."""
-    settings = Settings(database_url=database_url, secret_key=SECRET_KEY, frozen_now=FROZEN_NOW)
-    context = build_context(settings)
+    context = bench_context(database_url)
     now = context.clock.now()
     today = date.fromisoformat(FROZEN_NOW[:10])
     admit_count = math.ceil(args.rate * args.seconds) + WARMUP_PER_SERVER * args.servers
     valid_count = args.validate_pool + admit_count
     try:
         with context.sessions() as session:
-            org = create_organization(session, name="Bench Museum", timezone=TIMEZONE, now=now)
-            admin = create_operator(
-                session,
-                orq=org.id,
-                username="bench-admin",
-                name="Bench Admin",
-                role=Role.ADMIN,
-                password=secrets.token_urlsafe(12),
-                pin=None,
-                now=now,
-            )
+            org, admin = create_museum(session, context)
         lanes = create_lanes(context, org.id, args.scanners)
         with context.sessions() as session:
             per_slot = math.ceil(valid_count / len(SLOT_HOURS)) + MAX_BATCH
@@ -315,24 +302,6 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
             tomorrow = NewSlot(today + timedelta(days=1), clock_time(10), clock_time(10, 59))
             tomorrow_slot = create_slot(session, orq=org.id, slot=tomorrow, capacity=args.odd, now=now).id
 
-            def issue(count: int, mode: ActivationMode) -> list[str]:
-                issued: list[str] = []
-                while len(issued) < count:
-                    order = create_order(
-                        session,
-                        orq=org.id,
-                        quantity=min(MAX_QUANTITY, count - len(issued)),
-                        activation_mode=mode,
-                        paid=True,
-                        customer_email=None,
-                        valid_until=None,
-                        keys=context.keys,
-                        actor_id=admin.id,
-                        now=now,
-                    )
-                    issued += [t.code for t in order.tickets]
-                return issued
-
             def book(codes: list[str], slot_ids: list[int]) -> None:
                 for k in range(0, len(codes), MAX_BATCH):
                     reserve(
@@ -344,9 +313,9 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
                         now=now,
                     )
 
-            valid = issue(valid_count, ActivationMode.IMMEDIATE)
-            wrong_date = issue(args.odd, ActivationMode.IMMEDIATE)
-            not_activated = issue(args.odd, ActivationMode.PRE_MADE)
+            valid = issue_tickets(session, context, admin, valid_count, ActivationMode.IMMEDIATE)
+            wrong_date = issue_tickets(session, context, admin, args.odd, ActivationMode.IMMEDIATE)
+            not_activated = issue_tickets(session, context, admin, args.odd, ActivationMode.PRE_MADE)
             book(valid, today_slots)
             book(wrong_date, [tomorrow_slot])
     finally:
