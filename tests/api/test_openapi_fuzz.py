@@ -76,7 +76,9 @@ def admin_headers(make: Builders, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     return make.admin(make.org()).headers
 
 
-def error_shape(ctx: CheckContext, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
+def error_shape(
+    ctx: CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
     """Every 4xx is JSON and exactly {"error": {"code", "message", "details"}}."""
     if not 400 <= response.status_code < 500:
         return None
@@ -96,7 +98,7 @@ def error_shape(ctx: CheckContext, response: schemathesis.Response, case: schema
 @schema.parametrize()
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_no_operation_answers_5xx_and_every_4xx_has_the_error_shape(
-    case: schemathesis.Case, client: TestClient, admin_headers: dict[str, str]
+    case: schemathesis.Case[Any], client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     # The database fills up as examples run (orders, tickets); each request must hold on its own.
     case.call_and_validate(

@@ -6,7 +6,7 @@ reference day (Thursday 20 November 2025, 09:00 in Amsterdam) and rate limits of
 through the same database: organizations and staff with the service layer (there is no API for them),
 everything else over HTTP, as the venue's own software would.
 
-Chromium is Debian's (`/usr/bin/chromium`, installed by .ci/run); Playwright never downloads a browser
+Chromium is Debian's (`/usr/bin/chromium`, installed by scripts/test); Playwright never downloads a browser
 of its own here. Screenshots go to test-artifacts/screenshots/.
 """
 
@@ -70,7 +70,7 @@ def hours(start: str, end: str) -> str:
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+            pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set ADMIT_CHROMIUM)")
     with sync_playwright() as started:
         yield started

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import segno
@@ -143,11 +144,13 @@ def test_each_scan_sends_a_fresh_nonce_and_the_same_device_id(page: Page, seed: 
     (code,) = seed.tickets(venue.orq)
     page.goto("/operator")
     staff_login(page, venue.door)
-    bodies = []
+    bodies: list[dict[str, Any]] = []
     for _ in range(2):
         with page.expect_request("**/api/operator/validate-ticket") as sent:
             scan(page, code)
-        bodies.append(sent.value.post_data_json)
+        body = sent.value.post_data_json
+        assert isinstance(body, dict)
+        bodies.append(body)
         page.get_by_role("button", name="Scan next").click()
     assert bodies[0]["nonce"] != bodies[1]["nonce"]
     assert bodies[0]["device_id"] == bodies[1]["device_id"]

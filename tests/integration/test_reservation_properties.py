@@ -44,7 +44,7 @@ from admit.domain.roles import Role
 from admit.services.door import Action, scan
 from admit.services.expiry import expire_due
 from admit.services.issuance import create_order
-from admit.services.operators import create_operator
+from admit.services.operators import StaffMember, create_operator
 from admit.services.organizations import create_organization, load_venue, update_policy
 from admit.services.reservations import Contact, cancel_reservation, move_reservation, reserve
 from admit.services.slots import NewSlot, create_slot, update_slot
@@ -611,7 +611,7 @@ class ReservationMachine(RuleBasedStateMachine):
         expected = self.expected_verdict(ticket)
         with self.session() as session:
             with session.begin():
-                operator = session.get_one(Operator, self.operator_id)
+                operator = StaffMember.of(session.get_one(Operator, self.operator_id))
             outcome = scan(
                 session,
                 code=ticket.code,

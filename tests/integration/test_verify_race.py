@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from admit.context import AppContext
 from admit.domain.roles import Role
 from admit.services.door import Action, scan
-from admit.services.operators import get_operator
+from admit.services.operators import StaffMember, get_operator
 from admit.services.organizations import load_venue
 from tests.builders import Builders
 
@@ -26,8 +26,9 @@ def test_concurrent_verifications_make_one_transition(make: Builders, standalone
     def verify(i: int) -> tuple[str, bool]:
         with context.sessions() as session:
             with session.begin():
-                operator = get_operator(session, operator_ids[i % len(operator_ids)])
-            assert operator is not None
+                row = get_operator(session, operator_ids[i % len(operator_ids)])
+                assert row is not None
+                operator = StaffMember.of(row)
             barrier.wait()
             outcome = scan(
                 session,

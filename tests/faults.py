@@ -1,0 +1,94 @@
+"""A tiny TCP proxy between Admit and a real server (PostgreSQL, Redis, SMTP) that can misbehave.
+
+`pass` forwards bytes both ways; `blackhole` keeps every connection open and accepts new ones but
+forwards nothing (a network partition, or a server that hangs); `cut` closes every connection and
+refuses new ones (a server that is down). Tests switch modes while traffic flows.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Literal
+
+Mode = Literal["pass", "blackhole", "cut"]
+
+
+class FaultyProxy:
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self.mode: Mode = "pass"
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def set_mode(self, mode: Mode) -> None:
+        self.mode = mode
+        if mode == "cut":
+            with self._lock:
+                sockets, self._sockets = self._sockets, set()
+            for sock in sockets:
+                _close(sock)
+
+    def close(self) -> None:
+        self._closed = True
+        self.set_mode("cut")
+        _close(self._listener)
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.mode == "cut":
+                _close(client)
+                continue
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+                server.settimeout(None)
+            except OSError:
+                _close(client)
+                continue
+            with self._lock:
+                self._sockets.update((client, server))
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            if self.mode == "blackhole":
+                continue  # swallowed: the peer waits for an answer that never comes
+            try:
+                target.sendall(data)
+            except OSError:
+                break
+        _close(source)
+        _close(target)
+
+
+def _close(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with suppress(OSError):
+        sock.close()
+
+
+@contextmanager
+def faulty_proxy(host: str, port: int) -> Iterator[FaultyProxy]:
+    proxy = FaultyProxy(host, port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
