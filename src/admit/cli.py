@@ -44,7 +44,7 @@ def serve(
     ] = False,
     mail: Annotated[bool, typer.Option(help="Also run the e-mail sender in this process.")] = True,
 ) -> None:
-    """Apply migrations, then serve the API (and, unless --no-mail, send the e-mails)."""
+    """Apply migrations, then serve the API, expire what is due and (unless --no-mail) send the e-mails."""
     import uvicorn
 
     from admit.app import context_of, create_app
@@ -69,6 +69,22 @@ def serve(
 
         worker = threading.Thread(target=run_sender, args=(context_of(application).mail(), stop), daemon=True)
         worker.start()
+    if settings.expiry_interval_seconds:
+        from admit.services.sweeper import run_sweeper
+
+        context = context_of(application)
+        sweeper = threading.Thread(
+            target=run_sweeper,
+            kwargs={
+                "sessions": context.sessions,
+                "clock": context.clock,
+                "stop": stop,
+                "interval": settings.expiry_interval_seconds,
+                "counted": context.metrics.count_expiry,
+            },
+            daemon=True,
+        )
+        sweeper.start()
     try:
         uvicorn.run(application, host=host, port=port, log_level="info")
     finally:

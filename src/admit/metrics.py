@@ -61,6 +61,22 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.expiry_passes = Counter(
+            "admit_expiry_passes_total",
+            "Scheduled expiry passes on this node (swept; skipped: another node was sweeping; failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.expired = Counter(
+            "admit_tickets_expired_total",
+            "Tickets this node's scheduled expiry sweep wrote as EXPIRED",
+            registry=self.registry,
+        )
+
+    def count_expiry(self, outcome: str, expired: int) -> None:
+        self.expiry_passes.labels(outcome).inc()
+        self.expired.inc(expired)
+
     def render(self, _request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     # Requests run their database work on this many threads; more would only take turns for the
     # interpreter, and a few keep a burst's answers coming in the order it arrived.
     worker_threads: int = Field(default=8, ge=1, le=200)
+    # `admit serve` writes due expiries this often (one node at a time); 0 leaves it to `admit expire`.
+    expiry_interval_seconds: float = Field(default=60.0, ge=0)
     max_login_failures: int = 5
     lockout_minutes: int = 15
     # Mail: with no SMTP host, messages are written as .eml files under the data directory.

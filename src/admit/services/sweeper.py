@@ -1,0 +1,75 @@
+"""The expiry sweep on a schedule, inside `admit serve`: one node sweeps at a time, the others skip.
+
+On PostgreSQL a pass first takes a transaction-level advisory lock on a connection of its own and holds
+that transaction open while it sweeps; a node that cannot take the lock skips the round, and a node that
+dies mid-pass loses its connection and with it the lock. The sweep itself would be safe twice over (rows
+are claimed with SKIP LOCKED), so the lock only spares the database the duplicate work. SQLite has one
+node, which simply sweeps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Literal
+
+import structlog
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from admit.clock import Clock
+from admit.services.expiry import expire_due
+
+log = structlog.get_logger()
+
+# Any fixed 64-bit number names the lock; every node must use the same one ("admit:ex" in ASCII).
+ADVISORY_LOCK_KEY = int.from_bytes(b"admit:ex", "big")
+# One statement of a pass (a batch of tickets) waits at most this long on the server, so a pass ends.
+STATEMENT_TIMEOUT_MS = 30_000
+
+Outcome = Literal["swept", "skipped", "failed"]
+
+
+def sweep(sessions: sessionmaker[Session], *, clock: Clock) -> int | None:
+    """One pass: how many tickets were expired, or None when another node is sweeping right now."""
+    with sessions() as guard, guard.begin():
+        postgresql = guard.get_bind().dialect.name == "postgresql"
+        if postgresql and not guard.scalar(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))):
+            return None
+        with sessions() as session:
+            _bound_statements(session)
+            return expire_due(session, now=clock.now())
+
+
+def _bound_statements(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite is a local file: its waits are bounded by the busy timeout
+
+    @event.listens_for(session, "after_begin")
+    def _statement_timeout(_session: Session, _transaction: SessionTransaction, connection: Any) -> None:
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+
+
+def run_sweeper(
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    stop: threading.Event,
+    interval: float,
+    counted: Callable[[Outcome, int], None],
+) -> None:
+    """Sweep every `interval` seconds until `stop` is set; a failing pass is logged and tried next round."""
+    while not stop.is_set():
+        try:
+            expired = sweep(sessions, clock=clock)
+        except Exception:  # keep the scheduler alive: the database may be back next round
+            log.exception("expiry.pass_failed")
+            counted("failed", 0)
+        else:
+            if expired is None:
+                counted("skipped", 0)
+            else:
+                counted("swept", expired)
+                if expired:
+                    log.info("expiry.swept", expired=expired)
+        stop.wait(interval)
