@@ -13,6 +13,7 @@ from admit.cache import Recent
 from admit.clock import Clock, clock_for
 from admit.db.engine import make_engine, make_session_factory
 from admit.mail.compose import Sender
+from admit.mail.depth import outbox_depth
 from admit.mail.sender import MailContext
 from admit.mail.transport import transport_for
 from admit.metrics import Metrics
@@ -70,5 +71,5 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
             reservations=settings.rate_limit_reservations,
             validation=settings.rate_limit_validation,
         ),
-        metrics=Metrics(partial(todays_slots, sessions, clock)),
+        metrics=Metrics(partial(todays_slots, sessions, clock), partial(outbox_depth, sessions, clock)),
     )

@@ -182,6 +182,13 @@ class MessageNotFailed(DomainError):
     message = "Only an e-mail that was given up can be sent again."
 
 
+class Undeliverable(DomainError):
+    """An e-mail that no retry can deliver (the message says why); the sender gives it up at once."""
+
+    code = "UNDELIVERABLE"
+    message = "This e-mail cannot be delivered."
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     message = "Too many requests: wait a little and try again."

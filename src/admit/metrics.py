@@ -36,11 +36,39 @@ class SlotUtilisation(Collector):
         yield gauge
 
 
+OutboxRow = tuple[int, float, int]  # messages waiting, oldest waiting one's age (s), messages given up
+
+
+class OutboxDepth(Collector):
+    """Whether e-mail is going out, read from the database at scrape time (all organizations as one)."""
+
+    def __init__(self, read_outbox: Callable[[], OutboxRow]) -> None:
+        self.read_outbox = read_outbox
+
+    def collect(self) -> Iterable[Metric]:
+        pending, oldest_age, failed = self.read_outbox()
+        yield GaugeMetricFamily("admit_outbox_pending_messages", "E-mails waiting to be sent", value=pending)
+        yield GaugeMetricFamily(
+            "admit_outbox_oldest_pending_age_seconds",
+            "Age of the oldest e-mail waiting to be sent (0 when none waits)",
+            value=oldest_age,
+        )
+        yield GaugeMetricFamily(
+            "admit_outbox_failed_messages", "E-mails given up, until a manager sends them again", value=failed
+        )
+
+
 class Metrics:
-    def __init__(self, read_slots: Callable[[], Iterable[SlotRow]] | None = None) -> None:
+    def __init__(
+        self,
+        read_slots: Callable[[], Iterable[SlotRow]] | None = None,
+        read_outbox: Callable[[], OutboxRow] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         if read_slots is not None:
             self.registry.register(SlotUtilisation(read_slots))
+        if read_outbox is not None:
+            self.registry.register(OutboxDepth(read_outbox))
         self.requests = Histogram(
             "admit_http_request_duration_seconds",
             "HTTP request latency by route",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from admit import errors
 from admit.db.models import Organization
 from admit.domain.policy import EntryWindow, Policy
+from admit.domain.text import has_control_characters
 from admit.domain.venue_time import is_known_timezone
 
 MAX_NAME = 200
@@ -20,6 +21,8 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 def create_organization(session: Session, *, name: str, timezone: str, now: datetime) -> Organization:
     if not name.strip() or len(name.strip()) > MAX_NAME:
         raise errors.ValidationFailed(fields={"name": f"1 to {MAX_NAME} characters"})
+    if has_control_characters(name):  # the name goes into e-mail subjects and calendar entries
+        raise errors.ValidationFailed(fields={"name": "no line breaks or other control characters"})
     if not is_known_timezone(timezone):
         raise errors.ValidationFailed(fields={"timezone": f"unknown IANA time zone: {timezone!r}"})
     with session.begin():
