@@ -90,15 +90,22 @@ export function canonicalJson(value) {
 // With the u flag a pair of surrogates is one character, so this finds only the unpaired ones.
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
-/** Python sorts keys by code point; JavaScript's default sort by UTF-16 unit puts U+1F600 before U+FF01. */
+/** Python sorts keys by code point; JavaScript compares UTF-16 units, which puts U+1F600 (a surrogate pair)
+    before U+FF01. Moving the surrogates above U+E000-U+FFFF at the first unit that differs gives the code
+    point order, without splitting every key into characters. */
 function byCodePoint(a, b) {
-  const left = [...a];
-  const right = [...b];
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const diff = left[i].codePointAt(0) - right[i].codePointAt(0);
-    if (diff !== 0) return diff;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const left = a.charCodeAt(i);
+    const right = b.charCodeAt(i);
+    if (left !== right) return codePointRank(left) - codePointRank(right);
   }
-  return left.length - right.length;
+  return a.length - b.length;
+}
+
+function codePointRank(unit) {
+  if (unit < 0xd800) return unit;
+  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
 }
 
 /** Bytes of base64url text (padded or not), or null when it is not base64url. */
