@@ -24,36 +24,34 @@ _TICK = 0.1  # how often overdue connections are looked for, in seconds
 
 
 class Watchdog:
-    """One thread for the process, sleeping unless some connection is waiting for an answer."""
+    """One thread for the process, looking for overdue answers a few times a second."""
 
     def __init__(self) -> None:
         self._deadlines: dict[int, tuple[float, Any]] = {}  # id(driver connection) → (deadline, it)
-        self._wake = threading.Condition()
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def arm(self, dbapi_connection: Any, seconds: float) -> None:
-        with self._wake:
+        with self._lock:
             self._deadlines[id(dbapi_connection)] = (time.monotonic() + seconds, dbapi_connection)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="db-watchdog", daemon=True)
                 self._thread.start()
-            self._wake.notify()
 
     def disarm(self, dbapi_connection: Any) -> None:
-        with self._wake:
+        with self._lock:
             self._deadlines.pop(id(dbapi_connection), None)
 
     def _run(self) -> None:
+        # A steady tick rather than a wake-up per statement: statements stay as cheap as they were.
         while True:
-            with self._wake:
-                while not self._deadlines:
-                    self._wake.wait()
-                now = time.monotonic()
+            time.sleep(_TICK)
+            now = time.monotonic()
+            with self._lock:
                 for key, (deadline, connection) in list(self._deadlines.items()):
                     if deadline <= now:
                         del self._deadlines[key]
                         _shut(connection)
-                self._wake.wait(_TICK)
 
 
 def _shut(connection: Any) -> None:
@@ -75,13 +73,15 @@ _watchdog = Watchdog()
 def watch_round_trips(engine: Engine, *, seconds: float) -> None:
     """Give every statement, commit and rollback on `engine` at most `seconds` to be answered."""
 
-    def arm(connection: Any, *_args: Any) -> None:
+    def arm_statement(_connection: Any, cursor: Any, *_args: Any) -> None:
+        _watchdog.arm(cursor.connection, seconds)
+
+    def disarm_statement(_connection: Any, cursor: Any, *_args: Any) -> None:
+        _watchdog.disarm(cursor.connection)
+
+    def arm(connection: Any) -> None:
         if not connection.invalidated:  # a lost connection makes no round trip (and has no driver)
             _watchdog.arm(connection.connection.dbapi_connection, seconds)
-
-    def disarm(connection: Any, *_args: Any) -> None:
-        if not connection.invalidated:
-            _watchdog.disarm(connection.connection.dbapi_connection)
 
     def arm_pooled(dbapi_connection: Any, *_args: Any) -> None:
         _watchdog.arm(dbapi_connection, seconds)
@@ -89,8 +89,8 @@ def watch_round_trips(engine: Engine, *, seconds: float) -> None:
     def disarm_pooled(dbapi_connection: Any, *_args: Any) -> None:
         _watchdog.disarm(dbapi_connection)
 
-    event.listen(engine, "before_cursor_execute", arm)
-    event.listen(engine, "after_cursor_execute", disarm)
+    event.listen(engine, "before_cursor_execute", arm_statement)
+    event.listen(engine, "after_cursor_execute", disarm_statement)
     # Commit and rollback are round trips too. There is no event after them, but a connection is only
     # shut while it still waits for an answer, so an idle one keeps its stale deadline harmlessly.
     event.listen(engine, "commit", arm)
