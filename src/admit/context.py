@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admit.cache import Recent
 from admit.clock import Clock, clock_for
-from admit.db.engine import make_engine, make_session_factory
+from admit.db.engine import Timeouts, make_engine, make_session_factory
+from admit.db.probe import DatabaseProbe
 from admit.mail.compose import Sender
 from admit.mail.depth import outbox_depth
 from admit.mail.sender import MailContext
@@ -36,6 +37,7 @@ class AppContext:
     tokens: TokenIssuer
     limits: RateLimits
     metrics: Metrics
+    probe: DatabaseProbe
     # Who is behind a token, for a while: a scan need not read its operator's row every time.
     staff: Recent[int, StaffMember] = field(default_factory=lambda: Recent(30.0))
     # An organization's time zone and policy; a change made here is seen at once, elsewhere within seconds.
@@ -56,7 +58,12 @@ class AppContext:
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
-    engine = make_engine(settings.database_url)
+    timeouts = Timeouts(
+        connect=settings.db_connect_timeout,
+        statement=settings.db_statement_timeout,
+        pool=settings.db_pool_timeout,
+    )
+    engine = make_engine(settings.database_url, timeouts=timeouts)
     sessions = make_session_factory(engine)
     clock = clock or clock_for(settings.frozen_now)
     return AppContext(
@@ -72,4 +79,5 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
             validation=settings.rate_limit_validation,
         ),
         metrics=Metrics(partial(todays_slots, sessions, clock), partial(outbox_depth, sessions, clock)),
+        probe=DatabaseProbe(engine),
     )

@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=8, ge=1, le=200)
     # `admit serve` writes due expiries this often (one node at a time); 0 leaves it to `admit expire`.
     expiry_interval_seconds: float = Field(default=60.0, ge=0)
+    # Bounded waits on PostgreSQL, in seconds: a request that cannot get an answer in time is told
+    # the service is busy (503) instead of hanging. Statements include their lock waits.
+    db_connect_timeout: int = Field(default=3, ge=2, le=60)
+    db_statement_timeout: float = Field(default=5.0, gt=0, le=600)
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=120)
+    # Bearer token a scraper must send for /metrics; without one, /metrics answers this machine only.
+    metrics_token: str = ""
     max_login_failures: int = 5
     lockout_minutes: int = 15
     # Mail: with no SMTP host, messages are written as .eml files under the data directory.

@@ -191,14 +191,13 @@ def availability(
         return Availability(orq=org.id, timezone=org.timezone, days=days)
 
 
-def todays_slots(sessions: sessionmaker[Session], clock: Clock) -> list[tuple[int, str, str, int, int]]:
-    """(orq, date, start, booked, capacity) of every organization's slots today, for the metrics."""
+def todays_slots(sessions: sessionmaker[Session], clock: Clock) -> list[tuple[int, int]]:
+    """(booked, capacity) of every organization's slots today (each venue's today), for the metrics."""
     now = clock.now()
     with sessions() as session, session.begin():
         rows = []
         for org in session.scalars(select(Organization)):
             today = local_now(now, org.timezone).date()
             for slot in session.scalars(select(Slot).where(Slot.orq == org.id, Slot.date == today)):
-                start = slot.start_time.strftime("%H:%M")
-                rows.append((org.id, today.isoformat(), start, slot.booked_count, slot.total_capacity))
+                rows.append((slot.booked_count, slot.total_capacity))
         return rows
