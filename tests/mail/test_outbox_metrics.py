@@ -10,7 +10,7 @@ import yaml
 
 from admit.clock import FrozenClock
 from admit.mail.sender import MailContext, send_due
-from tests.api.test_observability import metric
+from tests.api.test_observability import metric, scrape
 from tests.builders import Builders
 from tests.mail.conftest import SmtpServer
 
@@ -39,7 +39,7 @@ def test_metrics_show_how_many_emails_wait_how_long_the_oldest_has_waited_and_ho
     send_due(mail)  # both wait for the server
     clock.advance(timedelta(minutes=15))
 
-    text = make.client.get("/metrics").text
+    text = scrape(make).text
     assert metric(text, "admit_outbox_pending_messages") == 2
     assert metric(text, "admit_outbox_oldest_pending_age_seconds") == (clock.now() - first_waiting).seconds
     assert metric(text, "admit_outbox_failed_messages") == 1
@@ -50,7 +50,7 @@ def test_metrics_show_how_many_emails_wait_how_long_the_oldest_has_waited_and_ho
 
 def test_the_alert_rules_parse_and_watch_the_outbox_with_metrics_that_are_served(make: Builders) -> None:
     rules = [rule for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
-    served = set(re.findall(r"^# TYPE (\w+) ", make.client.get("/metrics").text, re.MULTILINE))
+    served = set(re.findall(r"^# TYPE (\w+) ", scrape(make).text, re.MULTILINE))
     for rule in rules:
         assert {"alert", "expr"} <= rule.keys()
         for name in re.findall(r"\badmit_\w+", rule["expr"]):
