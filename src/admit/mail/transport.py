@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
+from admit.files import write_private
 from admit.settings import Settings
 
 # Errors that mean "try again later", as opposed to a bug in the message.
@@ -41,9 +42,8 @@ class FolderTransport:
         self.folder = folder
 
     def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
-        (self.folder / f"{name}.eml").write_bytes(bytes(message))
+        write_private(self.folder / f"{name}.eml", bytes(message))  # it holds the visitor's ticket code
 
 
 def transport_for(settings: Settings) -> Transport:
