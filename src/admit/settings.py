@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from admit.files import create_exclusively
+
+# How long a process waits for the key that another one, starting at the same time, is writing.
+SECRET_KEY_WAIT_SECONDS = 5.0
 
 
 class Settings(BaseSettings):
@@ -104,10 +110,15 @@ def normalise_database_url(url: str) -> str:
 
 
 def _embedded_secret(data_dir: Path) -> str:
-    """The embedded default keeps its own key beside its database, made once."""
+    """The embedded default keeps its own key beside its database, made once by whichever process is first."""
     path = data_dir / "secret_key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        if create_exclusively(path, f"{key}\n".encode()):
+            return key
+    deadline = time.monotonic() + SECRET_KEY_WAIT_SECONDS
+    while not (key := path.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the process that created the file is writing it
+    if not key:
+        raise ValueError(f"the secret key file {path} is empty: remove it and start again to make a new key")
+    return key

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from admit.db.watchdog import watch_round_trips
+from admit.files import private_file
 
 # Waiting longer than this for a row lock means something is stuck: fail the request, keep the door open.
 LOCK_TIMEOUT_MS = 5000
@@ -82,7 +83,8 @@ def postgres_connect_args(timeouts: Timeouts) -> dict[str, Any]:
 def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
     url = make_url(database_url)
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # Made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+        private_file(Path(url.database))
     engine = create_engine(database_url, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")

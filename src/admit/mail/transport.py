@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from admit import errors
+from admit.files import write_private
 from admit.settings import Settings
 
 # Errors that mean "try again later"; a message that can never go raises errors.Undeliverable.
@@ -71,11 +72,11 @@ class FolderTransport:
         self.folder = folder
 
     def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
         # An internationalised address is written as UTF-8 (RFC 6532), as SMTPUTF8 would send it.
         policy = email.policy.default.clone(utf8=True) if needs_smtputf8(message) else message.policy
-        (self.folder / f"{name}.eml").write_bytes(message.as_bytes(policy=policy))
+        # It holds the visitor's ticket code: readable by the service's user only.
+        write_private(self.folder / f"{name}.eml", message.as_bytes(policy=policy))
 
 
 def transport_for(settings: Settings) -> Transport:

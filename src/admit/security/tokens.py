@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from admit import errors
+from admit.db.types import MAX_ID
 from admit.domain.roles import Role
+
+# A token's expiry is a whole number of seconds since 1970 that this service could have written: after
+# 1970 and before 2100, so that it is an instant Python can hold and compare.
+_LATEST_EXPIRY = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,27 @@ class TokenIssuer:
                 options={"verify_exp": False, "require": ["sub", "exp", "orq", "role"]},
             )
             claims = TokenClaims(
-                operator_id=int(payload["sub"]),
-                orq=int(payload["orq"]),
+                operator_id=_id(payload["sub"]),
+                orq=_id(payload["orq"]),
                 role=Role(payload["role"]),
-                expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+                expires_at=datetime.fromtimestamp(_bounded(payload["exp"], 1, _LATEST_EXPIRY), UTC),
             )
-        except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
+        except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError) as exc:
             raise errors.InvalidToken() from exc
         if now >= claims.expires_at:
             raise errors.TokenExpired()
         return claims
+
+
+def _id(claim: object) -> int:
+    """An id as this service writes it (the operator's as a string, the organization's as a number)."""
+    if isinstance(claim, str) and claim.isascii() and claim.isdigit() and len(claim) <= 10:
+        claim = int(claim)
+    return _bounded(claim, 1, MAX_ID)
+
+
+def _bounded(claim: object, lowest: int, highest: int) -> int:
+    # bool is an int in Python, and a float such as 1e30 would pass int(): neither is a claim we wrote.
+    if type(claim) is not int or not lowest <= claim <= highest:
+        raise ValueError(f"claim out of range: {claim!r}"[:80])
+    return claim

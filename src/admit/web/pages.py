@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from admit import errors
 from admit.api.deps import ContextDep
+from admit.api.reservations import ReservationId
 from admit.context import AppContext
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.lifecycle import ReservationStatus
@@ -61,9 +62,7 @@ class Allowed:
 
 
 @router.get("/reserve/{reservation_id}")
-def manage(
-    request: Request, reservation_id: Annotated[str, Path(max_length=64)], context: ContextDep
-) -> HTMLResponse:
+def manage(request: Request, reservation_id: ReservationId, context: ContextDep) -> HTMLResponse:
     """A reservation's own page (the e-mail's link): see it, move it, cancel it where the policy allows."""
     try:
         move, cancel = _change_options(context, reservation_id)

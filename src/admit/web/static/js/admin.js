@@ -98,8 +98,10 @@
       const answer = await session.call("POST", "/api/reservation-slots/create", { body: body });
       const made = answer.slots.length;
       const skipped = answer.skipped_existing || 0;
+      const clockChanges = (answer.skipped_clock_changes || []).map((s) => s.date + " " + s.start_time);
       A.setMessage($("schedule-message"), "✓ Created " + made + " slot" + (made === 1 ? "" : "s") +
-        (skipped ? "; " + skipped + " existed already and were skipped." : "."), "ok");
+        (skipped ? "; " + skipped + " existed already and were skipped" : "") +
+        (clockChanges.length ? "; skipped at a clock change: " + clockChanges.join(", ") : "") + ".", "ok");
       if ($("slots-day").value >= body.from && $("slots-day").value <= body.to) loadSlots();
     } catch (error) {
       fail("schedule-message", error);
