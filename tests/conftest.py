@@ -76,6 +76,8 @@ def settings(empty_database: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         rate_limit_reservations="off",
         rate_limit_validation="off",
+        rate_limit_door_login="off",
+        rate_limit_login="off",
     )
 
 

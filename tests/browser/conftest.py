@@ -275,6 +275,7 @@ def seed(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         data_dir=tmp_path_factory.mktemp("seed-data"),
         rate_limit_reservations="off",
         rate_limit_validation="off",
+        rate_limit_login="off",
     )
     context = build_context(settings, FrozenClock(DEFAULT_NOW))
     with httpx.Client(base_url=server.base_url, timeout=30) as http:

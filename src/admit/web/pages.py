@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from admit import errors
-from admit.api.deps import ContextDep
+from admit.api.deps import ContextDep, limit_code_page
 from admit.context import AppContext
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.lifecycle import ReservationStatus
@@ -45,7 +45,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/reserve", status_code=307)
 
 
-@router.get("/reserve")
+@router.get("/reserve", dependencies=[Depends(limit_code_page)])
 def reserve(request: Request) -> HTMLResponse:
     """The visitor's portal; `?code=` fills in the ticket code."""
     return _page(request, "reserve.html")
