@@ -74,6 +74,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
                 "door": settings.rate_limit_door_login,
                 "login": settings.rate_limit_login,
                 "login_failures": f"{settings.max_login_failures} per {settings.lockout_minutes} minutes",
+                "hashes": f"{settings.login_hashes_per_second}/second",
             },
         ),
         hashes=CapacityLimiter(settings.login_hashes),

@@ -25,6 +25,9 @@ from admit import errors
 
 log = structlog.get_logger()
 
+# Limits on this process's own resources (its CPU), never shared.
+PER_PROCESS = frozenset({"hashes"})
+
 
 def parse_limit(value: str) -> RateLimitItem | None:
     """`off`, or a limit such as `10/minute`; anything else is a configuration error."""
@@ -107,7 +110,7 @@ class RateLimits:
         item = self._items[kind]
         if item is None:
             return
-        limiter = self._limiter()
+        limiter = self._local if kind in PER_PROCESS else self._limiter()
         try:
             retry_after = _retry_after(limiter, item, kind, key, counting=counting)
         except Exception as exc:  # Redis unreachable or slow: count here until it is back

@@ -28,8 +28,10 @@ class Settings(BaseSettings):
     rate_limit_door_login: str = "1000/minute"
     # Login attempts per client address, counted before any password is hashed.
     rate_limit_login: str = "10/minute"
-    # Password hashes running at once in this process; a login that cannot start one soon is told to retry.
-    login_hashes: int = Field(default=2, ge=1, le=32)
+    # Password hashes (a fifth of a second of CPU each) at once, and per second, in this process: the
+    # door's share of the CPU during a login flood from many addresses. Other logins are told to retry.
+    login_hashes: int = Field(default=1, ge=1, le=32)
+    login_hashes_per_second: int = Field(default=2, ge=1, le=1000)
     # Redis (shared rate limits): how long one call may take, and how long to count locally after a failure.
     redis_timeout_ms: int = Field(default=150, ge=10, le=10_000)
     redis_retry_seconds: float = Field(default=5.0, gt=0, le=600)

@@ -129,6 +129,8 @@ def server(
         "ADMIT_FROZEN_NOW": DEFAULT_NOW.isoformat(),
         "ADMIT_RATE_LIMIT_RESERVATIONS": "off",
         "ADMIT_RATE_LIMIT_VALIDATION": "off",
+        "ADMIT_RATE_LIMIT_LOGIN": "off",
+        "ADMIT_LOGIN_HASHES_PER_SECOND": "1000",
         "ADMIT_DATA_DIR": str(data_dir),
         "ADMIT_PUBLIC_URL": base_url,
     }
@@ -275,7 +277,6 @@ def seed(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         data_dir=tmp_path_factory.mktemp("seed-data"),
         rate_limit_reservations="off",
         rate_limit_validation="off",
-        rate_limit_login="off",
     )
     context = build_context(settings, FrozenClock(DEFAULT_NOW))
     with httpx.Client(base_url=server.base_url, timeout=30) as http:

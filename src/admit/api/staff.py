@@ -77,7 +77,12 @@ async def operator_login(
 
 
 async def _hashing(context: AppContext, work: Callable[[], Operator]) -> Operator:
-    """Run `work` on a hashing thread, or SERVICE_BUSY if none frees up soon (a flood is under way)."""
+    """Run `work` on a hashing thread, or SERVICE_BUSY if this process has hashed its share of the
+    CPU for now or no thread frees up soon (a login flood is under way)."""
+    try:
+        context.limits.hit("hashes", "process")  # in memory: never a network call
+    except errors.RateLimited:
+        raise errors.ServiceBusy(retry_after=1) from None
     done: list[Operator] = []
     with anyio.move_on_after(HASH_WAIT_SECONDS):
         # Once started, the work runs to its end: a timeout only cancels the wait for a thread.
