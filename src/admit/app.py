@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from admit.api import door, health, mail, orders, organizations, reservations, slots, staff, tickets
 from admit.api.errors import error_response, install_error_handlers
@@ -52,6 +53,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestTimer, metrics=context.metrics)
+    if settings.trusted_proxies:
+        # Outermost, so that limits and URLs see the client and scheme a trusted proxy forwarded;
+        # the same headers from anyone else are ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -86,7 +86,8 @@ def serve(
         )
         sweeper.start()
     try:
-        uvicorn.run(application, host=host, port=port, log_level="info")
+        # Forwarded headers are believed only from ADMIT_TRUSTED_PROXIES, by the application itself.
+        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         stop.set()
 
@@ -156,7 +157,7 @@ def operators_create(
     username: Annotated[str, typer.Option(help="Login name.")],
     role: Annotated[Role, typer.Option(help="operator, manager or admin.")],
     password: Annotated[str | None, typer.Option(help="Password (8+ characters).")] = None,
-    pin: Annotated[str | None, typer.Option(help="PIN (4-8 digits).")] = None,
+    pin: Annotated[str | None, typer.Option(help="PIN (6-8 digits).")] = None,
     name: Annotated[
         str | None, typer.Option(help="Name shown to colleagues; defaults to the username.")
     ] = None,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +39,8 @@ class AppContext:
     limits: RateLimits
     metrics: Metrics
     probe: DatabaseProbe
+    # Password hashing runs on its own few threads, so a login flood cannot take the door's.
+    hashes: CapacityLimiter
     # Who is behind a token, for a while: a scan need not read its operator's row every time.
     staff: Recent[int, StaffMember] = field(default_factory=lambda: Recent(30.0))
     # An organization's time zone and policy; a change made here is seen at once, elsewhere within seconds.
@@ -51,10 +54,6 @@ class AppContext:
     def venue(self, session: Session, orq: int) -> Venue:
         """The organization's time zone and policy, from a few seconds ago at most."""
         return self.venues.get(orq) or self.venues.put(orq, load_venue(session, orq))
-
-    @property
-    def lockout(self) -> timedelta:
-        return timedelta(minutes=self.settings.lockout_minutes)
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
@@ -75,9 +74,18 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         tokens=TokenIssuer(settings.secret_key, timedelta(hours=settings.token_hours)),
         limits=RateLimits(
             redis_url=settings.redis_url,
-            reservations=settings.rate_limit_reservations,
-            validation=settings.rate_limit_validation,
+            redis_timeout=settings.redis_timeout_ms / 1000,
+            breaker_seconds=settings.redis_retry_seconds,
+            limits={
+                "reservations": settings.rate_limit_reservations,
+                "validation": settings.rate_limit_validation,
+                "door": settings.rate_limit_door_login,
+                "login": settings.rate_limit_login,
+                "login_failures": f"{settings.max_login_failures} per {settings.lockout_minutes} minutes",
+                "hashes": f"{settings.login_hashes_per_second}/second",
+            },
         ),
+        hashes=CapacityLimiter(settings.login_hashes),
         metrics=Metrics(partial(todays_slots, sessions, clock), partial(outbox_depth, sessions, clock)),
         probe=DatabaseProbe(engine),
     )

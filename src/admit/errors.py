@@ -194,6 +194,11 @@ class RateLimited(DomainError):
     message = "Too many requests: wait a little and try again."
 
 
+class ServiceBusy(DomainError):
+    code = "SERVICE_BUSY"
+    message = "The service is busy: nothing was changed, try again."
+
+
 class MissingParameter(DomainError):
     code = "MISSING_PARAMETER"
     message = "A required parameter is missing."
@@ -216,6 +221,7 @@ HTTP_STATUS: dict[str, int] = {
     "SLOT_NOT_FOUND": 404,
     "MESSAGE_NOT_FOUND": 404,
     "RATE_LIMITED": 429,
+    "SERVICE_BUSY": 503,
     "MISSING_PARAMETER": 400,
     "CHANGES_NOT_ALLOWED": 403,
     "CHANGE_CUTOFF_PASSED": 403,

@@ -129,6 +129,8 @@ def server(
         "ADMIT_FROZEN_NOW": DEFAULT_NOW.isoformat(),
         "ADMIT_RATE_LIMIT_RESERVATIONS": "off",
         "ADMIT_RATE_LIMIT_VALIDATION": "off",
+        "ADMIT_RATE_LIMIT_LOGIN": "off",
+        "ADMIT_LOGIN_HASHES_PER_SECOND": "1000",
         "ADMIT_DATA_DIR": str(data_dir),
         "ADMIT_PUBLIC_URL": base_url,
     }

@@ -75,23 +75,47 @@ def require(role: Role) -> Callable[[StaffMember], Awaitable[StaffMember]]:
     return check
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """Who limits count against: the peer, or the client a trusted proxy forwarded for (see app.py)."""
     return request.client.host if request.client else "unknown"
 
 
-async def _hit(context: AppContext, kind: str, client: str) -> None:
+async def hit_limit(context: AppContext, kind: str, key: str) -> None:
+    """Count one request against a limit (RATE_LIMITED past it); Redis is called off the event loop."""
     if context.limits.remote:
-        await run_in_threadpool(context.limits.hit, kind, client)
+        await run_in_threadpool(context.limits.hit, kind, key)
     else:
-        context.limits.hit(kind, client)
+        context.limits.hit(kind, key)
+
+
+async def check_limit(context: AppContext, kind: str, key: str) -> None:
+    """RATE_LIMITED if the limit is used up already; counts nothing."""
+    if context.limits.remote:
+        await run_in_threadpool(context.limits.check, kind, key)
+    else:
+        context.limits.check(kind, key)
+
+
+async def clear_limit(context: AppContext, kind: str, key: str) -> None:
+    if context.limits.remote:
+        await run_in_threadpool(context.limits.clear, kind, key)
+    else:
+        context.limits.clear(kind, key)
 
 
 async def limit_reservation_writes(request: Request, context: ContextDep) -> None:
-    await _hit(context, "reservations", _client(request))
+    await hit_limit(context, "reservations", client_address(request))
 
 
 async def limit_validation(request: Request, context: ContextDep) -> None:
-    await _hit(context, "validation", _client(request))
+    """Every look-up by ticket code counts: each is a guess at a code."""
+    await hit_limit(context, "validation", client_address(request))
+
+
+async def limit_code_page(request: Request, context: ContextDep) -> None:
+    """A page given `?code=` counts as a look-up by code."""
+    if "code" in request.query_params:
+        await hit_limit(context, "validation", client_address(request))
 
 
 StaffDep = Annotated[StaffMember, Depends(require(Role.OPERATOR))]
@@ -99,10 +123,10 @@ ManagerDep = Annotated[StaffMember, Depends(require(Role.MANAGER))]
 AdminDep = Annotated[StaffMember, Depends(require(Role.ADMIN))]
 
 
-async def limit_door(operator: StaffDep, context: ContextDep) -> StaffMember:
-    """The door's own limit is per operator: many lanes may share one address."""
-    await _hit(context, "validation", f"operator:{operator.id}")
-    return operator
-
-
-DoorOperatorDep = Annotated[StaffMember, Depends(limit_door)]
+def limit_door(context: AppContext, operator: StaffMember, device_id: str | None) -> None:
+    """The door's limit is per lane, (operator, device), so lanes sharing one login are not throttled
+    together; a scan without a device id counts for its operator. A higher cap per operator keeps
+    made-up device ids from buying unlimited guesses. Called from the (threaded) scan routes."""
+    lane = f"operator:{operator.id}:device:{device_id}" if device_id else f"operator:{operator.id}"
+    context.limits.hit("validation", lane)  # first, so that a lane's refused scans spend nothing more
+    context.limits.hit("door", f"operator:{operator.id}")

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from admit import errors
-from admit.api.deps import ContextDep
+from admit.api.deps import ContextDep, limit_code_page
 from admit.api.reservations import ReservationId
 from admit.context import AppContext
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
@@ -46,7 +46,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/reserve", status_code=307)
 
 
-@router.get("/reserve")
+@router.get("/reserve", dependencies=[Depends(limit_code_page)])
 def reserve(request: Request) -> HTMLResponse:
     """The visitor's portal; `?code=` fills in the ticket code."""
     return _page(request, "reserve.html")
