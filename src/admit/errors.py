@@ -182,6 +182,11 @@ class MessageNotFailed(DomainError):
     message = "Only an e-mail that was given up can be sent again."
 
 
+class NonceReused(DomainError):
+    code = "NONCE_REUSED"
+    message = "This scan id was already used for another scan: send each scan with a new one."
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     message = "Too many requests: wait a little and try again."
