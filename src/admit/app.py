@@ -17,6 +17,7 @@ from admit.clock import Clock
 from admit.context import AppContext, build_context
 from admit.logging import configure_logging
 from admit.metrics import RequestTimer
+from admit.security.headers import SecurityHeaders
 from admit.settings import Settings
 from admit.web import STATIC_DIR, pages
 
@@ -52,6 +53,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_route("/metrics", context.metrics.render, include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestTimer, metrics=context.metrics)
+    # Around everything, Starlette's own last-resort error handler included: a 500 carries them too.
+    inner_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(inner_stack())  # type: ignore[method-assign]
     return app
 
 
