@@ -112,6 +112,16 @@ class DuplicateUsername(DomainError):
     message = "This username is taken."
 
 
+class OperatorNotFound(DomainError):
+    code = "OPERATOR_NOT_FOUND"
+    message = "No staff account has this username or id."
+
+
+class CannotDisableYourself(DomainError):
+    code = "CANNOT_DISABLE_YOURSELF"
+    message = "You cannot disable your own account: ask another admin."
+
+
 class ValidationFailed(DomainError):
     code = "VALIDATION_ERROR"
     message = "Some fields are not valid."
@@ -213,6 +223,8 @@ HTTP_STATUS: dict[str, int] = {
     "RESERVATION_NOT_FOUND": 404,
     "SLOT_NOT_FOUND": 404,
     "MESSAGE_NOT_FOUND": 404,
+    "OPERATOR_NOT_FOUND": 404,
+    "CANNOT_DISABLE_YOURSELF": 403,
     "RATE_LIMITED": 429,
     "MISSING_PARAMETER": 400,
     "CHANGES_NOT_ALLOWED": 403,

@@ -1,16 +1,17 @@
-"""Staff login."""
+"""Staff login and logout."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, StrictStr
 
 from admit import errors
-from admit.api.deps import ContextDep, SessionDep
+from admit.api.deps import ClaimsDep, ContextDep, SessionDep, StaffDep
 from admit.api.schemas import Body
 from admit.services.operators import login
+from admit.services.staff_access import logout
 
 router = APIRouter(tags=["staff"])
 
@@ -51,10 +52,30 @@ def operator_login(body: LoginIn, context: ContextDep, session: SessionDep) -> L
         lockout=context.lockout,
     )
     token, expires_at = context.tokens.issue(
-        operator_id=operator.id, orq=operator.orq, role=operator.role, now=now
+        operator_id=operator.id,
+        orq=operator.orq,
+        role=operator.role,
+        now=now,
+        generation=operator.token_generation,
     )
     return LoginOut(
         access_token=token,
         expires_at=expires_at,
         operator=OperatorOut(id=operator.id, name=operator.name, role=operator.role.value, orq=operator.orq),
     )
+
+
+@router.post("/api/operator/logout", status_code=204)
+def operator_logout(
+    operator: StaffDep, claims: ClaimsDep, context: ContextDep, session: SessionDep
+) -> Response:
+    """End the token presented, on every server process, before its expiry."""
+    logout(
+        session,
+        token_id=claims.token_id,
+        operator_id=operator.id,
+        expires_at=claims.expires_at,
+        now=context.clock.now(),
+    )
+    context.facts.changed_here()
+    return Response(status_code=204)

@@ -104,6 +104,8 @@ def login(
         if operator.locked_until is not None:
             raise errors.AccountLocked(locked_until=operator.locked_until.isoformat())
         raise errors.InvalidCredentials()
+    if operator.disabled_at is not None:  # the same answer as a wrong password: nothing to learn
+        raise errors.InvalidCredentials()
     return operator
 
 
@@ -115,10 +117,19 @@ class StaffMember:
     orq: int
     role: Role
     name: str
+    token_generation: int = 0
+    disabled: bool = False
 
     @classmethod
     def of(cls, operator: Operator) -> StaffMember:
-        return cls(operator.id, operator.orq, operator.role, operator.name)
+        return cls(
+            operator.id,
+            operator.orq,
+            operator.role,
+            operator.name,
+            operator.token_generation,
+            operator.disabled_at is not None,
+        )
 
 
 def get_operator(session: Session, operator_id: int) -> Operator | None:

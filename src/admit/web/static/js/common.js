@@ -286,7 +286,12 @@ window.Admit = (function () {
       }
     });
 
-    logout.addEventListener("click", () => showLogin("You are logged out."));
+    logout.addEventListener("click", () => {
+      const ending = current;
+      showLogin("You are logged out.");
+      // The server refuses this token from now on; if it cannot be reached, the token ends at its expiry.
+      if (ending) api("POST", "/api/operator/logout", { token: ending.token }).catch(() => {});
+    });
 
     const session = {
       get operator() {
