@@ -12,12 +12,24 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from admit.api import door, health, mail, orders, organizations, reservations, slots, staff, tickets
+from admit.api import (
+    door,
+    health,
+    mail,
+    operators,
+    orders,
+    organizations,
+    reservations,
+    slots,
+    staff,
+    tickets,
+)
 from admit.api.errors import error_response, install_error_handlers
 from admit.clock import Clock
 from admit.context import AppContext, build_context
 from admit.logging import configure_logging
 from admit.metrics import RequestTimer
+from admit.security.headers import SecurityHeaders
 from admit.settings import Settings
 from admit.web import STATIC_DIR, pages
 
@@ -47,7 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     # Routes are matched in order, one by one: the door's and the booking paths' go first.
-    for module in (door, reservations, slots, tickets, staff, organizations, orders, mail, health):
+    for module in (door, reservations, slots, tickets, staff, operators, organizations, orders, mail, health):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -57,6 +69,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Outermost, so that limits and URLs see the client and scheme a trusted proxy forwarded;
         # the same headers from anyone else are ignored.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Around everything, Starlette's own last-resort error handler included: a 500 carries them too.
+    inner_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(inner_stack())  # type: ignore[method-assign]
     return app
 
 

@@ -172,6 +172,44 @@ def operators_create(
     typer.echo(operator.id)
 
 
+@operators_app.command("disable")
+def operators_disable(username: Annotated[str, typer.Option(help="The account's login name.")]) -> None:
+    """Disable a staff account: no new logins, and its tokens are refused on every server within a second."""
+    from admit.services.staff_access import set_enabled
+
+    with _session() as (session, now):
+        operator = set_enabled(session, enabled=False, username=username, now=now)
+    typer.echo(f"{operator.username} is disabled.")
+
+
+@operators_app.command("enable")
+def operators_enable(username: Annotated[str, typer.Option(help="The account's login name.")]) -> None:
+    """Enable a disabled staff account again (it logs in anew: its old tokens stay refused)."""
+    from admit.services.staff_access import set_enabled
+
+    with _session() as (session, now):
+        operator = set_enabled(session, enabled=True, username=username, now=now)
+    typer.echo(f"{operator.username} is enabled.")
+
+
+@operators_app.command("list")
+def operators_list(
+    orq: Annotated[int | None, typer.Option(help="Only this organization's accounts.")] = None,
+) -> None:
+    """List staff accounts: id, organization, username, role, status, name."""
+    from admit.services.staff_access import list_operators
+
+    with _session() as (session, _now):
+        found = list_operators(session, orq=orq)
+    typer.echo(f"{'id':>6}  {'orq':>6}  {'username':<24} {'role':<9} {'status':<9} name")
+    for operator in found:
+        status = "disabled" if operator.disabled_at is not None else "active"
+        typer.echo(
+            f"{operator.id:>6}  {operator.orq:>6}  {operator.username:<24} {operator.role.value:<9} "
+            f"{status:<9} {operator.name}"
+        )
+
+
 @contextmanager
 def _session() -> Iterator[tuple[Session, datetime]]:
     """A session on the migrated database, for one command; a domain error is a message and exit 1."""

@@ -10,7 +10,7 @@ from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from admit.cache import Recent
+from admit.cache import Cached, SharedFacts
 from admit.clock import Clock, clock_for
 from admit.db.engine import Timeouts, make_engine, make_session_factory
 from admit.db.probe import DatabaseProbe
@@ -22,6 +22,7 @@ from admit.metrics import Metrics
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
 from admit.security.tokens import TokenIssuer
+from admit.services import cache_version
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue, load_venue
 from admit.services.slots import todays_slots
@@ -41,10 +42,23 @@ class AppContext:
     probe: DatabaseProbe
     # Password hashing runs on its own few threads, so a login flood cannot take the door's.
     hashes: CapacityLimiter
-    # Who is behind a token, for a while: a scan need not read its operator's row every time.
-    staff: Recent[int, StaffMember] = field(default_factory=lambda: Recent(30.0))
-    # An organization's time zone and policy; a change made here is seen at once, elsewhere within seconds.
-    venues: Recent[int, Venue] = field(default_factory=lambda: Recent(5.0))
+    # Who is behind a token, and an organization's time zone and policy, until the database's change
+    # counter moves: a scan need not read its operator's row every time.
+    facts: SharedFacts = field(init=False)
+    staff: Cached[int, StaffMember] = field(init=False)
+    venues: Cached[int, Venue] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.facts = SharedFacts(read_version=self._read_version, read_revoked=self._read_revoked)
+        self.staff, self.venues = self.facts.cache(), self.facts.cache()
+
+    def _read_version(self) -> int:
+        with self.engine.connect() as connection:
+            return cache_version.read(connection)
+
+    def _read_revoked(self) -> frozenset[str]:
+        with self.engine.connect() as connection:
+            return cache_version.revoked_token_ids(connection, now=self.clock.now())
 
     def mail(self) -> MailContext:
         """What the e-mail sender needs, on this application's database and clock."""
@@ -52,7 +66,9 @@ class AppContext:
         return MailContext(self.sessions, self.clock, self.keys, transport_for(self.settings), sender)
 
     def venue(self, session: Session, orq: int) -> Venue:
-        """The organization's time zone and policy, from a few seconds ago at most."""
+        """The organization's time zone and policy, as of half a second ago at most."""
+        if self.facts.due:
+            self.facts.refresh()
         return self.venues.get(orq) or self.venues.put(orq, load_venue(session, orq))
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from admit import errors
 from admit.context import AppContext
 from admit.domain.roles import Role
+from admit.security.tokens import TokenClaims
 from admit.services.operators import StaffMember, get_operator
 
 
@@ -43,17 +44,30 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/operator/login")
 
 
-async def current_operator(
+async def current_claims(
     context: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> StaffMember:
+) -> TokenClaims:
+    """The claims of a token that is still good: signed, unexpired, not logged out."""
     if credentials is None:
         raise errors.NotAuthenticated()
     claims = context.tokens.read(credentials.credentials, now=context.clock.now())
+    if context.facts.due:  # at most every half second per process: one small query
+        await run_in_threadpool(context.facts.refresh)
+    if claims.token_id in context.facts.revoked:
+        raise errors.InvalidToken()
+    return claims
+
+
+ClaimsDep = Annotated[TokenClaims, Depends(current_claims)]
+
+
+async def current_operator(context: ContextDep, claims: ClaimsDep) -> StaffMember:
     member = context.staff.get(claims.operator_id)
     if member is None:
         member = await run_in_threadpool(_load_member, context, claims.operator_id)
-    if member.orq != claims.orq:
+    # A disabled member's tokens, and those from before a disabling, are refused.
+    if member.disabled or member.token_generation != claims.generation or member.orq != claims.orq:
         raise errors.InvalidToken()
     return member
 

@@ -1,4 +1,4 @@
-"""Staff login."""
+"""Staff login and logout."""
 
 from __future__ import annotations
 
@@ -8,15 +8,25 @@ from functools import partial
 
 import anyio
 from anyio import to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StrictStr
 
 from admit import errors
-from admit.api.deps import ContextDep, SessionDep, check_limit, clear_limit, client_address, hit_limit
+from admit.api.deps import (
+    ClaimsDep,
+    ContextDep,
+    SessionDep,
+    StaffDep,
+    check_limit,
+    clear_limit,
+    client_address,
+    hit_limit,
+)
 from admit.api.schemas import Body
 from admit.context import AppContext
 from admit.db.models import Operator
 from admit.services.operators import login, normal_username
+from admit.services.staff_access import logout
 
 router = APIRouter(tags=["staff"])
 
@@ -67,7 +77,11 @@ async def operator_login(
     await clear_limit(context, "login_failures", attempt)
     now = context.clock.now()
     token, expires_at = context.tokens.issue(
-        operator_id=operator.id, orq=operator.orq, role=operator.role, now=now
+        operator_id=operator.id,
+        orq=operator.orq,
+        role=operator.role,
+        now=now,
+        generation=operator.token_generation,
     )
     return LoginOut(
         access_token=token,
@@ -90,3 +104,19 @@ async def _hashing(context: AppContext, work: Callable[[], Operator]) -> Operato
     if not done:
         raise errors.ServiceBusy(retry_after=1)
     return done[0]
+
+
+@router.post("/api/operator/logout", status_code=204)
+def operator_logout(
+    operator: StaffDep, claims: ClaimsDep, context: ContextDep, session: SessionDep
+) -> Response:
+    """End the token presented, on every server process, before its expiry."""
+    logout(
+        session,
+        token_id=claims.token_id,
+        operator_id=operator.id,
+        expires_at=claims.expires_at,
+        now=context.clock.now(),
+    )
+    context.facts.changed_here()
+    return Response(status_code=204)

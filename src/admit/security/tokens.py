@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,8 @@ class TokenClaims:
     orq: int
     role: Role
     expires_at: datetime
+    token_id: str  # `jti`: what a logout revokes
+    generation: int  # the operator's token generation when issued: disabling moves it on
 
 
 class TokenIssuer:
@@ -31,12 +34,16 @@ class TokenIssuer:
         self._key = hmac.new(secret_key.encode(), b"staff-token", hashlib.sha256).digest()
         self.lifetime = lifetime
 
-    def issue(self, *, operator_id: int, orq: int, role: Role, now: datetime) -> tuple[str, datetime]:
+    def issue(
+        self, *, operator_id: int, orq: int, role: Role, now: datetime, generation: int = 0
+    ) -> tuple[str, datetime]:
         expires_at = now + self.lifetime
         payload = {
             "sub": str(operator_id),
             "orq": orq,
             "role": role.value,
+            "jti": secrets.token_urlsafe(16),
+            "gen": generation,
             "iat": int(now.timestamp()),
             "exp": int(expires_at.timestamp()),
         }
@@ -49,13 +56,15 @@ class TokenIssuer:
                 token,
                 self._key,
                 algorithms=["HS256"],
-                options={"verify_exp": False, "require": ["sub", "exp", "orq", "role"]},
+                options={"verify_exp": False, "require": ["sub", "exp", "orq", "role", "jti", "gen"]},
             )
             claims = TokenClaims(
                 operator_id=_id(payload["sub"]),
                 orq=_id(payload["orq"]),
                 role=Role(payload["role"]),
                 expires_at=datetime.fromtimestamp(_bounded(payload["exp"], 1, _LATEST_EXPIRY), UTC),
+                token_id=str(payload["jti"]),
+                generation=_bounded(payload["gen"], 0, MAX_ID),
             )
         except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError) as exc:
             raise errors.InvalidToken() from exc

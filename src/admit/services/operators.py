@@ -88,6 +88,8 @@ def login(session: Session, *, username: str, password: str | None, pin: str | N
     stored = None if operator is None else operator.pin_hash if pin is not None else operator.password_hash
     if not verify_secret(stored, pin if pin is not None else password or "") or operator is None:
         raise errors.InvalidCredentials()
+    if operator.disabled_at is not None:  # the same answer as a wrong password: nothing to learn
+        raise errors.InvalidCredentials()
     return operator
 
 
@@ -99,10 +101,19 @@ class StaffMember:
     orq: int
     role: Role
     name: str
+    token_generation: int = 0
+    disabled: bool = False
 
     @classmethod
     def of(cls, operator: Operator) -> StaffMember:
-        return cls(operator.id, operator.orq, operator.role, operator.name)
+        return cls(
+            operator.id,
+            operator.orq,
+            operator.role,
+            operator.name,
+            operator.token_generation,
+            operator.disabled_at is not None,
+        )
 
 
 def get_operator(session: Session, operator_id: int) -> Operator | None:

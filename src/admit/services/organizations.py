@@ -13,6 +13,7 @@ from admit.db.models import Organization
 from admit.domain.policy import EntryWindow, Policy
 from admit.domain.text import has_control_characters
 from admit.domain.venue_time import is_known_timezone
+from admit.services import cache_version
 
 MAX_NAME = 200
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
@@ -86,4 +87,5 @@ def update_policy(session: Session, *, orq: int, changes: dict[str, Any]) -> Pol
             raise errors.OrganizationNotFound()
         policy = replace(policy_of(org), **changes)
         write_policy(org, policy)
+        cache_version.bump(session)  # every server process drops its copy of the policy
     return policy

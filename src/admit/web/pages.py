@@ -25,7 +25,8 @@ from admit.web import TEMPLATES_DIR
 router = APIRouter(include_in_schema=False)
 
 # The pages hold no secrets and never change behind a cached copy's back: the data comes from the API.
-NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+# (Framing, referrer and the other security headers are set for every answer in security/headers.py.)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @cache
