@@ -900,9 +900,9 @@ def forged_token(probe: Probe, **claims: Any) -> dict[str, str]:
     """A token signed as `TokenIssuer` signs (its key derived from the secret key), with `claims` changed."""
     secret = probe.make.context.settings.secret_key
     key = hmac.new(secret.encode(), b"staff-token", hashlib.sha256).digest()
-    now = int(time.time())
     admin = probe.make.admin(probe.world.orq)
-    payload = {"sub": str(admin.id), "orq": admin.orq, "role": "admin", "iat": now - 60, "exp": now + 3600}
+    issued = admin.headers["Authorization"].removeprefix("Bearer ")
+    payload = jwt.decode(issued, key, algorithms=["HS256"], options={"verify_exp": False})
     payload.update(claims)
     return {"Authorization": f"Bearer {jwt.encode(payload, key, algorithm='HS256')}"}
 
@@ -924,6 +924,9 @@ FORGED_CLAIMS = {
     "orq-infinity": {"orq": float("inf")},
     "orq-beyond-64-bit": {"orq": 2**64},
     "iat-infinity": {"iat": float("inf")},
+    "gen-negative": {"gen": -1},
+    "gen-beyond-64-bit": {"gen": 2**64},
+    "gen-text": {"gen": "0"},
 }
 
 
