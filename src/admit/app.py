@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admit.api import door, health, mail, orders, organizations, reservations, slots, staff, tickets
+from admit.api import door, health, mail, offline, orders, organizations, reservations, slots, staff, tickets
 from admit.api.errors import error_response, install_error_handlers
 from admit.clock import Clock
 from admit.context import AppContext, build_context
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     # Routes are matched in order, one by one: the door's and the booking paths' go first.
-    for module in (door, reservations, slots, tickets, staff, organizations, orders, mail, health):
+    for module in (door, reservations, slots, tickets, staff, organizations, orders, mail, offline, health):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -18,6 +18,7 @@ from admit.mail.transport import transport_for
 from admit.metrics import Metrics
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
+from admit.security.offline import OfflineSecrets
 from admit.security.tokens import TokenIssuer
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue, load_venue
@@ -35,6 +36,7 @@ class AppContext:
     tokens: TokenIssuer
     limits: RateLimits
     metrics: Metrics
+    offline: OfflineSecrets
     # Who is behind a token, for a while: a scan need not read its operator's row every time.
     staff: Recent[int, StaffMember] = field(default_factory=lambda: Recent(30.0))
     # An organization's time zone and policy; a change made here is seen at once, elsewhere within seconds.
@@ -71,4 +73,5 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
             validation=settings.rate_limit_validation,
         ),
         metrics=Metrics(partial(todays_slots, sessions, clock)),
+        offline=OfflineSecrets(settings.secret_key),
     )
