@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import time as timer
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -14,10 +16,11 @@ from admit.domain.venue_time import local_now
 from admit.services.offline_bundle import build_bundle, get_offline_key
 
 router = APIRouter(tags=["offline"])
+log = structlog.get_logger()
 
-# A full bundle is about 180 bytes of JSON a ticket, a third of it random hash: level 6 makes it
-# about a seventh of that, no slower than the fastest level on such data.
-GZIP_LEVEL = 6
+# A full bundle is about 190 bytes of JSON a ticket, a sixth of it random hex. Measured on 18 MiB of
+# it: level 3 takes 90 ms for 2.4 MiB, level 6 200 ms for 2.2 MiB, level 9 560 ms for 2.1 MiB.
+GZIP_LEVEL = 3
 # Ticket hashes and who verified what: for this device only, kept by no cache on the way.
 PRIVATE = {"Cache-Control": "no-store", "Vary": "Accept-Encoding, Authorization"}
 
@@ -39,9 +42,10 @@ def offline_bundle(
     since: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
 ) -> Response:
     """Every ticket the device needs for the day (default: the venue's today), or what changed `since`."""
+    started = timer.perf_counter()
     venue = context.venue(session, operator.orq)
     now = context.clock.now()
-    body = build_bundle(
+    bundle = build_bundle(
         session,
         orq=operator.orq,
         day=day or local_now(now, venue.timezone).date(),
@@ -51,10 +55,17 @@ def offline_bundle(
         offline_secrets=context.offline,
         now=now,
     )
+    body, headers = bundle.body, PRIVATE
     if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(
-            gzip.compress(body, GZIP_LEVEL, mtime=0),
-            media_type="application/json",
-            headers={**PRIVATE, "Content-Encoding": "gzip"},
-        )
-    return Response(body, media_type="application/json", headers=PRIVATE)
+        body, headers = gzip.compress(body, GZIP_LEVEL, mtime=0), {**PRIVATE, "Content-Encoding": "gzip"}
+    log.info(
+        "offline.bundle",
+        orq=operator.orq,
+        operator_id=operator.id,
+        full=bundle.full,
+        entries=bundle.entries,
+        removed=bundle.removed,
+        bytes=len(body),
+        ms=round((timer.perf_counter() - started) * 1000, 1),
+    )
+    return Response(body, media_type="application/json", headers=headers)
