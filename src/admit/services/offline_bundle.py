@@ -32,7 +32,8 @@ from admit.security.codes import CodeKeys
 from admit.security.offline import BundleCursor, OfflineSecrets
 from admit.services.organizations import Venue
 
-# Longer than any write transaction can stay open (row locks give up after seconds).
+# Longer than any write transaction stays open (row locks give up after seconds), plus any difference
+# between the clocks of the nodes that write transitions and the one that made the cursor.
 OVERLAP = timedelta(seconds=60)
 
 
