@@ -152,7 +152,7 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
     try:
         with context.sessions() as session:
             org, admin = create_museum(session, context)
-            roomy, _ = create_schedule(
+            roomy = create_schedule(
                 session,
                 orq=org.id,
                 first=first,
@@ -164,7 +164,7 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
                 duration=timedelta(minutes=59),
                 capacity=ROOMY_CAPACITY,
                 now=now,
-            )
+            ).created
             # A half-hour special a week ahead, among the calendar's slots, which a refusal offers instead.
             flash_day = first + timedelta(days=min(6, args.days - 1))
             flash = NewSlot(flash_day, clock_time(opening, 30), clock_time(opening, 59))

@@ -12,6 +12,9 @@ few of other kinds), starts real uvicorn processes against it and then:
   scan that should have gone out during it); once validate-only, once admitting distinct tickets;
 - closed loop: clients sending validate scans back to back, beside pgbench running the same SQL
   against the same database: what the servers sustain next to what the database alone could;
+- a login flood: the validate open loop again while clients post wrong logins back to back, each
+  from a new address (forwarded by a trusted proxy), so that no per-client limit applies and only the
+  bound on hashes at once stands between the flood and the door;
 - checks from the database: one VERIFIED transition per admitted ticket, one scan event per scan.
 
 Not part of the test suite: timings depend on the machine, correctness is asserted elsewhere.
@@ -93,6 +96,7 @@ SLOT_HOURS = range(10, 18)  # today's hourly slots, 10:00-17:59; the pinned now 
 ODD_EVERY = 50
 ODD_POSITIONS = {16: "wrong_date", 32: "not_activated", 48: "unknown"}
 VALIDATE_PATH = "/api/operator/validate-ticket"
+LOGIN_PATH = "/api/operator/login"
 SCAN_PATH = "/venue/scan"
 PGBENCH_DEVICE = "pgbench"  # the scan events pgbench writes, told apart from the servers' own
 SAMPLE_EVERY_S = 0.2  # how often the database's CPU is sampled during a run
@@ -174,6 +178,7 @@ class Run:
     senders: int = 0  # open loop: sender threads in the end
     concurrency: int = 0
     warmup: list[Answer] = field(default_factory=list)  # answered before the run, not counted in it
+    logins: Counter[str] = field(default_factory=Counter)  # the login flood's answers, by label
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,9 @@ def main() -> None:
         log_dir = Path(tmp)
         monitor = create_engine(database_url, pool_size=1, max_overflow=0)
         try:
-            with running_servers(args.servers, server_env(database_url, log_dir), log_dir) as servers:
+            # The servers are behind a "proxy" on this machine: the login flood comes from many addresses.
+            env = {**server_env(database_url, log_dir), "ADMIT_TRUSTED_PROXIES": HOST}
+            with running_servers(args.servers, env, log_dir) as servers:
                 print_table("Machine", ["fact", "value"], machine_facts(database_url, args.servers), left=2)
                 warn_if_loaded()
                 tokens = log_in(servers, seeded.lanes)
@@ -246,6 +253,9 @@ def parse_args() -> argparse.Namespace:
         "--max-senders", type=int, default=512, help="open-loop sender threads at most (default 512)"
     )
     parser.add_argument("--concurrency", type=int, default=24, help="closed-loop clients (default 24)")
+    parser.add_argument(
+        "--login-flood", type=int, default=16, help="clients flooding wrong logins (16; 0: no flood run)"
+    )
     parser.add_argument("--validate-pool", type=int, help="tickets the validate runs cycle through")
     parser.add_argument("--odd", type=int, default=20, help="tickets of each odd kind (default 20)")
     parser.add_argument(
@@ -361,9 +371,12 @@ def log_in(servers: Servers, lanes: list[tuple[str, str]]) -> list[str]:
         n, (username, password) = item
         client = Client(servers)
         try:
-            reply = client.request(
-                n, "POST", "/api/operator/login", {"username": username, "password": password}
-            )
+            body = {"username": username, "password": password}
+            forwarded = {"X-Forwarded-For": f"10.255.0.{n % 250}"}
+            reply = client.request(n, "POST", LOGIN_PATH, body, forwarded)
+            while reply.status == 503:  # the servers hash a few passwords a second: wait as told
+                time.sleep(float(reply.json()["error"]["details"]["retry_after"]))
+                reply = client.request(n, "POST", LOGIN_PATH, body, forwarded)
         finally:
             client.close()
         if reply.status != 200:
@@ -416,12 +429,55 @@ def run_http(
             run = open_loop(name, servers, monitor, scans[warmup:], args.rate, args.senders, args.max_senders)
         runs[name] = replace(run, warmup=warmed)
         sent += len(scans)
+    if args.login_flood:
+        greens = itertools.cycle(seeded.validate_pool)
+        scans = plan(seeded, tokens, admit=False, count=warmup + total, greens=greens)
+        warmed = warm(servers, scans[:warmup])
+        print(f"open loop, validate during a flood of wrong logins from {args.login_flood} clients ...")
+        usernames, cap = [username for username, _ in seeded.lanes], args.max_senders
+        with login_flood(servers, usernames, args.login_flood) as logins:
+            run = open_loop("flood", servers, monitor, scans[warmup:], args.rate, args.senders, cap)
+        runs["flood"] = replace(run, warmup=warmed, logins=logins)
+        sent += len(scans)
     scans = plan(seeded, tokens, admit=False, count=20_000, greens=itertools.cycle(seeded.validate_pool))
     print(f"closed loop, validate: {args.concurrency} clients back to back for {args.seconds:.0f} s ...")
     with profiling(servers, args.profile, args.seconds, "closed"):
         runs["closed"] = closed_loop(servers, monitor, scans, args.concurrency, args.seconds)
     sent += len(runs["closed"].answers)
     return runs, sent
+
+
+@contextmanager
+def login_flood(servers: Servers, usernames: list[str], clients: int) -> Iterator[Counter[str]]:
+    """`clients` threads posting wrong passwords back to back while the body runs, each login from a new
+    address; yields the count of their answers by label, complete once the body is over."""
+    stop = threading.Event()
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def flood(k: int) -> None:
+        client = Client(servers)
+        try:
+            for n in itertools.count():
+                if stop.is_set():
+                    return
+                body = {"username": usernames[n % len(usernames)], "password": "a-wrong-guess"}
+                address = {"X-Forwarded-For": f"172.{16 + k % 16}.{n // 250 % 250}.{n % 250 + 1}"}
+                reply = client.request(n, "POST", LOGIN_PATH, body, address)
+                with lock:
+                    counts[reply.label] += 1
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=flood, args=(k,), daemon=True) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 @contextmanager
@@ -854,6 +910,23 @@ def report(runs: dict[str, Run], pgbench: Pgbench | None, checks: Checks, args: 
         [[name, label, count] for name in ("validate", "admit") for label, count in labels(runs[name])],
         left=2,
     )
+
+    if "flood" in runs:
+        flood = runs["flood"]
+        door_p95 = percentile([a.ms for a in flood.answers], 95)
+        print_table(
+            f"Door during a login flood ({args.login_flood} clients, wrong passwords, a new address each): "
+            f"validate at {args.rate:.0f} scans/s; p95 target {VALIDATE_P95_MS:.0f} ms: "
+            f"{verdict(door_p95 < VALIDATE_P95_MS)}",
+            LATENCY_HEADERS,
+            [latency_row("validate, from planned send", [a.ms for a in flood.answers])],
+        )
+        print_table(
+            f"Login flood answers ({sum(flood.logins.values()) / flood.span_s:.0f} logins/s answered)",
+            ["answer", "count"],
+            sorted(flood.logins.items()),
+            left=1,
+        )
 
     closed = runs["closed"]
     closed_rate = len(closed.answers) / closed.usage.wall_s

@@ -76,6 +76,9 @@ def settings(empty_database: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         rate_limit_reservations="off",
         rate_limit_validation="off",
+        rate_limit_door_login="off",
+        rate_limit_login="off",
+        login_hashes_per_second=1000,  # tests log staff in back to back
     )
 
 

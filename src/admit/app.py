@@ -10,13 +10,27 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from admit.api import door, health, mail, offline, orders, organizations, reservations, slots, staff, tickets
+from admit.api import (
+    door,
+    health,
+    mail,
+    offline,
+    operators,
+    orders,
+    organizations,
+    reservations,
+    slots,
+    staff,
+    tickets,
+)
 from admit.api.errors import error_response, install_error_handlers
 from admit.clock import Clock
 from admit.context import AppContext, build_context
 from admit.logging import configure_logging
 from admit.metrics import RequestTimer
+from admit.security.headers import SecurityHeaders
 from admit.settings import Settings
 from admit.web import STATIC_DIR, pages
 
@@ -32,6 +46,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
+        context.probe.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -45,13 +60,31 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     # Routes are matched in order, one by one: the door's and the booking paths' go first.
-    for module in (door, reservations, slots, tickets, staff, organizations, orders, mail, offline, health):
+    for module in (
+        door,
+        reservations,
+        slots,
+        tickets,
+        staff,
+        operators,
+        organizations,
+        orders,
+        mail,
+        offline,
+        health,
+    ):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_route("/metrics", context.metrics.render, include_in_schema=False)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestTimer, metrics=context.metrics)
+    if settings.trusted_proxies:
+        # Outermost, so that limits and URLs see the client and scheme a trusted proxy forwarded;
+        # the same headers from anyone else are ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # Around everything, Starlette's own last-resort error handler included: a 500 carries them too.
+    inner_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(inner_stack())  # type: ignore[method-assign]
     return app
 
 

@@ -86,7 +86,8 @@ def serve(
         )
         sweeper.start()
     try:
-        uvicorn.run(application, host=host, port=port, log_level="info")
+        # Forwarded headers are believed only from ADMIT_TRUSTED_PROXIES, by the application itself.
+        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         stop.set()
 
@@ -156,7 +157,7 @@ def operators_create(
     username: Annotated[str, typer.Option(help="Login name.")],
     role: Annotated[Role, typer.Option(help="operator, manager or admin.")],
     password: Annotated[str | None, typer.Option(help="Password (8+ characters).")] = None,
-    pin: Annotated[str | None, typer.Option(help="PIN (4-8 digits).")] = None,
+    pin: Annotated[str | None, typer.Option(help="PIN (6-8 digits).")] = None,
     name: Annotated[
         str | None, typer.Option(help="Name shown to colleagues; defaults to the username.")
     ] = None,
@@ -169,6 +170,44 @@ def operators_create(
             session, orq=orq, username=username, name=name, role=role, password=password, pin=pin, now=now
         )
     typer.echo(operator.id)
+
+
+@operators_app.command("disable")
+def operators_disable(username: Annotated[str, typer.Option(help="The account's login name.")]) -> None:
+    """Disable a staff account: no new logins, and its tokens are refused on every server within a second."""
+    from admit.services.staff_access import set_enabled
+
+    with _session() as (session, now):
+        operator = set_enabled(session, enabled=False, username=username, now=now)
+    typer.echo(f"{operator.username} is disabled.")
+
+
+@operators_app.command("enable")
+def operators_enable(username: Annotated[str, typer.Option(help="The account's login name.")]) -> None:
+    """Enable a disabled staff account again (it logs in anew: its old tokens stay refused)."""
+    from admit.services.staff_access import set_enabled
+
+    with _session() as (session, now):
+        operator = set_enabled(session, enabled=True, username=username, now=now)
+    typer.echo(f"{operator.username} is enabled.")
+
+
+@operators_app.command("list")
+def operators_list(
+    orq: Annotated[int | None, typer.Option(help="Only this organization's accounts.")] = None,
+) -> None:
+    """List staff accounts: id, organization, username, role, status, name."""
+    from admit.services.staff_access import list_operators
+
+    with _session() as (session, _now):
+        found = list_operators(session, orq=orq)
+    typer.echo(f"{'id':>6}  {'orq':>6}  {'username':<24} {'role':<9} {'status':<9} name")
+    for operator in found:
+        status = "disabled" if operator.disabled_at is not None else "active"
+        typer.echo(
+            f"{operator.id:>6}  {operator.orq:>6}  {operator.username:<24} {operator.role.value:<9} "
+            f"{status:<9} {operator.name}"
+        )
 
 
 @contextmanager

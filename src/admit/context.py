@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from admit.cache import Recent
+from admit.cache import Cached, SharedFacts
 from admit.clock import Clock, clock_for
-from admit.db.engine import make_engine, make_session_factory
+from admit.db.engine import Timeouts, make_engine, make_session_factory
+from admit.db.probe import DatabaseProbe
 from admit.mail.compose import Sender
+from admit.mail.depth import outbox_depth
 from admit.mail.sender import MailContext
 from admit.mail.transport import transport_for
 from admit.metrics import Metrics
@@ -20,6 +23,7 @@ from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
 from admit.security.offline import OfflineSecrets
 from admit.security.tokens import TokenIssuer
+from admit.services import cache_version
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue, load_venue
 from admit.services.slots import todays_slots
@@ -37,10 +41,26 @@ class AppContext:
     limits: RateLimits
     metrics: Metrics
     offline: OfflineSecrets
-    # Who is behind a token, for a while: a scan need not read its operator's row every time.
-    staff: Recent[int, StaffMember] = field(default_factory=lambda: Recent(30.0))
-    # An organization's time zone and policy; a change made here is seen at once, elsewhere within seconds.
-    venues: Recent[int, Venue] = field(default_factory=lambda: Recent(5.0))
+    probe: DatabaseProbe
+    # Password hashing runs on its own few threads, so a login flood cannot take the door's.
+    hashes: CapacityLimiter
+    # Who is behind a token, and an organization's time zone and policy, until the database's change
+    # counter moves: a scan need not read its operator's row every time.
+    facts: SharedFacts = field(init=False)
+    staff: Cached[int, StaffMember] = field(init=False)
+    venues: Cached[int, Venue] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.facts = SharedFacts(read_version=self._read_version, read_revoked=self._read_revoked)
+        self.staff, self.venues = self.facts.cache(), self.facts.cache()
+
+    def _read_version(self) -> int:
+        with self.engine.connect() as connection:
+            return cache_version.read(connection)
+
+    def _read_revoked(self) -> frozenset[str]:
+        with self.engine.connect() as connection:
+            return cache_version.revoked_token_ids(connection, now=self.clock.now())
 
     def mail(self) -> MailContext:
         """What the e-mail sender needs, on this application's database and clock."""
@@ -48,16 +68,19 @@ class AppContext:
         return MailContext(self.sessions, self.clock, self.keys, transport_for(self.settings), sender)
 
     def venue(self, session: Session, orq: int) -> Venue:
-        """The organization's time zone and policy, from a few seconds ago at most."""
+        """The organization's time zone and policy, as of half a second ago at most."""
+        if self.facts.due:
+            self.facts.refresh()
         return self.venues.get(orq) or self.venues.put(orq, load_venue(session, orq))
-
-    @property
-    def lockout(self) -> timedelta:
-        return timedelta(minutes=self.settings.lockout_minutes)
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
-    engine = make_engine(settings.database_url)
+    timeouts = Timeouts(
+        connect=settings.db_connect_timeout,
+        statement=settings.db_statement_timeout,
+        pool=settings.db_pool_timeout,
+    )
+    engine = make_engine(settings.database_url, timeouts=timeouts)
     sessions = make_session_factory(engine)
     clock = clock or clock_for(settings.frozen_now)
     return AppContext(
@@ -69,9 +92,19 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         tokens=TokenIssuer(settings.secret_key, timedelta(hours=settings.token_hours)),
         limits=RateLimits(
             redis_url=settings.redis_url,
-            reservations=settings.rate_limit_reservations,
-            validation=settings.rate_limit_validation,
+            redis_timeout=settings.redis_timeout_ms / 1000,
+            breaker_seconds=settings.redis_retry_seconds,
+            limits={
+                "reservations": settings.rate_limit_reservations,
+                "validation": settings.rate_limit_validation,
+                "door": settings.rate_limit_door_login,
+                "login": settings.rate_limit_login,
+                "login_failures": f"{settings.max_login_failures} per {settings.lockout_minutes} minutes",
+                "hashes": f"{settings.login_hashes_per_second}/second",
+            },
         ),
-        metrics=Metrics(partial(todays_slots, sessions, clock)),
+        hashes=CapacityLimiter(settings.login_hashes),
+        metrics=Metrics(partial(todays_slots, sessions, clock), partial(outbox_depth, sessions, clock)),
+        probe=DatabaseProbe(engine),
         offline=OfflineSecrets(settings.secret_key),
     )

@@ -112,6 +112,16 @@ class DuplicateUsername(DomainError):
     message = "This username is taken."
 
 
+class OperatorNotFound(DomainError):
+    code = "OPERATOR_NOT_FOUND"
+    message = "No staff account has this username or id."
+
+
+class CannotDisableYourself(DomainError):
+    code = "CANNOT_DISABLE_YOURSELF"
+    message = "You cannot disable your own account: ask another admin."
+
+
 class ValidationFailed(DomainError):
     code = "VALIDATION_ERROR"
     message = "Some fields are not valid."
@@ -182,9 +192,26 @@ class MessageNotFailed(DomainError):
     message = "Only an e-mail that was given up can be sent again."
 
 
+class Undeliverable(DomainError):
+    """An e-mail that no retry can deliver (the message says why); the sender gives it up at once."""
+
+    code = "UNDELIVERABLE"
+    message = "This e-mail cannot be delivered."
+
+
+class NonceReused(DomainError):
+    code = "NONCE_REUSED"
+    message = "This scan id was already used for another scan: send each scan with a new one."
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     message = "Too many requests: wait a little and try again."
+
+
+class ServiceBusy(DomainError):
+    code = "SERVICE_BUSY"
+    message = "The service is busy: nothing was changed, try again."
 
 
 class MissingParameter(DomainError):
@@ -208,7 +235,10 @@ HTTP_STATUS: dict[str, int] = {
     "RESERVATION_NOT_FOUND": 404,
     "SLOT_NOT_FOUND": 404,
     "MESSAGE_NOT_FOUND": 404,
+    "OPERATOR_NOT_FOUND": 404,
+    "CANNOT_DISABLE_YOURSELF": 403,
     "RATE_LIMITED": 429,
+    "SERVICE_BUSY": 503,
     "MISSING_PARAMETER": 400,
     "CHANGES_NOT_ALLOWED": 403,
     "CHANGE_CUTOFF_PASSED": 403,

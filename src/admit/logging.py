@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from admit.redact import ACCESS_LOG_FILTER, mask_fields
+
 if TYPE_CHECKING:
     from admit.services.door import ScanOutcome
 
@@ -15,9 +17,12 @@ def configure_logging(log_format: str) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer()
     )
+    # The HTTP server's access log shows every address, and addresses carry ticket codes.
+    logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_FILTER)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            mask_fields,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

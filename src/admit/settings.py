@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from admit.files import create_exclusively
+
+# How long a process waits for the key that another one, starting at the same time, is writing.
+SECRET_KEY_WAIT_SECONDS = 5.0
 
 
 class Settings(BaseSettings):
@@ -22,14 +30,36 @@ class Settings(BaseSettings):
     log_format: str = "console"
     rate_limit_reservations: str = "10/minute"
     rate_limit_validation: str = "100/minute"
+    # Door scans count per (login, device) under the validation limit; this caps one login's lanes together.
+    rate_limit_door_login: str = "1000/minute"
+    # Login attempts per client address, counted before any password is hashed.
+    rate_limit_login: str = "10/minute"
+    # Password hashes (a fifth of a second of CPU each) at once, and per second, in this process: the
+    # door's share of the CPU during a login flood from many addresses. Other logins are told to retry.
+    login_hashes: int = Field(default=1, ge=1, le=32)
+    login_hashes_per_second: int = Field(default=2, ge=1, le=1000)
+    # Redis (shared rate limits): how long one call may take, and how long to count locally after a failure.
+    redis_timeout_ms: int = Field(default=150, ge=10, le=10_000)
+    redis_retry_seconds: float = Field(default=5.0, gt=0, le=600)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or networks.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     token_hours: int = 8
     # Requests run their database work on this many threads; more would only take turns for the
     # interpreter, and a few keep a burst's answers coming in the order it arrived.
     worker_threads: int = Field(default=8, ge=1, le=200)
     # `admit serve` writes due expiries this often (one node at a time); 0 leaves it to `admit expire`.
     expiry_interval_seconds: float = Field(default=60.0, ge=0)
-    max_login_failures: int = 5
-    lockout_minutes: int = 15
+    # Bounded waits on PostgreSQL, in seconds: a request that cannot get an answer in time is told
+    # the service is busy (503) instead of hanging. Statements include their lock waits.
+    db_connect_timeout: int = Field(default=3, ge=2, le=60)
+    db_statement_timeout: float = Field(default=5.0, gt=0, le=600)
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=120)
+    # Bearer token a scraper must send for /metrics; without one, /metrics answers this machine only.
+    metrics_token: str = ""
+    # Failed logins from one client for one account, within lockout_minutes, before that client must
+    # wait; others (the account's owner among them) are not affected.
+    max_login_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
     # Mail: with no SMTP host, messages are written as .eml files under the data directory.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -45,7 +75,9 @@ class Settings(BaseSettings):
             raise ValueError("ADMIT_FROZEN_NOW needs a UTC offset, e.g. 2025-11-20T09:00:00+01:00")
         return value
 
-    @field_validator("rate_limit_reservations", "rate_limit_validation")
+    @field_validator(
+        "rate_limit_reservations", "rate_limit_validation", "rate_limit_door_login", "rate_limit_login"
+    )
     @classmethod
     def _known_rate_limit(cls, value: str) -> str:
         from limits import parse
@@ -56,6 +88,20 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"rate limit {value!r}: use e.g. '10/minute', or 'off'") from exc
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: str | list[str]) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else value
+        networks = [item.strip() for item in items if item.strip()]
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"trusted proxy {network!r}: use addresses or networks, e.g. 10.0.0.0/8"
+                ) from exc
+        return networks
 
     @field_validator("log_format")
     @classmethod
@@ -97,10 +143,15 @@ def normalise_database_url(url: str) -> str:
 
 
 def _embedded_secret(data_dir: Path) -> str:
-    """The embedded default keeps its own key beside its database, made once."""
+    """The embedded default keeps its own key beside its database, made once by whichever process is first."""
     path = data_dir / "secret_key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        if create_exclusively(path, f"{key}\n".encode()):
+            return key
+    deadline = time.monotonic() + SECRET_KEY_WAIT_SECONDS
+    while not (key := path.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the process that created the file is writing it
+    if not key:
+        raise ValueError(f"the secret key file {path} is empty: remove it and start again to make a new key")
+    return key

@@ -7,13 +7,18 @@ before the request and compares it after; `assert_error` holds the body to exact
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import httpx2
+import jwt
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -153,10 +158,21 @@ class Probe:
             content = json.dumps(body).encode()
         if content is not None and content_type is not None:
             headers["Content-Type"] = content_type
+        return self.call(method or target.method, url, headers=headers, content=content)
+
+    def call(
+        self, method: str, url: str, *, headers: dict[str, Any] | None = None, content: Any = None
+    ) -> httpx2.Response:
+        """Any request, by the admin unless `headers` say otherwise, proven to change no row."""
+        headers = self.world.headers if headers is None else headers  # made before the snapshot
         before = self.make.snapshot()
-        response = self.api.request(method or target.method, url, headers=headers, content=content)
+        response = self.api.request(method, url, headers=headers, content=content)
         assert self.make.snapshot() == before, f"{url} changed the database and answered {response.text}"
         return response
+
+    def post_json(self, url: str, body: dict[str, Any]) -> httpx2.Response:
+        headers = {**self.world.headers, "Content-Type": "application/json"}
+        return self.call("POST", url, headers=headers, content=json.dumps(body).encode())
 
     def field(self, endpoint: str, field: str, value: Any) -> httpx2.Response:
         """The endpoint's valid body with one field spoilt (or left out: MISSING)."""
@@ -709,3 +725,215 @@ def test_a_missing_or_bad_token_is_401_on_every_admin_endpoint(
 )
 def test_a_method_an_endpoint_does_not_take_is_405(probe: Probe, endpoint: str, method: str) -> None:
     assert_error(probe.send(endpoint, method=method), 405, "METHOD_NOT_ALLOWED")
+
+
+# --- odd characters in any path parameter, on pages and API routes alike ------------------------------------
+
+# NUL cannot be stored or compared in PostgreSQL text; the other control characters are never part of an
+# id or a code either. Every route with a path parameter, pages included, with each kind of character.
+ODD_CHARACTERS = {"nul": "%00", "nul-inside": "ab%00cd", "control": "%01", "escape": "%1B", "delete": "%7F"}
+PARAMETER_ROUTES = [
+    ("GET", "/reserve/{}"),
+    ("GET", "/api/reservations/{}"),
+    ("PUT", "/api/reservations/{}"),
+    ("DELETE", "/api/reservations/{}"),
+    ("GET", "/api/reservations/{}/qr.png"),
+    ("GET", "/api/reservations/{}/qr.svg"),
+    ("GET", "/api/reservations/{}/calendar.ics"),
+    ("GET", "/api/tickets/{}/status"),
+    ("POST", "/api/tickets/{}/activate"),
+    ("GET", "/api/tickets/{}/availability"),
+    ("POST", "/api/tickets/{}/void"),
+    ("POST", "/api/orders/{}/confirm-payment"),
+    ("GET", "/api/organizations/{}"),
+    ("PATCH", "/api/organizations/{}/policy"),
+    ("PATCH", "/api/reservation-slots/{}"),
+    ("POST", "/api/mail/outbox/{}/retry"),
+]
+
+
+@pytest.mark.parametrize("value", ODD_CHARACTERS.values(), ids=ODD_CHARACTERS.keys())
+@pytest.mark.parametrize(("method", "route"), PARAMETER_ROUTES, ids=[f"{m} {r}" for m, r in PARAMETER_ROUTES])
+def test_a_control_character_in_a_path_parameter_is_a_4xx_in_the_error_shape(
+    probe: Probe, method: str, route: str, value: str
+) -> None:
+    assert_error_shape(probe.call(method, route.format(value), content=b"{}"))
+
+
+def test_the_reservation_page_refuses_an_id_with_a_nul_naming_the_parameter(probe: Probe) -> None:
+    assert_error(probe.call("GET", "/reserve/%00"), 422, "VALIDATION_ERROR", field="reservation_id")
+
+
+# --- dates at the ends of the calendar ----------------------------------------------------------------------
+
+# Years 1 and 9999 parse as dates, but a day's bounds in the venue's time, a day after or a fortnight
+# around them do not exist: every date a client sends must fall in the years the service works with.
+EXTREME_DATES = ["0001-01-01", "9999-12-31", "1999-12-31", "3000-01-01"]
+DATE_QUERIES = [
+    ("/api/operator/stats?date={}", "date"),
+    ("/api/operators/scan-history?from={}", "from"),
+    ("/api/operators/scan-history?to={}", "to"),
+    ("/api/reservation-slots/available?orq={orq}&from={}", "from"),
+    ("/api/reservation-slots/available?orq={orq}&to={}", "to"),
+    ("/api/tickets/{code}/availability?from={}", "from"),
+    ("/api/tickets/{code}/availability?to={}", "to"),
+]
+
+
+@pytest.mark.parametrize("day", EXTREME_DATES)
+@pytest.mark.parametrize(
+    ("query", "field"), DATE_QUERIES, ids=[q.split("?")[0] + ":" + f for q, f in DATE_QUERIES]
+)
+def test_a_date_query_at_the_ends_of_the_calendar_is_422_naming_it(
+    probe: Probe, query: str, field: str, day: str
+) -> None:
+    url = query.replace("{orq}", str(probe.world.orq)).replace("{code}", probe.world.code).format(day)
+    assert_error(probe.call("GET", url), 422, "VALIDATION_ERROR", field=field)
+
+
+SLOT = {"total_capacity": 5}
+SCHEDULE = {
+    "total_capacity": 5,
+    "weekdays": [0, 1, 2, 3, 4, 5, 6],
+    "first_start": "09:00",
+    "last_start": "17:00",
+    "every_minutes": 60,
+    "duration_minutes": 45,
+}
+DATE_BODIES = [
+    ("slot", {**SLOT, "date": "9999-12-31", "start_time": "23:00", "end_time": "23:30"}, "date"),
+    ("slot", {**SLOT, "date": "0001-01-01", "start_time": "00:00", "end_time": "00:30"}, "date"),
+    ("schedule-9999", {**SCHEDULE, "from": "9999-12-01", "to": "9999-12-31"}, "from"),
+    ("schedule-to-9999", {**SCHEDULE, "from": "2026-01-01", "to": "9999-12-31"}, "to"),
+    (
+        "order",
+        {"quantity": 1, "activation_mode": "pre_made", "paid": True, "valid_until": "9999-12-31"},
+        "valid_until",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "body", "field"), DATE_BODIES, ids=[f"{k}.{f}" for k, _, f in DATE_BODIES])
+def test_a_date_in_a_body_at_the_ends_of_the_calendar_is_422_naming_it(
+    probe: Probe, kind: str, body: dict[str, Any], field: str
+) -> None:
+    url = "/api/orders" if kind == "order" else "/api/reservation-slots/create"
+    response = probe.post_json(url, {"orq": probe.world.orq, **body})
+    assert_error(response, 422, "VALIDATION_ERROR", field=field)
+
+
+# --- weekly schedules are counted before anything is made ---------------------------------------------------
+
+
+def create_schedule(probe: Probe, **changes: Any) -> httpx2.Response:
+    body = {"orq": probe.world.orq, **SCHEDULE, "from": "2026-01-05", "to": "2026-01-11", **changes}
+    return probe.post_json("/api/reservation-slots/create", body)
+
+
+def test_a_schedule_over_the_slot_cap_is_422_with_its_count_and_makes_nothing(probe: Probe) -> None:
+    """A year of slots every five minutes, day and night: 365 x 288 slots, refused with the count."""
+    response = create_schedule(
+        probe,
+        **{"from": "2026-01-01", "to": "2026-12-31"},
+        first_start="00:00",
+        last_start="23:55",
+        every_minutes=5,
+        duration_minutes=5,
+    )
+    assert_error(response, 422, "VALIDATION_ERROR", field="to")
+    assert response.json()["error"]["details"]["slots"] == 365 * 288
+
+
+def test_a_schedule_over_a_century_is_refused_for_its_range_before_anything_is_counted(probe: Probe) -> None:
+    response = create_schedule(probe, **{"from": "2026-01-01", "to": "2125-12-31"})
+    assert_error(response, 422, "VALIDATION_ERROR", field="to")
+    assert "366 days" in response.json()["error"]["details"]["fields"]["to"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"from": "2026-01-11", "to": "2026-01-05"}, "to", id="to-before-from"),
+        pytest.param({"first_start": "17:00", "last_start": "09:00"}, "last_start", id="last-before-first"),
+    ],
+)
+def test_a_schedule_that_runs_backwards_is_422_naming_the_field(
+    probe: Probe, changes: dict[str, Any], field: str
+) -> None:
+    assert_error(create_schedule(probe, **changes), 422, "VALIDATION_ERROR", field=field)
+
+
+# --- scan-history cursors are the client's data -------------------------------------------------------------
+
+
+def b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+BAD_CURSORS = {
+    "garbage": "garbage!",
+    "nul": "%00",
+    "lone-surrogate": "%ED%A0%80",
+    "base64-of-garbage": b64("\x00\xff not a cursor"),
+    "base64-of-json": b64(json.dumps({"scanned_at": "2025-11-20T09:00:00+00:00", "id": 1})),
+    "three-parts": b64("2025-11-20T09:00:00+00:00|1|2"),
+    "huge-id": b64("2025-11-20T09:00:00+00:00|" + "9" * 40),
+    "negative-id": b64("2025-11-20T09:00:00+00:00|-5"),
+    "zero-id": b64("2025-11-20T09:00:00+00:00|0"),
+    "no-offset": b64("2025-11-20T09:00:00|5"),
+    "a-date": b64("2025-11-20|5"),
+    "year-1": b64("0001-01-01T00:00:00+14:00|5"),
+    "year-9999": b64("9999-12-31T23:59:59-14:00|5"),
+}
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS.values(), ids=BAD_CURSORS.keys())
+def test_a_cursor_not_made_by_the_scan_history_is_422_naming_it(probe: Probe, cursor: str) -> None:
+    response = probe.call("GET", f"/api/operators/scan-history?cursor={cursor}")
+    assert_error(response, 422, "VALIDATION_ERROR", field="cursor")
+
+
+# --- staff tokens signed with the right key but with claims this service never writes -----------------------
+
+
+def forged_token(probe: Probe, **claims: Any) -> dict[str, str]:
+    """A token signed as `TokenIssuer` signs (its key derived from the secret key), with `claims` changed."""
+    secret = probe.make.context.settings.secret_key
+    key = hmac.new(secret.encode(), b"staff-token", hashlib.sha256).digest()
+    admin = probe.make.admin(probe.world.orq)
+    issued = admin.headers["Authorization"].removeprefix("Bearer ")
+    payload = jwt.decode(issued, key, algorithms=["HS256"], options={"verify_exp": False})
+    payload.update(claims)
+    return {"Authorization": f"Bearer {jwt.encode(payload, key, algorithm='HS256')}"}
+
+
+FORGED_CLAIMS = {
+    "exp-10**30": {"exp": 10**30},
+    "exp-negative": {"exp": -1},
+    "exp-zero": {"exp": 0},
+    "exp-float": {"exp": time.time() + 3600.5},
+    "exp-infinity": {"exp": float("inf")},
+    "exp-true": {"exp": True},
+    "exp-text": {"exp": "4102444800"},
+    "sub-beyond-64-bit": {"sub": str(2**64 + 1)},
+    "sub-beyond-32-bit": {"sub": str(2**31)},
+    "sub-zero": {"sub": "0"},
+    "sub-negative": {"sub": "-1"},
+    "sub-number-words": {"sub": "1e3"},
+    "sub-padded": {"sub": " 1"},
+    "orq-infinity": {"orq": float("inf")},
+    "orq-beyond-64-bit": {"orq": 2**64},
+    "iat-infinity": {"iat": float("inf")},
+    "gen-negative": {"gen": -1},
+    "gen-beyond-64-bit": {"gen": 2**64},
+    "gen-text": {"gen": "0"},
+}
+
+
+@pytest.mark.parametrize("claims", FORGED_CLAIMS.values(), ids=FORGED_CLAIMS.keys())
+def test_a_token_with_an_out_of_range_claim_is_401_invalid_token(
+    probe: Probe, claims: dict[str, Any]
+) -> None:
+    url = f"/api/organizations/{probe.world.orq}"
+    assert probe.call("GET", url, headers=forged_token(probe)).status_code == 200  # the forgery itself holds
+    assert_error(probe.call("GET", url, headers=forged_token(probe, **claims)), 401, "INVALID_TOKEN")

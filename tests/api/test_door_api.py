@@ -270,3 +270,63 @@ def test_live_counts_for_the_day(make: Builders, door: tuple[int, Staff]) -> Non
         ("10:00", 2, 1),
         ("14:00", 0, 0),
     ]
+
+
+def _reused(response: Any) -> None:
+    """Refused with NONCE_REUSED, and nothing of the first ticket or its holder in the answer."""
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "NONCE_REUSED"
+    assert "visitor@example.com" not in response.text and "+3120" not in response.text
+    assert "GREEN" not in response.text
+
+
+def test_a_nonce_sent_again_with_another_code_is_refused_without_the_first_tickets_answer(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    orq, operator = door
+    slot = make.slot(orq, day="2025-11-20", start="10:00", end="11:00")
+    code, _ = make.reservation(orq, slot)
+    other = make.ticket(orq, "INACTIVE")
+    first = scan(make, operator, code, "/venue/scan", nonce="scan-1")
+    assert first.json()["result"] == "GREEN"
+    before = make.snapshot()
+
+    _reused(scan(make, operator, other, "/venue/scan", nonce="scan-1"))
+    _reused(scan(make, operator, "ABCDEFGHJKMNPQRSTVWX", "/venue/scan", nonce="scan-1"))
+    assert make.snapshot() == before
+
+
+def test_a_nonce_sent_again_with_another_action_is_refused_and_admits_no_one(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    orq, operator = door
+    code, _ = make.reservation(orq, make.slot(orq, day="2025-11-20", start="10:00", end="11:00"))
+    assert scan(make, operator, code, "/venue/scan", action="validate", nonce="scan-1").status_code == 200
+
+    _reused(scan(make, operator, code, "/venue/scan", action="admit", nonce="scan-1"))
+    _reused(scan(make, operator, code, "/api/operator/verify-ticket", nonce="scan-1"))
+    assert make.status_of(code) == "RESERVED"
+
+
+def test_a_nonce_sent_again_by_another_operator_is_refused(make: Builders, door: tuple[int, Staff]) -> None:
+    orq, operator = door
+    colleague = make.staff(orq, Role.OPERATOR)
+    code, _ = make.reservation(orq, make.slot(orq, day="2025-11-20", start="10:00", end="11:00"))
+    assert scan(make, operator, code, "/venue/scan", nonce="scan-1").json()["result"] == "GREEN"
+
+    _reused(scan(make, colleague, code, "/venue/scan", nonce="scan-1"))
+
+
+def test_a_nonce_used_in_another_organization_is_a_scan_of_its_own(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    museum, museum_operator = door
+    zoo = make.org("Zoo")
+    zoo_operator = make.staff(zoo, Role.OPERATOR)
+    code, _ = make.reservation(museum, make.slot(museum, day="2025-11-20", start="10:00", end="11:00"))
+    assert scan(make, museum_operator, code, "/venue/scan", nonce="scan-1").json()["result"] == "GREEN"
+
+    answer = scan(make, zoo_operator, code, "/venue/scan", nonce="scan-1")
+
+    assert answer.status_code == 200
+    assert (answer.json()["code"], answer.json()["customer"]) == ("INVALID_TICKET", None)

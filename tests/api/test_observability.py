@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import yaml
+from fastapi.testclient import TestClient
+from httpx2 import Response
 from structlog.testing import capture_logs
 
+from admit.app import context_of, create_app
+from admit.clock import FrozenClock
 from admit.domain.roles import Role
+from admit.settings import Settings
 from tests.builders import Builders
+
+ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -28,29 +37,104 @@ def test_health_and_readiness(make: Builders) -> None:
     assert ready["database"] == make.context.engine.dialect.name
 
 
-def test_metrics_count_scans_reservations_requests_and_slot_utilisation(make: Builders) -> None:
+def scrape(make: Builders, host: str = "127.0.0.1", **headers: str) -> Response:
+    """GET /metrics as a client at `host` (the test client's default address is not an IP)."""
+    client = TestClient(make.client.app, client=(host, 50000))
+    return client.get("/metrics", headers=headers)
+
+
+def test_metrics_count_scans_reservations_requests_and_todays_slots(make: Builders) -> None:
     orq = make.org()
     slot = make.slot(orq, day="2025-11-20", start="10:00", end="11:00", capacity=2)
+    make.slot(orq, day="2025-11-20", start="11:00", end="12:00", capacity=10)
+    make.slot(orq, day="2025-11-21", start="10:00", end="11:00", capacity=10)  # tomorrow: not counted
     code, _ = make.reservation(orq, slot)
     operator = make.staff(orq, Role.OPERATOR)
     make.client.post("/api/operator/validate-ticket", json={"code": code}, headers=operator.headers)
     make.client.post("/api/operator/validate-ticket", json={"code": "nope"}, headers=operator.headers)
     make.reserve([make.ticket(orq, "INACTIVE")], slot)
+    make.reservation(orq, slot)
 
-    text = make.client.get("/metrics").text
+    text = scrape(make).text
     assert metric(text, "admit_scans_total", result="GREEN", reason="VALID") == 1
     assert metric(text, "admit_scans_total", result="RED", reason="INVALID_TICKET") == 1
-    assert metric(text, "admit_reservations_total", outcome="created") == 1
+    assert metric(text, "admit_reservations_total", outcome="created") == 2
     assert metric(text, "admit_reservations_total", outcome="NOT_ACTIVATED") == 1
-    assert (
-        metric(text, "admit_slot_utilisation_ratio", orq=str(orq), date="2025-11-20", start_time="10:00")
-        == 0.5
-    )
+    assert metric(text, "admit_slots_today", fill="full") == 1
+    assert metric(text, "admit_slots_today", fill="open") == 1
+    assert metric(text, "admit_slot_places_booked_today") == 2
+    assert metric(text, "admit_slot_places_today") == 12
+    assert metric(text, "admit_metrics_collector_errors_total", collector="slots_today") == 0
     count = metric(
         text, "admit_http_request_duration_seconds_count", route="/api/operator/validate-ticket", status="200"
     )
     assert count == 2
     assert code not in text  # routes are templates: no ticket code ever reaches the metrics
+
+
+def test_no_metric_names_an_organization_a_slot_a_ticket_or_a_person(make: Builders) -> None:
+    for name in ("Museum", "Tower"):
+        orq = make.org(name=name)
+        slot = make.slot(orq, day="2025-11-20", start="10:00", end="11:00", capacity=3)
+        code, reservation_id = make.reservation(orq, slot)
+        operator = make.staff(orq, Role.OPERATOR)
+        make.client.post("/api/operator/verify-ticket", json={"code": code}, headers=operator.headers)
+        make.client.get(f"/api/reservations/{reservation_id}")
+        make.client.get(f"/api/reservation-slots/available?orq={orq}")
+
+    text = scrape(make).text
+    labels = {name for name, _ in re.findall(r'(\w+)="([^"]*)"', text)}
+    assert labels, "the scrape has labelled samples"
+    assert not labels & {"orq", "org", "organization", "slot_id", "date", "start_time", "code", "ticket"}
+    assert not {label for label in labels if label == "id" or label.endswith("_id")}
+    assert code not in text
+    assert reservation_id not in text
+
+
+def test_metrics_without_a_token_are_served_to_this_machine_only(make: Builders) -> None:
+    assert scrape(make, "127.0.0.1").status_code == 200
+    assert scrape(make, "::1").status_code == 200
+    remote = scrape(make, "203.0.113.7")
+    assert remote.status_code == 403
+    assert remote.json()["error"]["code"] == "FORBIDDEN"
+    # A proxy on this machine relays everyone's requests from a local address: not ours to show.
+    relayed = scrape(make, "127.0.0.1", **{"X-Forwarded-For": "203.0.113.7"})
+    assert relayed.status_code == 403
+    assert "admit_scans_total" not in relayed.text
+
+
+def test_metrics_with_a_token_need_it_as_a_bearer_token(settings: Settings, clock: FrozenClock) -> None:
+    token = "metrics-" + "z" * 32
+    app = create_app(settings.model_copy(update={"metrics_token": token}), clock=clock)
+    client = TestClient(app, client=("203.0.113.7", 50000))
+    missing = client.get("/metrics")
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "NOT_AUTHENTICATED"
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer " + "z" * 40})
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "INVALID_TOKEN"
+    local = TestClient(app, client=("127.0.0.1", 50000)).get("/metrics")
+    assert local.status_code == 401  # with a token, it is needed from everywhere
+    served = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert served.status_code == 200
+    assert "admit_scans_total" in served.text
+    context_of(app).engine.dispose()
+
+
+def test_every_alert_rule_names_a_metric_admit_exports(make: Builders) -> None:
+    rules = [rule for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
+    exported = set(re.findall(r"^# TYPE (\w+) (\w+)", scrape(make).text, re.MULTILINE))
+    names = {name for name, _ in exported}
+    for name, kind in exported:
+        if kind == "histogram":
+            names |= {f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+    for rule in rules:
+        used = set(re.findall(r"\b(admit_\w+|up)\b", rule["expr"]))
+        assert used, rule["alert"]
+        assert used <= names | {"up"}, (rule["alert"], used - names)
+    alerts = {rule["alert"]: rule["expr"] for rule in rules}
+    assert any(re.search(r"\bup\b.*== 0", expr) for expr in alerts.values()), "an alert on the target down"
+    assert any("admit_metrics_collector_errors_total" in expr for expr in alerts.values())
 
 
 def test_the_stories_log_events_are_emitted_without_the_code(make: Builders) -> None:

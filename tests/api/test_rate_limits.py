@@ -23,14 +23,18 @@ from admit.settings import Settings
 from tests.builders import Builders
 from tests.conftest import TEST_SECRET
 
-REDIS_URL = os.environ.get("ADMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = os.environ.get("ADMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
 @pytest.fixture
 def limited(settings: Settings, clock: FrozenClock) -> Iterator[Builders]:
     """An application with small limits: 3 reservation writes and 5 validations a minute."""
     strict = settings.model_copy(
-        update={"rate_limit_reservations": "3/minute", "rate_limit_validation": "5/minute"}
+        update={
+            "rate_limit_reservations": "3/minute",
+            "rate_limit_validation": "5/minute",
+            "rate_limit_door_login": "8/minute",
+        }
     )
     app = create_app(strict, clock=clock)
     with TestClient(app) as client:
@@ -65,6 +69,85 @@ def test_validation_past_the_limit_gets_429_and_the_door_counts_per_operator(lim
         make.client.post(url, json={"code": code}, headers=first.headers).status_code for _ in range(6)
     ] == [200] * 5 + [429]
     assert make.client.post(url, json={"code": code}, headers=second.headers).status_code == 200
+
+
+def test_look_ups_by_ticket_code_all_count_under_the_validation_limit(limited: Builders) -> None:
+    """Status, activation, a ticket's calendar and the portal opened with a code are all guesses at codes."""
+    make = limited
+    code = make.ticket(make.org(), "INACTIVE")
+    for url in (f"/api/tickets/{code}/status", f"/api/tickets/{code}/availability", f"/reserve?code={code}"):
+        assert make.client.get(url).status_code == 200, url
+    assert make.client.post(f"/api/tickets/{code}/activate").status_code == 200
+    assert make.client.get("/api/tickets/NOT-A-REAL-CODE-0000/status").status_code == 404
+    refused = make.client.get(f"/api/tickets/{code}/status")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (429, "RATE_LIMITED")
+    assert make.client.get("/reserve").status_code == 200  # the portal without a code looks nothing up
+
+
+def test_the_door_counts_per_lane_and_caps_one_login_whatever_device_ids_it_sends(limited: Builders) -> None:
+    """Lanes sharing a login get 5 a minute each; made-up device ids stop at the login's cap of 8."""
+    make = limited
+    orq = make.org()
+    code = make.ticket(orq, "ACTIVATED")
+    door = make.staff(orq, Role.OPERATOR)
+
+    def scan(device: str) -> int:
+        body = {"code": code, "device_id": device}
+        return make.client.post("/venue/scan", json=body, headers=door.headers).status_code
+
+    assert [scan("lane-1") for _ in range(6)] == [200] * 5 + [429]
+    assert [scan("lane-2") for _ in range(3)] == [200] * 3
+    assert [scan(f"made-up-{n}") for n in range(3)] == [429] * 3  # 8 scans in all this minute
+
+
+def test_a_trusted_proxy_names_the_client_and_anyone_else_s_forwarded_headers_are_ignored(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    proxy, stranger = ("10.1.2.3", 5000), ("198.51.100.9", 5000)
+    strict = settings.model_copy(
+        update={"rate_limit_validation": "5/minute", "trusted_proxies": ["10.0.0.0/8"]}
+    )
+    app = create_app(strict, clock=clock)
+    try:
+        via_proxy, direct = TestClient(app, client=proxy), TestClient(app, client=stranger)
+
+        def status(client: TestClient, forwarded_for: str) -> int:
+            headers = {"X-Forwarded-For": forwarded_for}
+            return client.get("/api/tickets/UNKNOWN-CODE-00000/status", headers=headers).status_code
+
+        # Behind the proxy each visitor has a limit of their own, keyed on the right-most untrusted
+        # address (what the visitor wrote to the left of it is their own claim).
+        assert [status(via_proxy, "192.0.2.1") for _ in range(6)] == [404] * 5 + [429]
+        assert status(via_proxy, "192.0.2.1, 192.0.2.2, 10.9.9.9") == 404
+        assert status(via_proxy, "192.0.2.1, 192.0.2.2") == 404
+        # A stranger's X-Forwarded-For changes nothing: its own address is counted.
+        assert [status(direct, f"192.0.2.{n}") for n in range(10, 16)] == [404] * 5 + [429]
+        # The scheme too: https only when a trusted proxy says so (the redirect is built from it).
+        https = {"X-Forwarded-Proto": "https"}
+        assert (
+            via_proxy.get("/reserve/", headers=https, follow_redirects=False)
+            .headers["location"]
+            .startswith("https://")
+        )
+        assert (
+            direct.get("/reserve/", headers=https, follow_redirects=False)
+            .headers["location"]
+            .startswith("http://")
+        )
+    finally:
+        context_of(app).engine.dispose()
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    key = secrets.token_urlsafe(40)
+    assert Settings(
+        database_url="sqlite://", secret_key=key, trusted_proxies="10.0.0.1, 10.2.0.0/16"
+    ).trusted_proxies == [
+        "10.0.0.1",
+        "10.2.0.0/16",
+    ]
+    with pytest.raises(ValueError, match="trusted proxy"):
+        Settings(database_url="sqlite://", secret_key=key, trusted_proxies="proxy.example")
 
 
 def _free_port() -> int:

@@ -1,4 +1,4 @@
-"""Staff login, lockout, token expiry and role checks."""
+"""Staff login, token expiry and role checks (login abuse: test_login_abuse.py)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def test_login_with_password_returns_an_eight_hour_bearer_token_and_who_you_are(
 
 
 def test_login_with_pin(make: Builders) -> None:
-    staff = make.staff(make.org(), Role.OPERATOR, pin="4821")
-    status, body = login(make, staff.username, pin="4821")
+    staff = make.staff(make.org(), Role.OPERATOR, pin="482193")
+    status, body = login(make, staff.username, pin="482193")
     assert status == 200
     assert body["operator"]["role"] == "operator"
 
@@ -47,10 +47,10 @@ def test_username_is_not_case_sensitive(make: Builders) -> None:
 
 @pytest.mark.parametrize(
     "secret",
-    [{"password": "wrong password"}, {"pin": "0000"}, {"pin": "48211"}],
+    [{"password": "wrong password"}, {"pin": "0000"}, {"pin": "4821934"}],
 )
 def test_wrong_secret_is_invalid_credentials(make: Builders, secret: dict[str, str]) -> None:
-    staff = make.staff(make.org(), Role.OPERATOR, pin="4821")
+    staff = make.staff(make.org(), Role.OPERATOR, pin="482193")
     status, body = login(make, staff.username, **secret)
     assert status == 401
     assert body["error"]["code"] == "INVALID_CREDENTIALS"
@@ -65,22 +65,6 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(make: Builders) -
 def test_a_pin_login_needs_a_pin_on_the_account(make: Builders) -> None:
     staff = make.staff(make.org(), Role.OPERATOR)  # password only
     assert login(make, staff.username, pin="1234")[1]["error"]["code"] == "INVALID_CREDENTIALS"
-
-
-def test_five_failures_lock_the_account_even_against_the_right_password(
-    make: Builders, clock: FrozenClock
-) -> None:
-    staff = make.staff(make.org(), Role.OPERATOR)
-    for _ in range(4):
-        assert login(make, staff.username, password="nope-nope")[1]["error"]["code"] == "INVALID_CREDENTIALS"
-    status, body = login(make, staff.username, password="nope-nope")
-    assert (status, body["error"]["code"]) == (403, "ACCOUNT_LOCKED")
-    status, body = login(make, staff.username, password=PASSWORD)
-    assert (status, body["error"]["code"]) == (403, "ACCOUNT_LOCKED")
-    assert body["error"]["details"]["locked_until"].startswith("2025-11-20T08:15")
-
-    clock.advance(timedelta(minutes=15))
-    assert login(make, staff.username, password=PASSWORD)[0] == 200
 
 
 def test_a_success_resets_the_failure_count(make: Builders) -> None:

@@ -218,3 +218,75 @@ def test_the_calendar_event_starts_at_the_slots_local_time_in_the_venues_zone(
     assert start.replace(tzinfo=None) == expected_start.replace(tzinfo=None)
     assert event["DTSTART"].params["TZID"] == venue.timezone
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == [venue.timezone]
+
+
+# --- clock changes: a wall-clock time that the night skips or repeats names no single instant ---------------
+
+# Europe/Amsterdam: on 2026-03-29 the clocks go from 02:00 to 03:00, on 2026-10-25 from 03:00 back to 02:00.
+SPRING_FORWARD, FALL_BACK = "2026-03-29", "2026-10-25"
+
+
+def create_slots(make: Builders, orq: int, body: dict[str, Any]) -> Any:
+    return make.client.post(
+        "/api/reservation-slots/create", json={"orq": orq, **body}, headers=make.admin(orq).headers
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "end", "field", "why"),
+    [
+        pytest.param(SPRING_FORWARD, "02:30", "03:30", "start_time", "does not exist", id="start-in-the-gap"),
+        pytest.param(SPRING_FORWARD, "01:30", "02:15", "end_time", "does not exist", id="end-in-the-gap"),
+        pytest.param(FALL_BACK, "02:30", "03:30", "start_time", "happens twice", id="start-in-the-overlap"),
+        pytest.param(FALL_BACK, "01:00", "02:00", "end_time", "happens twice", id="end-in-the-overlap"),
+    ],
+)
+def test_a_slot_at_a_local_time_the_clock_change_skips_or_repeats_is_422_naming_the_field(
+    make: Builders, day: str, start: str, end: str, field: str, why: str
+) -> None:
+    orq = make.org("Canal Museum", timezone="Europe/Amsterdam")
+    make.admin(orq)
+    before = make.snapshot()
+
+    body = {"date": day, "start_time": start, "end_time": end, "total_capacity": 5}
+    response = create_slots(make, orq, body)
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert list(error["details"]["fields"]) == [field]
+    assert why in error["details"]["fields"][field]
+    assert make.snapshot() == before
+
+
+def test_a_schedule_skips_the_slots_on_a_clock_change_and_lists_them(make: Builders) -> None:
+    """Every Sunday from spring to autumn, half-hourly through the night: two nights' slots are left out."""
+    orq = make.org("Canal Museum", timezone="Europe/Amsterdam")
+    schedule = {
+        "from": SPRING_FORWARD,
+        "to": FALL_BACK,
+        "weekdays": [6],
+        "first_start": "01:00",
+        "last_start": "03:00",
+        "every_minutes": 30,
+        "duration_minutes": 30,
+        "total_capacity": 5,
+    }
+
+    response = create_slots(make, orq, schedule)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    skipped = [(s["date"], s["start_time"], sorted(s["fields"])) for s in body["skipped_clock_changes"]]
+    assert skipped == [
+        (SPRING_FORWARD, "01:30", ["end_time"]),  # would end at 02:00, which never comes
+        (SPRING_FORWARD, "02:00", ["end_time", "start_time"]),
+        (SPRING_FORWARD, "02:30", ["start_time"]),
+        (FALL_BACK, "01:30", ["end_time"]),  # would end at the first or the second 02:00
+        (FALL_BACK, "02:00", ["end_time", "start_time"]),
+        (FALL_BACK, "02:30", ["start_time"]),
+    ]
+    sundays = 31
+    assert len(body["slots"]) == sundays * 5 - len(skipped)
+    made = {(s["date"], s["start_time"]) for s in body["slots"]}
+    assert {(SPRING_FORWARD, "01:00"), (SPRING_FORWARD, "03:00"), (FALL_BACK, "03:00")} <= made

@@ -129,6 +129,8 @@ def server(
         "ADMIT_FROZEN_NOW": DEFAULT_NOW.isoformat(),
         "ADMIT_RATE_LIMIT_RESERVATIONS": "off",
         "ADMIT_RATE_LIMIT_VALIDATION": "off",
+        "ADMIT_RATE_LIMIT_LOGIN": "off",
+        "ADMIT_LOGIN_HASHES_PER_SECOND": "1000",
         "ADMIT_DATA_DIR": str(data_dir),
         "ADMIT_PUBLIC_URL": base_url,
     }
@@ -301,9 +303,15 @@ def page(browser: Browser, server: Server, viewport: str) -> Iterator[Page]:
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    refused: list[str] = []  # what the Content-Security-Policy blocked: the pages must need none of it
+    opened.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     yield opened
     context.close()
     assert not errors, f"the page's scripts failed: {errors}"
+    assert not refused, f"the Content-Security-Policy refused: {refused}"
 
 
 Shot = Callable[[Page, str], Path]

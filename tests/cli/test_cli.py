@@ -323,13 +323,14 @@ def test_operators_create_prints_an_id_and_that_operator_can_log_in_through_the_
     orq = int(cli.ok("orgs", "create", "--name", "X", "--timezone", "Europe/Paris"))
 
     printed = cli.ok(
-        "operators", "create", "--orq", str(orq), "--username", "door1", "--role", "operator", "--pin", "1234"
+        *("operators", "create", "--orq", str(orq)),
+        *("--username", "door1", "--role", "operator", "--pin", "123456"),
     )
 
     assert re.fullmatch(r"\d+\n", printed), printed
     with cli.http() as http:  # the same application `admit serve` runs; serving itself is tested below
-        response = http.post("/api/operator/login", json={"username": "door1", "pin": "1234"})
-        wrong = http.post("/api/operator/login", json={"username": "door1", "pin": "4321"})
+        response = http.post("/api/operator/login", json={"username": "door1", "pin": "123456"})
+        wrong = http.post("/api/operator/login", json={"username": "door1", "pin": "654321"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["token_type"] == "bearer"
@@ -349,7 +350,7 @@ def test_operators_create_refuses_a_taken_username_and_creates_nothing(cli: Cli)
         "--role",
         "operator",
         "--pin",
-        "1234",
+        "123456",
     )
     cli.ok(*create)
 
@@ -362,7 +363,7 @@ def test_operators_create_refuses_a_taken_username_and_creates_nothing(cli: Cli)
 
 def test_operators_create_for_an_unknown_orq_fails_clearly_and_creates_nothing(cli: Cli) -> None:
     result = cli.run(
-        "operators", "create", "--orq", "42", "--username", "door1", "--role", "admin", "--pin", "1234"
+        "operators", "create", "--orq", "42", "--username", "door1", "--role", "admin", "--pin", "123456"
     )
 
     assert_refused(result, "ORGANIZATION_NOT_FOUND")
@@ -372,7 +373,8 @@ def test_operators_create_for_an_unknown_orq_fails_clearly_and_creates_nothing(c
 
 def test_operators_create_for_an_orq_beyond_any_id_fails_clearly(cli: Cli) -> None:
     result = cli.run(
-        "operators", "create", "--orq", str(2**63), "--username", "door1", "--role", "admin", "--pin", "1234"
+        *("operators", "create", "--orq", str(2**63)),
+        *("--username", "door1", "--role", "admin", "--pin", "123456"),
     )
 
     assert_refused(result, "ORGANIZATION_NOT_FOUND")

@@ -186,7 +186,7 @@ class ReservationMachine(RuleBasedStateMachine):
                 name="Door",
                 role=Role.OPERATOR,
                 password=None,
-                pin="1234",
+                pin="123456",
                 now=now,
             )
             self.operator_id = door.id

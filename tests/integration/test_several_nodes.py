@@ -5,8 +5,9 @@ the e-mail sender (into a real SMTP server) and the expiry scheduler. Their cloc
 Thursday 20 November 2025, 09:00 in Amsterdam. Data the nodes cannot make (organizations, staff, and
 reservations on a past day) is seeded through the same database with the application in-process.
 
-To prove more across nodes (a policy change or a disabled operator seen by the other node, limits
-shared through Redis), start a cluster with the environment it needs: `running_cluster(env=…, nodes=…)`.
+The nodes share their rate limits through Redis and believe nginx's X-Forwarded-For (it connects
+from 127.0.0.1): a client connecting to nginx from another loopback address (127.0.0.5) is known to
+the nodes by that address.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, expect, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
@@ -48,6 +50,10 @@ TODAY = "2025-11-20"
 PLACES, VISITORS = 40, 60
 PIN = "246810"
 WAIT = 60  # seconds: ceilings against a hang on a loaded machine, not costs
+REDIS_URL = os.environ.get("ADMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+CODE_LOOKUPS = 20  # per client and minute, shared by the nodes through Redis
+# Within a second, with room for a loaded machine: the nodes read the change counter every 0.5 s.
+ACROSS_NODES = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +65,22 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="module")
-def cluster(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def shared_limits() -> Iterator[str]:
+    store = redis.Redis.from_url(REDIS_URL)
+    store.flushdb()
+    yield REDIS_URL
+    store.flushdb()
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    smtp: SmtpServer, shared_limits: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    limits = {
+        "REDIS_URL": shared_limits,
+        "ADMIT_TRUSTED_PROXIES": "127.0.0.1",
+        "ADMIT_RATE_LIMIT_VALIDATION": f"{CODE_LOOKUPS}/minute",
+    }
     mail = {
         "ADMIT_SMTP_HOST": "127.0.0.1",
         "ADMIT_SMTP_PORT": str(smtp.port),
@@ -71,7 +92,7 @@ def cluster(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Itera
         running_cluster(
             database_url=database_url,
             workdir=tmp_path_factory.mktemp("cluster"),
-            env={**mail, "ADMIT_EXPIRY_INTERVAL_SECONDS": "0.5"},
+            env={**mail, **limits, "ADMIT_EXPIRY_INTERVAL_SECONDS": "0.5"},
         ) as started,
     ):
         yield started
@@ -271,3 +292,96 @@ def test_reservations_past_their_day_are_expired_once_by_one_of_the_nodes(
     assert statuses == [ReservationStatus.EXPIRED] * len(codes)
     assert booked == len(codes)  # an expired visit keeps its place in a slot that is over
     assert sum(node_counter(cluster, "admit_tickets_expired_total").values()) == len(codes)
+
+
+def within_a_moment(check: Callable[[], bool]) -> float:
+    """Seconds until `check` holds, polled; fails after ACROSS_NODES."""
+    started = time.monotonic()
+    while not check():
+        waited = time.monotonic() - started
+        assert waited < ACROSS_NODES, f"not seen by the other node within {ACROSS_NODES} s"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def door_verdict(node: str, token: dict[str, str], code: str) -> httpx.Response:
+    return httpx.post(
+        f"{node}/api/operator/validate-ticket",
+        json={"code": code, "device_id": "lane-1"},
+        headers=token,
+        timeout=10,
+    )
+
+
+def test_a_policy_change_made_on_one_node_decides_the_other_nodes_door_at_once(
+    cluster: Cluster, seed: Builders
+) -> None:
+    orq = seed.org("Botanic Garden")
+    admin = seed.staff(orq, Role.ADMIN)
+    door = seed.staff(orq, Role.OPERATOR)
+    code = seed.ticket(orq, "ACTIVATED")  # no reservation: the policy decides
+    first, second = (node.url for node in cluster.nodes)
+    before = door_verdict(second, door.headers, code).json()  # the second node now holds the policy
+    assert (before["result"], before["code"]) == ("RED", "NO_RESERVATION")
+
+    changed = httpx.patch(
+        f"{first}/api/organizations/{orq}/policy",
+        json={"unreserved_entry": "allow"},
+        headers=admin.headers,
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+
+    within_a_moment(
+        lambda: door_verdict(second, door.headers, code).json()["code"] == "NO_RESERVATION_ALLOWED"
+    )
+    after = door_verdict(second, door.headers, code).json()
+    assert (after["result"], after["entry_allowed"]) == ("YELLOW", True)
+
+
+def test_an_operator_disabled_on_one_node_is_refused_by_the_other_and_cannot_log_in_again(
+    cluster: Cluster, seed: Builders
+) -> None:
+    orq = seed.org("Castle Keep")
+    admin = seed.staff(orq, Role.ADMIN)
+    door = seed.staff(orq, Role.OPERATOR, pin=PIN)
+    code = seed.ticket(orq, "ACTIVATED")
+    first, second = (node.url for node in cluster.nodes)
+    assert door_verdict(second, door.headers, code).status_code == 200  # the second node knows the member
+
+    disabled = httpx.post(f"{first}/api/operators/{door.id}/disable", headers=admin.headers, timeout=10)
+    assert disabled.status_code == 200, disabled.text
+
+    within_a_moment(lambda: door_verdict(second, door.headers, code).status_code == 401)
+    with cluster.client() as http:
+        again = http.post("/api/operator/login", json={"username": door.username, "pin": PIN})
+        stranger = http.post("/api/operator/login", json={"username": "nobody-here", "pin": PIN})
+    assert again.status_code == stranger.status_code == 401
+    assert again.json() == stranger.json()
+
+
+def from_address(cluster: Cluster, address: str) -> httpx.Client:
+    """A client of nginx connecting from `address` (any 127.x.y.z is this machine)."""
+    transport = httpx.HTTPTransport(local_address=address, verify=cluster.tls())
+    return httpx.Client(base_url=cluster.url, transport=transport, timeout=30)
+
+
+def test_code_look_ups_are_limited_per_real_client_across_both_nodes(
+    cluster: Cluster, seed: Builders
+) -> None:
+    orq = seed.org("Science Centre")
+    code = seed.ticket(orq, "ACTIVATED")
+    served_before = node_counter(cluster, "admit_http_request_duration_seconds_count")
+
+    with from_address(cluster, "127.0.0.5") as guesser, from_address(cluster, "127.0.0.6") as neighbour:
+        answers = [guesser.get(f"/api/tickets/{code}/status").status_code for _ in range(CODE_LOOKUPS + 6)]
+        # A forged header from the client changes nothing: nginx sets the address it saw.
+        forged = guesser.get(f"/api/tickets/{code}/status", headers={"X-Forwarded-For": "203.0.113.9"})
+        other = neighbour.get(f"/api/tickets/{code}/status")
+
+    # One limit across both nodes: a limit per node would have let twice as many through.
+    assert answers == [200] * CODE_LOOKUPS + [429] * 6
+    assert forged.status_code == 429 and int(forged.headers["Retry-After"]) >= 1
+    assert other.status_code == 200  # limits are keyed by the real client, not by nginx's address
+    served = node_counter(cluster, "admit_http_request_duration_seconds_count")
+    assert all(served[n] > served_before[n] for n in served), "nginx used one node only"

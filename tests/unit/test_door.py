@@ -64,6 +64,7 @@ def test_verdict(case: dict[str, Any]) -> None:
         "message": verdict.message,
         "entry_allowed": verdict.entry_allowed,
         "can_verify": verdict.can_verify,
+        "ticket_status": verdict.ticket_status.value if verdict.ticket_status else None,
     }
     assert got == case["expect"]
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from admit import errors
 from admit.context import AppContext
 from admit.domain.roles import Role
+from admit.security.tokens import TokenClaims
 from admit.services.operators import StaffMember, get_operator
 
 
@@ -43,17 +44,30 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/operator/login")
 
 
-async def current_operator(
+async def current_claims(
     context: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> StaffMember:
+) -> TokenClaims:
+    """The claims of a token that is still good: signed, unexpired, not logged out."""
     if credentials is None:
         raise errors.NotAuthenticated()
     claims = context.tokens.read(credentials.credentials, now=context.clock.now())
+    if context.facts.due:  # at most every half second per process: one small query
+        await run_in_threadpool(context.facts.refresh)
+    if claims.token_id in context.facts.revoked:
+        raise errors.InvalidToken()
+    return claims
+
+
+ClaimsDep = Annotated[TokenClaims, Depends(current_claims)]
+
+
+async def current_operator(context: ContextDep, claims: ClaimsDep) -> StaffMember:
     member = context.staff.get(claims.operator_id)
     if member is None:
         member = await run_in_threadpool(_load_member, context, claims.operator_id)
-    if member.orq != claims.orq:
+    # A disabled member's tokens, and those from before a disabling, are refused.
+    if member.disabled or member.token_generation != claims.generation or member.orq != claims.orq:
         raise errors.InvalidToken()
     return member
 
@@ -75,23 +89,47 @@ def require(role: Role) -> Callable[[StaffMember], Awaitable[StaffMember]]:
     return check
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """Who limits count against: the peer, or the client a trusted proxy forwarded for (see app.py)."""
     return request.client.host if request.client else "unknown"
 
 
-async def _hit(context: AppContext, kind: str, client: str) -> None:
+async def hit_limit(context: AppContext, kind: str, key: str) -> None:
+    """Count one request against a limit (RATE_LIMITED past it); Redis is called off the event loop."""
     if context.limits.remote:
-        await run_in_threadpool(context.limits.hit, kind, client)
+        await run_in_threadpool(context.limits.hit, kind, key)
     else:
-        context.limits.hit(kind, client)
+        context.limits.hit(kind, key)
+
+
+async def check_limit(context: AppContext, kind: str, key: str) -> None:
+    """RATE_LIMITED if the limit is used up already; counts nothing."""
+    if context.limits.remote:
+        await run_in_threadpool(context.limits.check, kind, key)
+    else:
+        context.limits.check(kind, key)
+
+
+async def clear_limit(context: AppContext, kind: str, key: str) -> None:
+    if context.limits.remote:
+        await run_in_threadpool(context.limits.clear, kind, key)
+    else:
+        context.limits.clear(kind, key)
 
 
 async def limit_reservation_writes(request: Request, context: ContextDep) -> None:
-    await _hit(context, "reservations", _client(request))
+    await hit_limit(context, "reservations", client_address(request))
 
 
 async def limit_validation(request: Request, context: ContextDep) -> None:
-    await _hit(context, "validation", _client(request))
+    """Every look-up by ticket code counts: each is a guess at a code."""
+    await hit_limit(context, "validation", client_address(request))
+
+
+async def limit_code_page(request: Request, context: ContextDep) -> None:
+    """A page given `?code=` counts as a look-up by code."""
+    if "code" in request.query_params:
+        await hit_limit(context, "validation", client_address(request))
 
 
 StaffDep = Annotated[StaffMember, Depends(require(Role.OPERATOR))]
@@ -99,10 +137,10 @@ ManagerDep = Annotated[StaffMember, Depends(require(Role.MANAGER))]
 AdminDep = Annotated[StaffMember, Depends(require(Role.ADMIN))]
 
 
-async def limit_door(operator: StaffDep, context: ContextDep) -> StaffMember:
-    """The door's own limit is per operator: many lanes may share one address."""
-    await _hit(context, "validation", f"operator:{operator.id}")
-    return operator
-
-
-DoorOperatorDep = Annotated[StaffMember, Depends(limit_door)]
+def limit_door(context: AppContext, operator: StaffMember, device_id: str | None) -> None:
+    """The door's limit is per lane, (operator, device), so lanes sharing one login are not throttled
+    together; a scan without a device id counts for its operator. A higher cap per operator keeps
+    made-up device ids from buying unlimited guesses. Called from the (threaded) scan routes."""
+    lane = f"operator:{operator.id}:device:{device_id}" if device_id else f"operator:{operator.id}"
+    context.limits.hit("validation", lane)  # first, so that a lane's refused scans spend nothing more
+    context.limits.hit("door", f"operator:{operator.id}")

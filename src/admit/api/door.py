@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field, StrictStr
 
-from admit.api.deps import ContextDep, DoorOperatorDep, ManagerDep, SessionDep
+from admit.api.deps import ContextDep, ManagerDep, SessionDep, StaffDep, limit_door
 from admit.api.errors import error_response
 from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
@@ -39,6 +39,7 @@ def _scan(
     body: ScanIn, action: Action, operator: StaffMember, context: AppContext, session: SessionDep
 ) -> door.ScanOutcome:
     started = timer.perf_counter()
+    limit_door(context, operator, body.device_id)
     outcome = door.scan(
         session,
         code=body.code,
@@ -63,17 +64,13 @@ def _sent(outcome: door.ScanOutcome) -> Response:
 
 
 @router.post("/api/operator/validate-ticket", response_class=JSONResponse)
-def validate_ticket(
-    body: ScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
-) -> Response:
+def validate_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """The verdict for a code; nothing changes."""
     return _sent(_scan(body, Action.VALIDATE, operator, context, session))
 
 
 @router.post("/api/operator/verify-ticket", response_class=JSONResponse)
-def verify_ticket(
-    body: ScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
-) -> Response:
+def verify_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """Mark as verified when the verdict admits; ALREADY_VERIFIED is a 200 warning; any RED is a 409."""
     outcome = _scan(body, Action.VERIFY, operator, context, session)
     if outcome.result is Result.RED:
@@ -82,9 +79,7 @@ def verify_ticket(
 
 
 @router.post("/venue/scan", response_class=JSONResponse)
-def venue_scan(
-    body: VenueScanIn, operator: DoorOperatorDep, context: ContextDep, session: SessionDep
-) -> Response:
+def venue_scan(body: VenueScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """The scanner's one call: the verdict, and with `admit` the verification when entry is allowed."""
     action = Action.ADMIT if body.action == "admit" else Action.VALIDATE
     return _sent(_scan(body, action, operator, context, session))

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit.errors import DomainError, http_status
@@ -42,6 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_busy)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _database_busy)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -72,10 +74,11 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONRes
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
-async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
-    # A lock wait that ran out (SQLite's write lock, PostgreSQL's lock_timeout) or a lost connection:
-    # the transaction was rolled back, so the request can simply be sent again.
-    log.warning("database.busy", path=request.url.path, error=str(exc.orig)[:200])
+async def _database_busy(request: Request, exc: OperationalError | PoolTimeout) -> JSONResponse:
+    # A lock wait or statement that ran out (SQLite's write lock, PostgreSQL's lock_timeout and
+    # statement_timeout), a database that does not answer in time or is gone, or no free connection
+    # in the pool: the transaction was rolled back, so the request can simply be sent again.
+    log.warning("database.busy", path=request.url.path, error=str(getattr(exc, "orig", exc))[:200])
     return error_response(
         503,
         "SERVICE_BUSY",

@@ -1,31 +1,31 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and the Prometheus scrape."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+import hmac
+import ipaddress
 
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from admit import errors
 from admit.api.deps import ContextDep
 from admit.api.errors import error_response
-from admit.db.migrate import current_revision, head_revision
+from admit.db.migrate import head_revision
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # async and without I/O: it answers even when every worker thread is stuck on the database.
     return {"status": "ok"}
 
 
 @router.get("/readyz", response_model=None)
-def readyz(context: ContextDep) -> dict[str, str] | JSONResponse:
-    try:
-        with context.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        revision = current_revision(context.engine)
-    except SQLAlchemyError:
+async def readyz(context: ContextDep) -> dict[str, str] | JSONResponse:
+    reachable, revision = await context.probe.reachable_revision()
+    if not reachable:
         return error_response(503, "DATABASE_UNREACHABLE", "The database does not answer.")
     head = head_revision()
     if revision != head:
@@ -36,3 +36,31 @@ def readyz(context: ContextDep) -> dict[str, str] | JSONResponse:
             {"database": revision, "code": head},
         )
     return {"status": "ready", "database": context.engine.dialect.name, "revision": revision or ""}
+
+
+async def may_scrape(request: Request, context: ContextDep) -> None:
+    """With ADMIT_METRICS_TOKEN, its bearer; without, this machine only, and not through a proxy."""
+    token = context.settings.metrics_token
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            raise errors.NotAuthenticated("Send the metrics token as a Bearer token.")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise errors.InvalidToken("The metrics token is not valid.")
+        return
+    # A proxy on this machine makes every visitor look local: what it relays is not ours to show.
+    relayed = "forwarded" in request.headers or "x-forwarded-for" in request.headers
+    if relayed or not _is_loopback(request.client.host if request.client else ""):
+        raise errors.Forbidden("Metrics are served to this machine only, unless ADMIT_METRICS_TOKEN is set.")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(may_scrape)])
+async def metrics(context: ContextDep) -> Response:
+    return await context.metrics.render()

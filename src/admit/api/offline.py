@@ -10,7 +10,7 @@ import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from admit.api.deps import ContextDep, DoorOperatorDep, SessionDep, StaffDep
+from admit.api.deps import ContextDep, SessionDep, StaffDep, limit_door
 from admit.api.schemas import IsoDate
 from admit.domain.venue_time import local_now
 from admit.services.offline_bundle import build_bundle, get_offline_key
@@ -35,7 +35,7 @@ def offline_key(operator: StaffDep, context: ContextDep, session: SessionDep) ->
 @router.get("/api/operator/offline-bundle", response_class=JSONResponse)
 def offline_bundle(
     request: Request,
-    operator: DoorOperatorDep,
+    operator: StaffDep,
     context: ContextDep,
     session: SessionDep,
     day: Annotated[IsoDate | None, Query(alias="date")] = None,
@@ -43,6 +43,7 @@ def offline_bundle(
 ) -> Response:
     """Every ticket the device needs for the day (default: the venue's today), or what changed `since`."""
     started = timer.perf_counter()
+    limit_door(context, operator, None)  # a device refreshes every minute: counted like a scan
     venue = context.venue(session, operator.orq)
     now = context.clock.now()
     bundle = build_bundle(

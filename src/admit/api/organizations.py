@@ -106,5 +106,5 @@ def patch_policy(
 ) -> PolicyBody:
     _own_organization(admin, orq)
     policy = update_policy(session, orq=orq, changes=body.changes())
-    context.venues.forget(orq)
+    context.facts.changed_here()
     return PolicyBody.of(policy)

@@ -6,11 +6,12 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator
 
+from admit.db.types import MAX_ID as MAX_ID  # the routers' bound for ids, from the column's range
+from admit.domain.venue_time import FIRST_DAY, LAST_DAY, is_supported_day
 from admit.services.tickets import TicketView
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -23,7 +24,14 @@ def _iso_date_only(value: object) -> object:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+def _supported_day(value: date) -> date:
+    # Years 0001 or 9999 parse, but a day's bounds or a week's arithmetic around them would not.
+    if not is_supported_day(value):
+        raise ValueError(f"a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_supported_day)]
 
 
 class Body(BaseModel):

@@ -75,10 +75,10 @@ def create_slots(
     if body.date is not None and body.start_time is not None and body.end_time is not None:
         slot = NewSlot(body.date, _minute(body.start_time), _minute(body.end_time))
         created = [slots.create_slot(session, orq=body.orq, slot=slot, capacity=body.total_capacity, now=now)]
-        return {"slots": [slot_json(s) for s in created], "skipped_existing": 0}
+        return {"slots": [slot_json(s) for s in created], "skipped_existing": 0, "skipped_clock_changes": []}
     assert body.from_ and body.to and body.weekdays is not None and body.first_start and body.last_start
     assert body.every_minutes and body.duration_minutes
-    created, skipped = slots.create_schedule(
+    schedule = slots.create_schedule(
         session,
         orq=body.orq,
         first=body.from_,
@@ -91,7 +91,19 @@ def create_slots(
         capacity=body.total_capacity,
         now=now,
     )
-    return {"slots": [slot_json(s) for s in created], "skipped_existing": skipped}
+    return {
+        "slots": [slot_json(s) for s in schedule.created],
+        "skipped_existing": schedule.skipped_existing,
+        "skipped_clock_changes": [
+            {
+                "date": slot.date.isoformat(),
+                "start_time": slot.start_time.strftime("%H:%M"),
+                "end_time": slot.end_time.strftime("%H:%M"),
+                "fields": problems,
+            }
+            for slot, problems in schedule.skipped_clock_changes
+        ],
+    }
 
 
 @router.patch("/api/reservation-slots/{slot_id}")

@@ -1,18 +1,37 @@
-"""Staff login."""
+"""Staff login and logout."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
-from fastapi import APIRouter
+import anyio
+from anyio import to_thread
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StrictStr
 
 from admit import errors
-from admit.api.deps import ContextDep, SessionDep
+from admit.api.deps import (
+    ClaimsDep,
+    ContextDep,
+    SessionDep,
+    StaffDep,
+    check_limit,
+    clear_limit,
+    client_address,
+    hit_limit,
+)
 from admit.api.schemas import Body
-from admit.services.operators import login
+from admit.context import AppContext
+from admit.db.models import Operator
+from admit.services.operators import login, normal_username
+from admit.services.staff_access import logout
 
 router = APIRouter(tags=["staff"])
+
+# How long a login waits for a hashing thread before it is told to try again.
+HASH_WAIT_SECONDS = 2.0
 
 
 class LoginIn(Body):
@@ -36,25 +55,68 @@ class LoginOut(BaseModel):
 
 
 @router.post("/api/operator/login")
-def operator_login(body: LoginIn, context: ContextDep, session: SessionDep) -> LoginOut:
+async def operator_login(
+    body: LoginIn, request: Request, context: ContextDep, session: SessionDep
+) -> LoginOut:
+    """Throttled per client before any hashing; the hash itself runs on the few threads kept for it."""
     if (body.password is None) == (body.pin is None):
         either = "give either a password or a PIN"
         raise errors.ValidationFailed(fields={"password": either, "pin": either})
+    client = client_address(request)
+    # Failures are counted per (client, username), never per account alone: a stranger's guesses slow
+    # the stranger down and cannot lock the account's owner out.
+    attempt = f"{client}|{normal_username(body.username)}"
+    await hit_limit(context, "login", client)
+    await check_limit(context, "login_failures", attempt)
+    authenticate = partial(login, session, username=body.username, password=body.password, pin=body.pin)
+    try:
+        operator = await _hashing(context, authenticate)
+    except errors.InvalidCredentials:
+        await hit_limit(context, "login_failures", attempt)
+        raise
+    await clear_limit(context, "login_failures", attempt)
     now = context.clock.now()
-    operator = login(
-        session,
-        username=body.username,
-        password=body.password,
-        pin=body.pin,
-        now=now,
-        max_failures=context.settings.max_login_failures,
-        lockout=context.lockout,
-    )
     token, expires_at = context.tokens.issue(
-        operator_id=operator.id, orq=operator.orq, role=operator.role, now=now
+        operator_id=operator.id,
+        orq=operator.orq,
+        role=operator.role,
+        now=now,
+        generation=operator.token_generation,
     )
     return LoginOut(
         access_token=token,
         expires_at=expires_at,
         operator=OperatorOut(id=operator.id, name=operator.name, role=operator.role.value, orq=operator.orq),
     )
+
+
+async def _hashing(context: AppContext, work: Callable[[], Operator]) -> Operator:
+    """Run `work` on a hashing thread, or SERVICE_BUSY if this process has hashed its share of the
+    CPU for now or no thread frees up soon (a login flood is under way)."""
+    try:
+        context.limits.hit("hashes", "process")  # in memory: never a network call
+    except errors.RateLimited:
+        raise errors.ServiceBusy(retry_after=1) from None
+    done: list[Operator] = []
+    with anyio.move_on_after(HASH_WAIT_SECONDS):
+        # Once started, the work runs to its end: a timeout only cancels the wait for a thread.
+        done.append(await to_thread.run_sync(work, limiter=context.hashes))
+    if not done:
+        raise errors.ServiceBusy(retry_after=1)
+    return done[0]
+
+
+@router.post("/api/operator/logout", status_code=204)
+def operator_logout(
+    operator: StaffDep, claims: ClaimsDep, context: ContextDep, session: SessionDep
+) -> Response:
+    """End the token presented, on every server process, before its expiry."""
+    logout(
+        session,
+        token_id=claims.token_id,
+        operator_id=operator.id,
+        expires_at=claims.expires_at,
+        now=context.clock.now(),
+    )
+    context.facts.changed_here()
+    return Response(status_code=204)

@@ -34,19 +34,21 @@ class ValidOut(BaseModel):
     ticket: TicketOut
 
 
-@router.get("/api/tickets/{code}/status")
+@router.get("/api/tickets/{code}/status", dependencies=[Depends(limit_validation)])
 def ticket_status(code: CodePath, context: ContextDep, session: SessionDep) -> TicketOut:
     return TicketOut.of(tickets.ticket_status(session, code=code, keys=context.keys, now=context.clock.now()))
 
 
-@router.post("/api/tickets/{code}/activate")
+@router.post("/api/tickets/{code}/activate", dependencies=[Depends(limit_validation)])
 def activate_ticket(code: CodePath, context: ContextDep, session: SessionDep) -> ActivatedOut:
     view = tickets.activate_ticket(session, code=code, keys=context.keys, now=context.clock.now())
     log.info("ticket.activation.success", orq=view.orq, mode=view.activation_mode.value)
     return ActivatedOut(status=view.status.value, activated_at=view.activated_at, ticket=TicketOut.of(view))
 
 
-@router.get("/api/tickets/{code}/availability", response_class=Response)
+@router.get(
+    "/api/tickets/{code}/availability", response_class=Response, dependencies=[Depends(limit_validation)]
+)
 def ticket_availability(
     code: CodePath,
     context: ContextDep,

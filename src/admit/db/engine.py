@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,30 +14,77 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from admit.db.watchdog import watch_round_trips
+from admit.files import private_file
+
 # Waiting longer than this for a row lock means something is stuck: fail the request, keep the door open.
 LOCK_TIMEOUT_MS = 5000
+# How much longer than its statement timeout the client waits for an answer before giving the
+# connection up: the server's own timeout, when it can still answer, is the cleaner failure.
+ANSWER_MARGIN = 1.0
 
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long PostgreSQL may keep a caller waiting, in seconds."""
+
+    connect: float = 10.0
+    # None leaves statements unbounded: a migration may rewrite a big table.
+    statement: float | None = None
+    pool: float = 30.0
+
+    @property
+    def answer(self) -> float:
+        """How long a connection may wait for an answer before it is abandoned client-side."""
+        return self.statement + ANSWER_MARGIN if self.statement is not None else 30.0
+
+
+def make_engine(database_url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, **kwargs)
+    timeouts = timeouts or Timeouts()
     options: dict[str, Any] = {
         # More connections than a server has worker threads, so no request waits for one, with room for
         # tests and commands that run many threads at once;
-        # no pre-ping, which would cost a round trip on every request: old connections are recycled.
+        # no pre-ping, which would cost a round trip on every request: old connections are recycled,
+        # and a lost one makes SQLAlchemy discard every connection of the pool made before it.
         "pool_size": 20,
         "max_overflow": 20,
         "pool_recycle": 1800,
-        "connect_args": {"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+        "pool_timeout": timeouts.pool,
+        "connect_args": postgres_connect_args(timeouts),
     }
-    return create_engine(database_url, **{**options, **kwargs})
+    engine = create_engine(database_url, **{**options, **kwargs})
+    if timeouts.statement is not None:
+        watch_round_trips(engine, seconds=timeouts.answer)
+    return engine
+
+
+def postgres_connect_args(timeouts: Timeouts) -> dict[str, Any]:
+    """libpq parameters that bound every wait on the server or the network between us."""
+    options = [f"-c lock_timeout={LOCK_TIMEOUT_MS}"]
+    if timeouts.statement is not None:
+        options.append(f"-c statement_timeout={round(timeouts.statement * 1000)}")
+    silence = timeouts.answer
+    return {
+        "connect_timeout": max(2, math.ceil(timeouts.connect)),  # libpq counts whole seconds, 2 at least
+        # A peer that vanishes (partition, dead machine) is noticed by TCP while we wait for an answer
+        # (keepalives) or for our bytes to be acknowledged (user timeout), instead of after many minutes.
+        "keepalives": 1,
+        "keepalives_idle": max(1, math.ceil(silence / 2)),
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+        "tcp_user_timeout": round(silence * 1000),
+        "options": " ".join(options),
+    }
 
 
 def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
     url = make_url(database_url)
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # Made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+        private_file(Path(url.database))
     engine = create_engine(database_url, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")

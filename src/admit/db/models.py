@@ -6,6 +6,7 @@ import datetime as dt
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -73,6 +74,33 @@ class Operator(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # A disabled member cannot log in, and tokens issued before the disabling stay refused after an
+    # enable: each disabling moves the generation their tokens must carry.
+    disabled_at: Mapped[datetime | None]
+    token_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class RevokedToken(Base):
+    """A staff token ended by its logout before its expiry; kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CacheVersion(Base):
+    """A counter bumped in the same transaction as every change that processes keep in memory.
+
+    Staff (disable, enable, logout) and venue policy are cached by every server process; each reads
+    this counter every half second and drops its copies when it moved.
+    """
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class Order(Base):

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, Enum
 from sqlalchemy.types import TypeDecorator
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, on SQLite (which keeps no offset) as on PostgreSQL."""

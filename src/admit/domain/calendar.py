@@ -65,6 +65,18 @@ DEFAULT_RANGE_DAYS = 90
 MAX_RANGE_DAYS = 366
 
 
+def schedule_size(
+    *, first: date, last: date, weekdays: set[int], first_start: time, last_start: time, every: timedelta
+) -> int:
+    """How many slots `schedule_starts` would give, counted without making them (a century is cheap)."""
+    if last < first or last_start < first_start:
+        return 0
+    weeks, extra_days = divmod((last - first).days + 1, 7)
+    days = weeks * len(weekdays) + sum((first.weekday() + i) % 7 in weekdays for i in range(extra_days))
+    span = datetime.combine(first, last_start) - datetime.combine(first, first_start)
+    return days * (span // every + 1)
+
+
 def schedule_starts(
     *, first: date, last: date, weekdays: set[int], first_start: time, last_start: time, every: timedelta
 ) -> list[tuple[date, time]]:

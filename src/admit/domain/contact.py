@@ -1,9 +1,13 @@
-"""Contact rules: e-mail per RFC 5322 (email-validator), phone per E.164 (phonenumbers)."""
+"""Contact rules: e-mail per RFC 5322 (email-validator), phone per E.164 (phonenumbers).
+
+Internationalised addresses (RFC 6531, e.g. a local part like `josé`) are accepted: the booking
+form takes exactly what the sender can put on the wire, because both read an address here.
+"""
 
 from __future__ import annotations
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 
 class ContactError(ValueError):
@@ -14,8 +18,19 @@ class ContactError(ValueError):
 
 
 def normalise_email(value: str, field: str = "customer_email") -> str:
+    return _validated(value, field).normalized
+
+
+def mail_address(value: str, field: str = "recipient") -> tuple[str, str]:
+    """The local part and the ASCII (IDNA) domain to send to: only a non-ASCII local part then needs
+    a server that offers SMTPUTF8, and any server can route the domain."""
+    result = _validated(value, field)
+    return result.local_part, result.ascii_domain
+
+
+def _validated(value: str, field: str) -> ValidatedEmail:
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        return validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ContactError(field, str(exc)) from exc
 

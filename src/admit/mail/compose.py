@@ -9,8 +9,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from html import escape
 
+from admit import errors
 from admit.confirmation import calendar_ics, qr_png
+from admit.domain.contact import ContactError, mail_address
 from admit.domain.mail import MailKind
+from admit.domain.text import one_line
 from admit.security.codes import display
 from admit.services.reservations import ReservationView
 
@@ -44,17 +47,16 @@ def reservation_message(
     kind: MailKind, reservation: ReservationView, *, sender: Sender, now: datetime
 ) -> EmailMessage:
     slot = reservation.slot
+    venue = one_line(reservation.venue)
     when = f"{slot.date:%A %d %B %Y}, {slot.start_time:%H:%M}-{slot.end_time:%H:%M}"
     link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
     code = display(reservation.ticket_code)
-    message = _message(
-        SUBJECTS[kind].format(venue=reservation.venue, when=when), sender, reservation.customer_email
-    )
+    message = _message(SUBJECTS[kind].format(venue=venue, when=when), sender, reservation.customer_email)
     show_qr = kind is not MailKind.CANCELLATION
     lines = [
         LEADS[kind],
         "",
-        f"Venue: {reservation.venue}",
+        f"Venue: {venue}",
         f"Date and time: {when} ({reservation.timezone} time)",
         f"Ticket: {code}",
         "",
@@ -66,7 +68,7 @@ def reservation_message(
     rows = "".join(
         f"<tr><th scope='row' align='left'>{escape(label)}</th><td>{escape(value)}</td></tr>"
         for label, value in (
-            ("Venue", reservation.venue),
+            ("Venue", venue),
             ("Date and time", f"{when} ({reservation.timezone} time)"),
             ("Ticket", code),
         )
@@ -106,6 +108,7 @@ def reservation_message(
 
 def reserve_reminder(*, venue: str, ticket_code: str, recipient: str, sender: Sender) -> EmailMessage:
     """For a ticket activated days ago and still not booked."""
+    venue = one_line(venue)
     link = f"{sender.public_url.rstrip('/')}/reserve?code={ticket_code}"
     message = _message(f"Book your visit to {venue}", sender, recipient)
     text = (
@@ -123,9 +126,13 @@ def reserve_reminder(*, venue: str, ticket_code: str, recipient: str, sender: Se
 
 
 def _message(subject: str, sender: Sender, recipient: str) -> EmailMessage:
+    try:
+        local_part, domain = mail_address(recipient)
+    except ContactError as exc:
+        raise errors.Undeliverable(f"the recipient address is not valid: {exc.reason}") from exc
     message = EmailMessage()
-    message["Subject"] = subject
+    message["Subject"] = one_line(subject)  # data in a header must never start a header of its own
     message["From"] = sender.mail_from
-    message["To"] = Address(addr_spec=recipient)
+    message["To"] = Address(username=local_part, domain=domain)
     message["Message-ID"] = make_msgid(domain="admit")
     return message

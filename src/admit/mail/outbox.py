@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from admit.db.models import OutboxMessage, Reservation
@@ -36,19 +36,11 @@ def enqueue(
     now: datetime,
     reservation: Reservation | None = None,
     ticket_id: int | None = None,
-    dedupe_key: str | None = None,
-) -> bool:
-    """Queue one message; one with a `dedupe_key` already queued is not queued again (returns False)."""
-    if dedupe_key is not None and session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ):
-        return False
-    row = message_row(
-        orq=orq, kind=kind, recipient=recipient, now=now, ticket_id=ticket_id, dedupe_key=dedupe_key
-    )
+) -> None:
+    """Queue one message (reminders, queued once each by their dedupe key, are queued set-based)."""
+    row = message_row(orq=orq, kind=kind, recipient=recipient, now=now, ticket_id=ticket_id)
     # Through the relationship, the reservation's row is written first and its id filled in here.
     session.add(OutboxMessage(**row, reservation=reservation))
-    return True
 
 
 _INSERT = insert(OutboxMessage)

@@ -1,7 +1,8 @@
 """Scans at the door: decide, verify where asked and allowed, and record every scan.
 
 Verification locks the ticket row, so two operators verifying at the same moment give one VERIFIED
-transition and one ALREADY_VERIFIED answer. A device's `nonce` makes a retry return the first answer.
+transition and one ALREADY_VERIFIED answer. A device's `nonce` makes a retry return the first answer;
+the nonce sent again with anything else (another code, action or operator) is refused.
 
 This is the hottest path of the service, so it reads and writes with plain SQL statements (one query
 for the ticket, its live reservation, its slot and who verified it; one statement per write) rather
@@ -21,6 +22,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from admit import errors
 from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket
 from admit.domain.calendar import SlotTimes
 from admit.domain.door import Result, TicketFacts, Verdict, decide
@@ -89,10 +91,19 @@ def scan(
     now: datetime,
     started: float,
 ) -> ScanOutcome:
+    canonical = codes.normalise(code)
+    code_hash = keys.lookup_hash(canonical) if canonical is not None else None
     try:
         with session.begin():
             outcome, event = _decide_and_record(
-                session, code=code, operator=operator, action=action, venue=venue, keys=keys, now=now
+                session,
+                code=code,
+                canonical=canonical,
+                code_hash=code_hash,
+                operator=operator,
+                action=action,
+                venue=venue,
+                now=now,
             )
             event.update(
                 nonce=nonce,
@@ -111,21 +122,25 @@ def scan(
             prior = _find_prior(session, operator.orq, nonce)
         if prior is None:
             raise
-        return prior
+        answer, first = prior
+        # Only the same request sent again gets the first answer: the same ticket, action and operator.
+        # Anything else learns nothing of the first ticket (its holder's contact is in a GREEN answer).
+        if first != (code_hash, code_suffix(canonical, code), action.value, operator.id):
+            raise errors.NonceReused() from None
+        return answer
 
 
 def _decide_and_record(
     session: Session,
     *,
     code: str,
+    canonical: str | None,
+    code_hash: str | None,
     operator: StaffMember,
     action: Action,
     venue: Venue,
-    keys: CodeKeys,
     now: datetime,
 ) -> tuple[ScanOutcome, dict[str, Any]]:
-    canonical = codes.normalise(code)
-    code_hash = keys.lookup_hash(canonical) if canonical is not None else None
     found = None
     if code_hash is not None:
         found = _find(session, code_hash, orq=operator.orq, lock=action is not Action.VALIDATE)
@@ -148,7 +163,7 @@ def _decide_and_record(
         "operator_id": operator.id,
         "action": action.value,
         "code_hash": code_hash,
-        "code_suffix": (canonical or code.strip().upper())[-4:],
+        "code_suffix": code_suffix(canonical, code),
         "ticket_id": found.id if found else None,
         "result": verdict.result.value,
         "reason": verdict.code,
@@ -198,9 +213,15 @@ _VERIFY_RESERVATION = (
     .values(status=ReservationStatus.VERIFIED, updated_at=bindparam("now"))
 )
 _RECORD = insert(ScanEvent)
-_PRIOR = select(ScanEvent.response, ScanEvent.result, ScanEvent.reason).where(
-    ScanEvent.orq == bindparam("orq"), ScanEvent.nonce == bindparam("nonce")
-)
+_PRIOR = select(
+    ScanEvent.response,
+    ScanEvent.result,
+    ScanEvent.reason,
+    ScanEvent.code_hash,
+    ScanEvent.code_suffix,
+    ScanEvent.action,
+    ScanEvent.operator_id,
+).where(ScanEvent.orq == bindparam("orq"), ScanEvent.nonce == bindparam("nonce"))
 
 
 def _find(session: Session, code_hash: str, *, orq: int, lock: bool) -> _Found | None:
@@ -226,12 +247,21 @@ def _verify(session: Session, found: _Found, *, operator: StaffMember, now: date
         connection.execute(_VERIFY_RESERVATION, {"reservation": found.reservation_id, "now": now})
 
 
-def _find_prior(session: Session, orq: int, nonce: str) -> ScanOutcome | None:
+def code_suffix(canonical: str | None, code: str) -> str:
+    """What a scan event keeps of the code: its last four characters, never the whole."""
+    return (canonical or code.strip().upper())[-4:]
+
+
+def _find_prior(
+    session: Session, orq: int, nonce: str
+) -> tuple[ScanOutcome, tuple[str | None, str, str, int]] | None:
+    """The first answer sent for this nonce, and what it answered: (code hash, suffix, action, operator)."""
     row = session.connection().execute(_PRIOR, {"orq": orq, "nonce": nonce}).first()
     if row is None:
         return None
-    sent, result, reason = row
-    return ScanOutcome(json.loads(sent), sent, Result(result), reason, verified_now=False, replayed=True)
+    sent, result, reason, code_hash, suffix, action, operator_id = row
+    answer = ScanOutcome(json.loads(sent), sent, Result(result), reason, verified_now=False, replayed=True)
+    return answer, (code_hash, suffix, action, operator_id)
 
 
 def _facts(found: _Found | None, timezone: str) -> TicketFacts | None:

@@ -1,10 +1,10 @@
-"""Staff accounts and login, with lockout after repeated failures."""
+"""Staff accounts and login."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,8 @@ from admit.security.passwords import hash_secret, verify_secret
 from admit.services.organizations import MAX_ID, MAX_NAME
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
-PIN = re.compile(r"[0-9]{4,8}")
+# New PINs have at least 6 digits (a million choices); older 4-digit PINs still log in.
+PIN = re.compile(r"[0-9]{6,8}")
 MIN_PASSWORD = 8
 
 
@@ -32,7 +33,7 @@ def create_operator(
     pin: str | None,
     now: datetime,
 ) -> Operator:
-    username = username.strip().lower()
+    username = normal_username(username)
     problems: dict[str, str] = {}
     if not USERNAME.fullmatch(username):
         problems["username"] = "2-64 characters: letters, digits, '.', '_' or '-'"
@@ -41,7 +42,7 @@ def create_operator(
     if password is not None and len(password) < MIN_PASSWORD:
         problems["password"] = f"at least {MIN_PASSWORD} characters"
     if pin is not None and not PIN.fullmatch(pin):
-        problems["pin"] = "4 to 8 digits"
+        problems["pin"] = "6 to 8 digits"
     if name is not None and not 0 < len(name.strip()) <= MAX_NAME:
         problems["name"] = f"1 to {MAX_NAME} characters"
     if problems:
@@ -68,41 +69,26 @@ def create_operator(
     return operator
 
 
-def login(
-    session: Session,
-    *,
-    username: str,
-    password: str | None,
-    pin: str | None,
-    now: datetime,
-    max_failures: int,
-    lockout: timedelta,
-) -> Operator:
-    """The operator whose password or PIN matches, or INVALID_CREDENTIALS / ACCOUNT_LOCKED."""
+def normal_username(username: str) -> str:
+    """Usernames are matched without surrounding space and case."""
+    return username.strip().lower()
+
+
+def login(session: Session, *, username: str, password: str | None, pin: str | None) -> Operator:
+    """The operator whose password or PIN matches, or INVALID_CREDENTIALS.
+
+    An unknown username, an account without a PIN, and a wrong secret take the same path: one Argon2
+    verification, then the same refusal, so neither the answer nor its time tells who has an account.
+    Repeated failures are throttled by the caller, per client, before this runs.
+    """
     with session.begin():
         operator = session.scalars(
-            select(Operator).where(Operator.username == username.strip().lower()).with_for_update()
+            select(Operator).where(Operator.username == normal_username(username))
         ).first()
-        if operator is not None and operator.locked_until is not None and operator.locked_until > now:
-            raise errors.AccountLocked(locked_until=operator.locked_until.isoformat())
-        if pin is not None:
-            ok = verify_secret(operator.pin_hash if operator else None, pin)
-        else:
-            ok = verify_secret(operator.password_hash if operator else None, password or "")
-        if operator is None:
-            raise errors.InvalidCredentials()
-        if ok:
-            operator.failed_logins = 0
-            operator.locked_until = None
-        else:
-            # The failure is committed before the refusal, so it counts.
-            operator.failed_logins += 1
-            if operator.failed_logins >= max_failures:
-                operator.locked_until = now + lockout
-                operator.failed_logins = 0
-    if not ok:
-        if operator.locked_until is not None:
-            raise errors.AccountLocked(locked_until=operator.locked_until.isoformat())
+    stored = None if operator is None else operator.pin_hash if pin is not None else operator.password_hash
+    if not verify_secret(stored, pin if pin is not None else password or "") or operator is None:
+        raise errors.InvalidCredentials()
+    if operator.disabled_at is not None:  # the same answer as a wrong password: nothing to learn
         raise errors.InvalidCredentials()
     return operator
 
@@ -115,10 +101,19 @@ class StaffMember:
     orq: int
     role: Role
     name: str
+    token_generation: int = 0
+    disabled: bool = False
 
     @classmethod
     def of(cls, operator: Operator) -> StaffMember:
-        return cls(operator.id, operator.orq, operator.role, operator.name)
+        return cls(
+            operator.id,
+            operator.orq,
+            operator.role,
+            operator.name,
+            operator.token_generation,
+            operator.disabled_at is not None,
+        )
 
 
 def get_operator(session: Session, operator_id: int) -> Operator | None:

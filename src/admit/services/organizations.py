@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from admit import errors
 from admit.db.models import Organization
 from admit.domain.policy import EntryWindow, Policy
+from admit.domain.text import has_control_characters
 from admit.domain.venue_time import is_known_timezone
+from admit.services import cache_version
 
 MAX_NAME = 200
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
@@ -20,6 +22,8 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 def create_organization(session: Session, *, name: str, timezone: str, now: datetime) -> Organization:
     if not name.strip() or len(name.strip()) > MAX_NAME:
         raise errors.ValidationFailed(fields={"name": f"1 to {MAX_NAME} characters"})
+    if has_control_characters(name):  # the name goes into e-mail subjects and calendar entries
+        raise errors.ValidationFailed(fields={"name": "no line breaks or other control characters"})
     if not is_known_timezone(timezone):
         raise errors.ValidationFailed(fields={"timezone": f"unknown IANA time zone: {timezone!r}"})
     with session.begin():
@@ -83,4 +87,5 @@ def update_policy(session: Session, *, orq: int, changes: dict[str, Any]) -> Pol
             raise errors.OrganizationNotFound()
         policy = replace(policy_of(org), **changes)
         write_policy(org, policy)
+        cache_version.bump(session)  # every server process drops its copy of the policy
     return policy

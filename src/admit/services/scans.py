@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.db.models import Operator, Organization, ReservationSlot, ScanEvent, TicketTransition
+from admit.db.types import MAX_ID
 from admit.domain.lifecycle import TicketEvent
-from admit.domain.venue_time import local_now, zone
+from admit.domain.venue_time import is_supported_day, local_now, zone
 
 MAX_PAGE = 200
 
@@ -93,11 +94,20 @@ def _make_cursor(event: ScanEvent) -> str:
 
 
 def _read_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (instant, event id) a cursor of `_make_cursor` carries; anything else a client sends is a 422."""
+    refused = errors.ValidationFailed(fields={"cursor": "not a cursor from this list"})
     try:
-        at, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), int(event_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise errors.ValidationFailed(fields={"cursor": "not a cursor from this list"}) from exc
+        written, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        at, event = datetime.fromisoformat(written), int(event_id)
+        # The instant goes to the database as UTC, and the id as a 32-bit integer: both must fit.
+        if at.tzinfo is None:
+            raise ValueError("a cursor's instant has an offset")
+        at = at.astimezone(UTC)
+    except (binascii.Error, UnicodeError, ValueError, OverflowError) as exc:
+        raise refused from exc
+    if not is_supported_day(at.date()) or not 1 <= event <= MAX_ID:
+        raise refused
+    return at, event
 
 
 def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from admit.domain.calendar import (
     DayLevel,
     SlotStatus,
     day_level,
+    schedule_size,
     schedule_starts,
     status_after_booking,
 )
-from admit.domain.venue_time import local_now
+from admit.domain.venue_time import local_now, slot_time_problems
 from admit.services.capacity import SLOT_COLUMNS, SlotRow
 from admit.services.organizations import get_organization_or_raise
 
@@ -38,10 +39,21 @@ class NewSlot:
     end_time: time
 
 
+@dataclass(frozen=True)
+class Schedule:
+    created: list[Slot]
+    skipped_existing: int
+    # (slot, {field: why}) of the starts that fell on a clock change at the venue
+    skipped_clock_changes: list[tuple[NewSlot, dict[str, str]]]
+
+
 def create_slot(session: Session, *, orq: int, slot: NewSlot, capacity: int, now: datetime) -> Slot:
     try:
         with session.begin():
-            get_organization_or_raise(session, orq)
+            org = get_organization_or_raise(session, orq)
+            problems = slot_time_problems(slot.date, slot.start_time, slot.end_time, org.timezone)
+            if problems:
+                raise errors.ValidationFailed(fields=problems)
             created = _new(orq, slot, capacity, now)
             session.add(created)
     except IntegrityError as exc:  # the unique (orq, date, start_time) index decides, even in a race
@@ -64,23 +76,54 @@ def create_schedule(
     duration: timedelta,
     capacity: int,
     now: datetime,
-) -> tuple[list[Slot], int]:
-    """Create a weekly schedule's slots; existing (date, start) pairs are skipped and counted."""
+) -> Schedule:
+    """Create a weekly schedule's slots.
+
+    Existing (date, start) pairs are skipped and counted. Starts on a clock change (a wall-clock time
+    that the night skips or repeats) are skipped and listed: a schedule through the night meets them
+    twice a year, and refusing it whole would make the admin cut every such request around them.
+    """
+    _check_schedule(first=first, last=last, first_start=first_start, last_start=last_start)
+    # Counted before anything is made: the answer to an overlong request costs nothing.
+    size = schedule_size(
+        first=first, last=last, weekdays=weekdays, first_start=first_start, last_start=last_start, every=every
+    )
+    if size > MAX_SCHEDULE_SLOTS:
+        raise errors.ValidationFailed(
+            fields={"to": f"a schedule makes at most {MAX_SCHEDULE_SLOTS} slots; this one would make {size}"},
+            slots=size,
+            max_slots=MAX_SCHEDULE_SLOTS,
+        )
     starts = schedule_starts(
         first=first, last=last, weekdays=weekdays, first_start=first_start, last_start=last_start, every=every
     )
-    if len(starts) > MAX_SCHEDULE_SLOTS:
-        raise errors.ValidationFailed(fields={"to": f"a schedule makes at most {MAX_SCHEDULE_SLOTS} slots"})
     new_slots = [NewSlot(day, start, _end(start, duration)) for day, start in starts]
     with session.begin():
-        get_organization_or_raise(session, orq)
+        org = get_organization_or_raise(session, orq)
         taken = select(Slot.date, Slot.start_time).where(
             Slot.orq == orq, Slot.date >= first, Slot.date <= last
         )
         existing = {(day, start) for day, start in session.execute(taken)}
-        created = [_new(orq, s, capacity, now) for s in new_slots if (s.date, s.start_time) not in existing]
+        fresh = [s for s in new_slots if (s.date, s.start_time) not in existing]
+        on_clock_changes = []
+        created = []
+        for slot in fresh:
+            problems = slot_time_problems(slot.date, slot.start_time, slot.end_time, org.timezone)
+            if problems:
+                on_clock_changes.append((slot, problems))
+            else:
+                created.append(_new(orq, slot, capacity, now))
         session.add_all(created)
-    return created, len(new_slots) - len(created)
+    return Schedule(created, len(new_slots) - len(fresh), on_clock_changes)
+
+
+def _check_schedule(*, first: date, last: date, first_start: time, last_start: time) -> None:
+    if last < first:
+        raise errors.ValidationFailed(fields={"to": "must not be before from"})
+    if (last - first).days > MAX_RANGE_DAYS:
+        raise errors.ValidationFailed(fields={"to": f"at most {MAX_RANGE_DAYS} days after from"})
+    if last_start < first_start:
+        raise errors.ValidationFailed(fields={"last_start": "must not be before first_start"})
 
 
 def _end(start: time, duration: timedelta) -> time:
@@ -191,14 +234,13 @@ def availability(
         return Availability(orq=org.id, timezone=org.timezone, days=days)
 
 
-def todays_slots(sessions: sessionmaker[Session], clock: Clock) -> list[tuple[int, str, str, int, int]]:
-    """(orq, date, start, booked, capacity) of every organization's slots today, for the metrics."""
+def todays_slots(sessions: sessionmaker[Session], clock: Clock) -> list[tuple[int, int]]:
+    """(booked, capacity) of every organization's slots today (each venue's today), for the metrics."""
     now = clock.now()
     with sessions() as session, session.begin():
         rows = []
         for org in session.scalars(select(Organization)):
             today = local_now(now, org.timezone).date()
             for slot in session.scalars(select(Slot).where(Slot.orq == org.id, Slot.date == today)):
-                start = slot.start_time.strftime("%H:%M")
-                rows.append((org.id, today.isoformat(), start, slot.booked_count, slot.total_capacity))
+                rows.append((slot.booked_count, slot.total_capacity))
         return rows

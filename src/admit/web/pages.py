@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from admit import errors
-from admit.api.deps import ContextDep
+from admit.api.deps import ContextDep, limit_code_page
+from admit.api.reservations import ReservationId
 from admit.context import AppContext
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.lifecycle import ReservationStatus
@@ -24,7 +25,8 @@ from admit.web import TEMPLATES_DIR
 router = APIRouter(include_in_schema=False)
 
 # The pages hold no secrets and never change behind a cached copy's back: the data comes from the API.
-NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+# (Framing, referrer and the other security headers are set for every answer in security/headers.py.)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @cache
@@ -45,7 +47,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/reserve", status_code=307)
 
 
-@router.get("/reserve")
+@router.get("/reserve", dependencies=[Depends(limit_code_page)])
 def reserve(request: Request) -> HTMLResponse:
     """The visitor's portal; `?code=` fills in the ticket code."""
     return _page(request, "reserve.html")
@@ -61,9 +63,7 @@ class Allowed:
 
 
 @router.get("/reserve/{reservation_id}")
-def manage(
-    request: Request, reservation_id: Annotated[str, Path(max_length=64)], context: ContextDep
-) -> HTMLResponse:
+def manage(request: Request, reservation_id: ReservationId, context: ContextDep) -> HTMLResponse:
     """A reservation's own page (the e-mail's link): see it, move it, cancel it where the policy allows."""
     try:
         move, cancel = _change_options(context, reservation_id)

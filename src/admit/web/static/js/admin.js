@@ -98,8 +98,10 @@
       const answer = await session.call("POST", "/api/reservation-slots/create", { body: body });
       const made = answer.slots.length;
       const skipped = answer.skipped_existing || 0;
+      const clockChanges = (answer.skipped_clock_changes || []).map((s) => s.date + " " + s.start_time);
       A.setMessage($("schedule-message"), "✓ Created " + made + " slot" + (made === 1 ? "" : "s") +
-        (skipped ? "; " + skipped + " existed already and were skipped." : "."), "ok");
+        (skipped ? "; " + skipped + " existed already and were skipped" : "") +
+        (clockChanges.length ? "; skipped at a clock change: " + clockChanges.join(", ") : "") + ".", "ok");
       if ($("slots-day").value >= body.from && $("slots-day").value <= body.to) loadSlots();
     } catch (error) {
       fail("schedule-message", error);
@@ -154,6 +156,39 @@
       A.el("td", {}, A.el("div", { class: "actions" }, save, toggle)));
   }
 
+  // ---- Staff accounts: disable and enable ----
+  async function loadStaff() {
+    try {
+      const answer = await session.call("GET", "/api/operators");
+      $("staff").replaceChildren(...answer.operators.map(staffRow));
+    } catch (error) {
+      fail("staff-message", error);
+    }
+  }
+
+  function staffRow(member) {
+    const self = member.id === session.operator.id;
+    const toggle = A.el("button", { type: "button", class: "button small" + (member.disabled ? "" : " danger") },
+      member.disabled ? "Enable" : "Disable");
+    toggle.setAttribute("aria-label", (member.disabled ? "Enable " : "Disable ") + member.username);
+    toggle.disabled = self;  // no one disables themself: another admin would have to undo it
+    toggle.addEventListener("click", async () => {
+      const action = member.disabled ? "enable" : "disable";
+      try {
+        await session.call("POST", "/api/operators/" + member.id + "/" + action);
+        A.setMessage($("staff-message"), "✓ " + member.username + " is " + action + "d.", "ok");
+        loadStaff();
+      } catch (error) {
+        fail("staff-message", error);
+      }
+    });
+    return A.el("tr", { "data-operator-id": String(member.id), "data-username": member.username },
+      A.el("td", { class: "staff-member" }, member.name, A.el("div", { class: "muted" }, member.username)),
+      A.el("td", {}, member.role),
+      A.el("td", { class: "staff-status" }, member.disabled ? "disabled" : "active"),
+      A.el("td", {}, self ? A.el("span", { class: "muted" }, "you") : toggle));
+  }
+
   $("slots-day-form").addEventListener("submit", (event) => {
     event.preventDefault();
     loadSlots();
@@ -166,6 +201,7 @@
       setTimeout(() => {
         loadOrganization();
         loadSlots();
+        loadStaff();
       }, 0);
     },
     onLogout: () => A.show($("admin"), false),

@@ -63,6 +63,8 @@ window.Admit = (function () {
       if (value === undefined || value === null || value === false) return;
       if (key === "text") node.textContent = value;
       else if (key === "class") node.className = value;
+      // Through the CSSOM: the Content-Security-Policy refuses inline style attributes.
+      else if (key === "style") Object.assign(node.style, value);
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : value);
     });
@@ -284,7 +286,12 @@ window.Admit = (function () {
       }
     });
 
-    logout.addEventListener("click", () => showLogin("You are logged out."));
+    logout.addEventListener("click", () => {
+      const ending = current;
+      showLogin("You are logged out.");
+      // The server refuses this token from now on; if it cannot be reached, the token ends at its expiry.
+      if (ending) api("POST", "/api/operator/logout", { token: ending.token }).catch(() => {});
+    });
 
     const session = {
       get operator() {

@@ -52,8 +52,8 @@
       const booked = percent(slot.booked_count, slot.total_capacity);
       const verified = percent(slot.verified_count, slot.total_capacity);
       const bar = A.el("div", { class: "bar", "aria-hidden": "true" },
-        A.el("span", { class: "booked", style: "width:" + booked + "%" }),
-        A.el("span", { class: "verified", style: "width:" + verified + "%" }));
+        A.el("span", { class: "booked", style: { width: booked + "%" } }),
+        A.el("span", { class: "verified", style: { width: verified + "%" } }));
       const closed = slot.status === "CLOSED" ? " · closed" : "";
       return A.el("li", { "data-slot-id": String(slot.slot_id) },
         A.el("span", { class: "slot-time" }, A.timeRange(slot.start_time, slot.end_time)),

@@ -1,0 +1,101 @@
+"""A client-side deadline on PostgreSQL round trips.
+
+PostgreSQL's own `statement_timeout` only helps while the server can still answer. When the network
+between us is gone, or a server or middlebox swallows what we send, the driver would wait for an answer
+for as long as the fault lasts, holding a worker thread. The keepalive and TCP user timeouts catch most
+such faults at the TCP level, but not a peer that keeps acknowledging packets while never answering.
+This watchdog shuts the socket of a connection whose answer is overdue: the waiting call then fails at
+once as a lost connection, and the pool throws that connection (and its siblings) away.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from contextlib import suppress
+from typing import Any
+
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, event
+
+_TICK = 0.1  # how often overdue connections are looked for, in seconds
+
+
+class Watchdog:
+    """One thread for the process, looking for overdue answers a few times a second."""
+
+    def __init__(self) -> None:
+        self._deadlines: dict[int, tuple[float, Any]] = {}  # id(driver connection) → (deadline, it)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, dbapi_connection: Any, seconds: float) -> None:
+        with self._lock:
+            self._deadlines[id(dbapi_connection)] = (time.monotonic() + seconds, dbapi_connection)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="db-watchdog", daemon=True)
+                self._thread.start()
+
+    def disarm(self, dbapi_connection: Any) -> None:
+        with self._lock:
+            self._deadlines.pop(id(dbapi_connection), None)
+
+    def _run(self) -> None:
+        # A steady tick rather than a wake-up per statement: statements stay as cheap as they were.
+        while True:
+            time.sleep(_TICK)
+            now = time.monotonic()
+            with self._lock:
+                for key, (deadline, connection) in list(self._deadlines.items()):
+                    if deadline <= now:
+                        del self._deadlines[key]
+                        _shut(connection)
+
+
+def _shut(connection: Any) -> None:
+    """Shut the connection's socket under the driver: its pending read ends with 'connection lost'."""
+    with suppress(Exception):
+        # Only a connection still waiting for its answer; an idle one is left alone.
+        if connection.closed or connection.info.transaction_status != TransactionStatus.ACTIVE:
+            return
+        sock = socket.socket(fileno=os.dup(connection.pgconn.socket))
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
+
+
+_watchdog = Watchdog()
+
+
+def watch_round_trips(engine: Engine, *, seconds: float) -> None:
+    """Give every statement, commit and rollback on `engine` at most `seconds` to be answered."""
+
+    def arm_statement(_connection: Any, cursor: Any, *_args: Any) -> None:
+        _watchdog.arm(cursor.connection, seconds)
+
+    def disarm_statement(_connection: Any, cursor: Any, *_args: Any) -> None:
+        _watchdog.disarm(cursor.connection)
+
+    def arm(connection: Any) -> None:
+        if not connection.invalidated:  # a lost connection makes no round trip (and has no driver)
+            _watchdog.arm(connection.connection.dbapi_connection, seconds)
+
+    def arm_pooled(dbapi_connection: Any, *_args: Any) -> None:
+        _watchdog.arm(dbapi_connection, seconds)
+
+    def disarm_pooled(dbapi_connection: Any, *_args: Any) -> None:
+        _watchdog.disarm(dbapi_connection)
+
+    event.listen(engine, "before_cursor_execute", arm_statement)
+    event.listen(engine, "after_cursor_execute", disarm_statement)
+    # Commit and rollback are round trips too. There is no event after them, but a connection is only
+    # shut while it still waits for an answer, so an idle one keeps its stale deadline harmlessly.
+    event.listen(engine, "commit", arm)
+    event.listen(engine, "rollback", arm)
+    event.listen(engine.pool, "reset", arm_pooled)  # the pool's own rollback on return
+    event.listen(engine.pool, "checkin", disarm_pooled)
+    event.listen(engine.pool, "close", disarm_pooled)
+    event.listen(engine.pool, "invalidate", disarm_pooled)

@@ -1,0 +1,48 @@
+"""The shared change counter: bumped with every change that server processes cache, read by each of them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from admit.db.models import CacheVersion, RevokedToken
+
+STAFF_AND_VENUES = "staff"
+
+_READ = select(CacheVersion.version).where(CacheVersion.name == STAFF_AND_VENUES)
+_REVOKED = select(RevokedToken.token_id).where(RevokedToken.expires_at > bindparam("now"))
+
+
+def bump(session: Session) -> None:
+    """Count one change, inside the caller's transaction (so the counter moves only if the change commits)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # An upsert: the row is made by the first change (the migration does not need to seed it).
+    statement = (
+        dialect.insert(CacheVersion)
+        .values(name=STAFF_AND_VENUES, version=1)
+        .on_conflict_do_update(index_elements=[CacheVersion.name], set_={"version": CacheVersion.version + 1})
+    )
+    session.execute(statement)
+
+
+def read(connection: Connection) -> int:
+    """The counter now; 0 before any change."""
+    return connection.execute(_READ).scalar() or 0
+
+
+def revoked_token_ids(connection: Connection, *, now: datetime) -> frozenset[str]:
+    """Tokens logged out before their expiry (expired ones are refused anyway)."""
+    return frozenset(connection.execute(_REVOKED, {"now": now}).scalars())
+
+
+def revoke_token(
+    session: Session, *, token_id: str, operator_id: int, expires_at: datetime, now: datetime
+) -> None:
+    """End one token now, inside the caller's transaction; revocations past their token's expiry go."""
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    if session.get(RevokedToken, token_id) is None:
+        session.add(RevokedToken(token_id=token_id, operator_id=operator_id, expires_at=expires_at))
+    bump(session)
