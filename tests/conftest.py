@@ -25,6 +25,7 @@ from admit.context import AppContext, build_context
 from admit.db.migrate import upgrade
 from admit.settings import Settings
 from tests.builders import Builders, empty_tables
+from tests.chromium import browser, playwright  # noqa: F401  (shared fixtures)
 
 PG_SERVER = os.environ.get("ADMIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = os.environ.get("ADMIT_TEST_DATABASES", "sqlite,postgresql").split(",")

@@ -16,6 +16,7 @@ from admit.api import (
     door,
     health,
     mail,
+    offline,
     operators,
     orders,
     organizations,
@@ -61,7 +62,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     # Routes are matched in order, one by one: the door's and the booking paths' go first.
-    for module in (door, reservations, slots, tickets, staff, operators, organizations, orders, mail, health):
+    for module in (
+        door,
+        reservations,
+        slots,
+        tickets,
+        staff,
+        operators,
+        organizations,
+        orders,
+        mail,
+        offline,
+        health,
+    ):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,6 +21,7 @@ from admit.mail.transport import transport_for
 from admit.metrics import Metrics
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
+from admit.security.offline import OfflineSecrets
 from admit.security.tokens import TokenIssuer
 from admit.services import cache_version
 from admit.services.operators import StaffMember
@@ -39,6 +40,7 @@ class AppContext:
     tokens: TokenIssuer
     limits: RateLimits
     metrics: Metrics
+    offline: OfflineSecrets
     probe: DatabaseProbe
     # Password hashing runs on its own few threads, so a login flood cannot take the door's.
     hashes: CapacityLimiter
@@ -104,4 +106,5 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         hashes=CapacityLimiter(settings.login_hashes),
         metrics=Metrics(partial(todays_slots, sessions, clock), partial(outbox_depth, sessions, clock)),
         probe=DatabaseProbe(engine),
+        offline=OfflineSecrets(settings.secret_key),
     )

@@ -16,8 +16,6 @@ from playwright.sync_api import Browser, Page, Playwright, expect
 
 from admit.domain.roles import Role
 from tests.browser.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     TODAY,
     Seed,
     Server,
@@ -27,6 +25,7 @@ from tests.browser.conftest import (
     new_context,
     staff_login,
 )
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 

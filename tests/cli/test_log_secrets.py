@@ -32,7 +32,7 @@ def _journey(server: Server, orq: int) -> tuple[list[str], list[str]]:
     admin = {
         "Authorization": "Bearer " + _ok(login(server.base_url, "boss", password=PASSWORD))["access_token"]
     }
-    door = {"Authorization": "Bearer " + _ok(login(server.base_url, "door", pin="2468"))["access_token"]}
+    door = {"Authorization": "Bearer " + _ok(login(server.base_url, "door", pin="246813"))["access_token"]}
     _ok(http.patch(f"/api/organizations/{orq}/policy", json={"change_cutoff_hours": 0}, headers=admin))
     slots = [
         _ok(
@@ -125,7 +125,16 @@ def test_a_full_journey_leaves_no_ticket_code_or_reservation_id_whole_in_the_ser
         PASSWORD,
     )
     cli.ok(
-        "operators", "create", "--orq", str(orq), "--username", "door", "--role", "operator", "--pin", "2468"
+        "operators",
+        "create",
+        "--orq",
+        str(orq),
+        "--username",
+        "door",
+        "--role",
+        "operator",
+        "--pin",
+        "246813",
     )
     server = cli.serve()
 

@@ -27,7 +27,7 @@ import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
@@ -38,7 +38,6 @@ from admit.domain.lifecycle import ReservationStatus, TicketEvent
 from admit.domain.mail import MailKind, MailStatus
 from admit.domain.roles import Role
 from admit.settings import Settings
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.builders import CONTACT, Builders
 from tests.conftest import BACKENDS, DEFAULT_NOW, TEST_SECRET
 from tests.mail.conftest import SmtpServer
@@ -114,6 +113,9 @@ def seeder(cluster: Cluster, data_dir: Path, clock: FrozenClock) -> Iterator[Bui
         data_dir=data_dir,
         rate_limit_reservations="off",
         rate_limit_validation="off",
+        rate_limit_door_login="off",
+        rate_limit_login="off",
+        login_hashes_per_second=1000,  # it logs staff in back to back
     )
     app = create_app(settings, clock=clock)
     with TestClient(app) as client:
@@ -218,18 +220,6 @@ def test_each_confirmation_is_delivered_exactly_once_though_both_nodes_send_mail
     received = Counter(rid for text in texts for rid in reservations if f"/reserve/{rid}" in text)
     assert received == dict.fromkeys(reservations, 1)
     assert all(str(m["To"]) == CONTACT["customer_email"] for m in smtp.inbox.messages)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: scripts/system-packages installs Debian's chromium")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set ADMIT_CHROMIUM)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.mark.browser

@@ -88,7 +88,7 @@ describe("a bundle is believed only with its organization's signature", () => {
 
 describe("a code is found in the bundle however it was typed", () => {
   test("each ticket of the bundle, typed with dashes in lower case", async () => {
-    const typed = { f2b0: "7kq2-m9xh-4tbw-3rzn-6pcf", "58d2": "aOlI-1ooL-k7m3-p9r5-t2v8" };
+    const typed = { "6c7b": "7kq2-m9xh-4tbw-3rzn-6pcf", "591f": "aOlI-1ooL-k7m3-p9r5-t2v8" };
     for (const [prefix, code] of Object.entries(typed)) {
       const entry = await findEntry(bundle.document, code);
       assert.ok(entry?.h.startsWith(prefix), `${code} → ${JSON.stringify(entry)}`);

@@ -60,3 +60,13 @@ def test_the_stored_forms_do_not_contain_the_code_and_the_seal_opens_only_with_i
     with pytest.raises(ValueError, match="another key"):
         CodeKeys("z" * 40).unseal(sealed)
     assert CodeKeys("z" * 40).lookup_hash(code) != KEYS.lookup_hash(code)
+
+
+def test_the_bulk_seal_hides_the_code_differs_each_time_and_opens_only_with_its_key() -> None:
+    code = codes.new_code()
+    sealed = KEYS.seal_for_bulk(code)
+    assert code.encode() not in sealed
+    assert KEYS.seal_for_bulk(code) != sealed  # a fresh nonce each time: equal codes do not show
+    assert KEYS.unseal_bulk(sealed) == code
+    with pytest.raises(ValueError, match="another key"):
+        CodeKeys("z" * 40).unseal_bulk(sealed)

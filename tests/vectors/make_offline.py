@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from admit.domain import offline
 from admit.security.codes import normalise
 
 PATH = Path(__file__).with_name("offline.json")
@@ -87,8 +88,8 @@ LOCAL_TIMES: list[tuple[str, str]] = [
 ]
 
 
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+# The server's own rules (admit.domain.offline), so that the vectors say what the server does.
+b64url = offline.b64url
 
 
 def public_key(key: Ed25519PrivateKey) -> str:
@@ -96,11 +97,11 @@ def public_key(key: Ed25519PrivateKey) -> str:
 
 
 def canonical_json(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return offline.canonical_json(doc).decode()
 
 
 def entry_hash(salt: str, code: str) -> str:
-    return hashlib.sha256(salt.encode() + code.encode()).hexdigest()[:32]
+    return offline.entry_hash(offline.from_b64url(salt), code)
 
 
 def signed(doc: dict[str, Any], key: Ed25519PrivateKey = TEST_KEY) -> dict[str, Any]:
@@ -226,7 +227,8 @@ def build() -> dict[str, Any]:
             "Shared cases of the offline bundle's contract, made by make_offline.py with the server's own "
             "code rules. A code is normalised (upper case, separators and Python's whitespace removed, "
             "O read as 0, I and L as 1; null when it cannot be a code); a bundle entry's h is the lowercase "
-            "hex SHA-256 of the UTF-8 bytes of the bundle's salt string followed by the normalised code, "
+            "hex SHA-256 of the bundle's salt bytes (sent as unpadded base64url) followed by the "
+            "normalised code, "
             "first 32 characters. A signed document's signature is the base64url (no padding) Ed25519 "
             "signature of the UTF-8 canonical JSON of the document without `signature`: "
             "json.dumps(doc, sort_keys=True, separators=(',', ':'), ensure_ascii=False). Signed documents "

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -125,6 +126,8 @@ class Ticket(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     code_suffix: Mapped[str] = mapped_column(String(4))
     code_sealed: Mapped[str] = mapped_column(String(200))
+    # The same code sealed for opening in bulk (offline bundles); null for tickets issued before it.
+    code_sealed_bulk: Mapped[bytes | None] = mapped_column(LargeBinary(64))
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus, "ticket_status"))
     activation_mode: Mapped[ActivationMode] = mapped_column(str_enum(ActivationMode, "activation_mode"))
     activated_at: Mapped[datetime | None]
@@ -141,7 +144,11 @@ class TicketTransition(Base):
     """The audit of every status change: who or what, when, from, to."""
 
     __tablename__ = "ticket_transitions"
-    __table_args__ = (Index("ix_ticket_transitions_ticket_at", "ticket_id", "at"),)
+    __table_args__ = (
+        Index("ix_ticket_transitions_ticket_at", "ticket_id", "at"),
+        # The offline bundle's change feed: an organization's recent transitions.
+        Index("ix_ticket_transitions_orq_at", "orq", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
@@ -153,6 +160,19 @@ class TicketTransition(Base):
     at: Mapped[datetime]
 
     ticket: Mapped[Ticket] = relationship()
+
+
+class OfflineKey(Base):
+    """An organization's Ed25519 key for signing offline bundles; the private half sealed, one per org."""
+
+    __tablename__ = "offline_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), unique=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    private_sealed: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
 
 
 class ReservationSlot(Base):

@@ -78,6 +78,7 @@ def create_order(
                 code_hash=keys.lookup_hash(code),
                 code_suffix=codes.suffix(code),
                 code_sealed=keys.seal(code),
+                code_sealed_bulk=keys.seal_for_bulk(code),
                 status=TicketStatus.PENDING_PAYMENT,
                 activation_mode=activation_mode,
                 valid_until=valid_until,

@@ -24,12 +24,19 @@ export function normalise(raw) {
   return VALID.test(code) ? code : null;
 }
 
-/** A bundle entry's `h`: SHA-256 of the salt's UTF-8 bytes then the normalised code, hex, first 32
-    characters. null when the input cannot be a code (it can then be in no bundle). */
+/** A bundle entry's `h`: SHA-256 of the salt's bytes (the bundle sends them as base64url) then the
+    normalised code, hex, first 32 characters. null when the input cannot be a code (it can then be in
+    no bundle). */
 export async function entryHash(salt, raw) {
   const code = normalise(raw);
+  const saltBytes = fromBase64url(salt);
   if (code === null) return null;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(salt + code));
+  if (saltBytes === null) throw new TypeError("the bundle's salt is not base64url");
+  const codeBytes = new TextEncoder().encode(code);
+  const message = new Uint8Array(saltBytes.length + codeBytes.length);
+  message.set(saltBytes);
+  message.set(codeBytes, saltBytes.length);
+  const digest = await crypto.subtle.digest("SHA-256", message);
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0"))
     .join("")
     .slice(0, 32);
