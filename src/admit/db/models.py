@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     LargeBinary,
@@ -15,9 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from admit.db.types import UTCDateTime, str_enum
 from admit.domain.calendar import SlotStatus
@@ -229,6 +232,11 @@ class Reservation(Base):
 
     ticket: Mapped[Ticket] = relationship()
     slot: Mapped[ReservationSlot] = relationship()
+
+
+def live_reservation_of(ticket_id: SQLCoreOperations[int] | int) -> ColumnElement[bool]:
+    """A ticket's live reservation, the one the unique index above allows: any not cancelled."""
+    return and_(Reservation.ticket_id == ticket_id, Reservation.status != ReservationStatus.CANCELLED)
 
 
 class ScanEvent(Base):

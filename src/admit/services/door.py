@@ -18,12 +18,12 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import errors
-from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket
+from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket, live_reservation_of
 from admit.domain.calendar import SlotTimes
 from admit.domain.door import ENTRY_CODES, Result, TicketFacts, Verdict, decide
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus
@@ -274,7 +274,7 @@ _FIND = (
     .select_from(Ticket)
     .outerjoin(
         Reservation,
-        and_(Reservation.ticket_id == Ticket.id, Reservation.status != ReservationStatus.CANCELLED),
+        live_reservation_of(Ticket.id),
     )
     .outerjoin(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
     .outerjoin(Operator, Operator.id == Ticket.verified_by)
