@@ -11,15 +11,18 @@ import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect
 
 from admit.domain import offline
 from admit.domain.roles import Role
 from admit.security.codes import normalise
 from tests.browser.conftest import TODAY, Seed, Server, StaffLogin, new_context, staff_login
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -245,6 +248,109 @@ def _tickets_of(seed: Seed, venue: Venue) -> int:
     """How many entries the organization's bundle has now (every ticket that is not VOID)."""
     bundle = seed.call("GET", "/api/operator/offline-bundle", venue.door, params={"date": TODAY})
     return len(bundle["tickets"])
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_back_online_the_queue_is_sent_in_door_time_order_and_only_answered_scans_leave_it(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    """The device's side of sync, with the server's answers played by `page.route`: first a server
+    without the endpoint (404), then one that answers every scan but the last."""
+    green, _ = seed.reserved(venue.orq, venue.today)
+    (unbooked,) = seed.tickets(venue.orq)
+    log_in_with_offline_data(page, venue, _tickets_of(seed, venue))
+    sent: list[dict[str, Any]] = []
+
+    def not_there(route: Route) -> None:
+        sent.append(route.request.post_data_json)
+        route.fulfill(
+            status=404, json={"error": {"code": "NOT_FOUND", "message": "Not Found", "details": {}}}
+        )
+
+    page.route("**/api/operator/scans/sync", not_there)
+    page.context.set_offline(True)
+    scan(page, green)
+    expect_verdict(page, "GREEN", "VALID")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#scan-status")).to_contain_text("Verified offline")
+    scan(page, unbooked)
+    expect_verdict(page, "RED", "NO_RESERVATION")
+    next_scan(page)
+    queue = page.locator("#sync-queue")
+    expect(queue).to_have_attribute("data-count", "3")
+
+    with page.expect_request("**/api/operator/scans/sync", timeout=20_000):
+        page.context.set_offline(False)  # the probe finds the server, and the page sends its queue
+    expect(page.locator("#offline-badge")).to_be_hidden()
+    expect(queue).to_have_attribute("data-count", "3")  # a 404 answers no scan: all are kept
+
+    def answers_all_but_the_last(route: Route) -> None:
+        body = route.request.post_data_json
+        sent.append(body)
+        results = [{"scan_id": s["scan_id"], "outcome": "applied"} for s in body["scans"][:-1]]
+        route.fulfill(json={"results": results})
+
+    page.unroute("**/api/operator/scans/sync")
+    page.route("**/api/operator/scans/sync", answers_all_but_the_last)
+    with page.expect_request("**/api/operator/scans/sync", timeout=20_000):
+        page.reload()
+    expect(queue).to_have_attribute("data-count", "1")
+
+    body = sent[-1]
+    assert body["device_id"] == page.evaluate("localStorage.getItem('admit.device_id')")
+    scans = body["scans"]
+    assert [(s["action"], s["offline_code"]) for s in scans] == [
+        ("validate", "VALID"),
+        ("admit", "VALID"),
+        ("validate", "NO_RESERVATION"),
+    ]
+    assert [s["code"] for s in scans] == [normalise(green), normalise(green), normalise(unbooked)]
+    assert sorted(s["scanned_at"] for s in scans) == [s["scanned_at"] for s in scans]
+    assert all(
+        set(s) == {"scan_id", "code", "scanned_at", "action", "offline_result", "offline_code"} for s in scans
+    )
+    assert [s["scan_id"] for s in page.evaluate(QUEUED)] == [scans[-1]["scan_id"]]
+
+
+def test_the_queue_and_the_devices_admits_survive_a_browser_restart(
+    playwright: Playwright, server: Server, seed: Seed, venue: Venue, tmp_path: Path
+) -> None:
+    code, _ = seed.reserved(venue.orq, venue.today)
+    counted = _tickets_of(seed, venue)
+    profile = tmp_path / "profile"  # the device's browser profile, kept on its disk between runs
+
+    def launch() -> BrowserContext:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, base_url=server.base_url
+        )
+        context.set_default_timeout(10_000)
+        # Played here: a server that cannot take the queue yet, so that what the device kept shows.
+        context.route("**/api/operator/scans/sync", lambda route: route.fulfill(status=404, json={}))
+        return context
+
+    first = launch()
+    page = first.new_page()
+    log_in_with_offline_data(page, venue, counted)
+    first.set_offline(True)
+    scan(page, code)
+    expect_verdict(page, "GREEN", "VALID")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#sync-queue")).to_have_attribute("data-count", "2")
+    first.close()
+
+    second = launch()
+    try:
+        page = second.new_page()
+        page.goto("/operator")
+        staff_login(page, venue.door)  # a new browser session: the login is asked for again
+        expect(page.locator("#sync-queue")).to_have_attribute("data-count", "2")
+        expect(page.locator("#offline-status")).to_have_attribute("data-tickets", str(counted))
+        second.set_offline(True)
+        scan(page, code)
+        expect_verdict(page, "YELLOW", "ALREADY_VERIFIED")
+        expect(page.locator("#verdict")).to_contain_text("by Jane Smith")
+    finally:
+        second.close()
 
 
 # ---- Sync end to end: two devices admit the same ticket offline, both queues sync by themselves ----

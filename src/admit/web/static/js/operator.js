@@ -414,7 +414,13 @@
     const age = state.ageMs === null ? "" : " · data " + minutesText(state.ageMs) + " old";
     badge.textContent = "OFFLINE" + age;
     A.show(badge, state.offline);
-    document.body.dataset.offline = state.offline ? "true" : "false";
+    const mode = state.offline ? "true" : "false";
+    if (document.body.dataset.offline && document.body.dataset.offline !== mode) {
+      $("announce").textContent = state.offline
+        ? "Offline: verdicts are decided on this device."
+        : "Back online: verdicts come from the server again.";
+    }
+    document.body.dataset.offline = mode;
     const status = $("offline-status");
     status.dataset.tickets = String(state.tickets);
     status.dataset.generatedAt = state.generatedAt || "";
