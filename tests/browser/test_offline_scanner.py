@@ -262,7 +262,7 @@ def test_back_online_the_queue_is_sent_in_door_time_order_and_only_answered_scan
     sent: list[dict[str, Any]] = []
 
     def not_there(route: Route) -> None:
-        sent.append(route.request.post_data_json)
+        sent.append(route.request.post_data_json or {})
         route.fulfill(
             status=404, json={"error": {"code": "NOT_FOUND", "message": "Not Found", "details": {}}}
         )
@@ -285,7 +285,7 @@ def test_back_online_the_queue_is_sent_in_door_time_order_and_only_answered_scan
     expect(queue).to_have_attribute("data-count", "3")  # a 404 answers no scan: all are kept
 
     def answers_all_but_the_last(route: Route) -> None:
-        body = route.request.post_data_json
+        body: dict[str, Any] = route.request.post_data_json or {}
         sent.append(body)
         results = [{"scan_id": s["scan_id"], "outcome": "applied"} for s in body["scans"][:-1]]
         route.fulfill(json={"results": results})
