@@ -380,7 +380,7 @@ def test_two_devices_admit_one_ticket_offline_and_the_manager_sees_one_conflict(
     if _sync_endpoint_missing(server, venue.door):
         pytest.skip("the server has no POST /api/operator/scans/sync yet")
     orq = seed.org(name="Conflict Museum")
-    slot = seed.slot(orq, day=TODAY, start="09:00", end="12:00")
+    slot = seed.slot(orq, day=TODAY, start="10:00", end="12:00")
     code, _ = seed.reserved(orq, slot)
     doors = [seed.staff(orq, Role.OPERATOR, name=name) for name in ("Ann Door", "Bob Door")]
     manager = seed.staff(orq, Role.MANAGER, name="Mia Manager")
@@ -410,7 +410,12 @@ def test_two_devices_admit_one_ticket_offline_and_the_manager_sees_one_conflict(
     dashboard = pages[0].context.new_page()
     dashboard.goto("/manager")
     staff_login(dashboard, manager)
-    expect(dashboard.locator("#main")).to_contain_text("Conflict")
+    expect(dashboard.locator('#counts [data-count="conflicts"] .n')).to_have_text("1")
+    conflicts = dashboard.locator("#conflicts li")
+    expect(conflicts).to_have_count(1)
+    expect(conflicts.first).to_contain_text(f"Ticket …{code[-4:]}")
+    for door in ("Ann Door", "Bob Door"):
+        expect(conflicts.first).to_contain_text(door)
 
 
 def test_the_service_worker_is_served_from_the_root_and_never_caches_the_api(seed: Seed) -> None:
