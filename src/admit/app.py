@@ -35,6 +35,8 @@ from admit.settings import Settings
 from admit.web import STATIC_DIR, pages
 
 MAX_BODY_BYTES = 64 * 1024
+# A device's offline queue (up to 500 scans) is the one body that may be larger.
+LARGER_BODIES = {"/api/operator/scans/sync": 256 * 1024}
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, larger=LARGER_BODIES)
     app.add_middleware(RequestTimer, metrics=context.metrics)
     if settings.trusted_proxies:
         # Outermost, so that limits and URLs see the client and scheme a trusted proxy forwarded;
@@ -96,17 +98,19 @@ def context_of(app: FastAPI) -> AppContext:
 class BodyLimit:
     """Refuse request bodies over `max_bytes` before anything reads them whole."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await self._refuse(scope, receive, send, max_bytes)
             return
         seen = 0
 
@@ -114,14 +118,14 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise HTTPException(413, f"The request body is over {self.max_bytes // 1024} KiB.")
+            if seen > max_bytes:
+                raise HTTPException(413, f"The request body is over {max_bytes // 1024} KiB.")
             return message
 
         await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         response = error_response(
-            413, "PAYLOAD_TOO_LARGE", f"The request body is over {self.max_bytes // 1024} KiB."
+            413, "PAYLOAD_TOO_LARGE", f"The request body is over {max_bytes // 1024} KiB."
         )
         await response(scope, receive, send)

@@ -11,6 +11,7 @@ from admit.redact import ACCESS_LOG_FILTER, mask_fields
 
 if TYPE_CHECKING:
     from admit.services.door import ScanOutcome
+    from admit.services.door_sync import SyncAnswer
 
 
 def configure_logging(log_format: str) -> None:
@@ -52,3 +53,26 @@ def log_scan(outcome: ScanOutcome, *, operator_id: int, orq: int, seconds: float
     log.info("scan.validation.success" if admitted else "scan.validation.failure", **fields)
     if outcome.verified_now:
         log.info("ticket.verified", orq=orq, operator_id=operator_id)
+
+
+def log_sync(answers: list[SyncAnswer], *, operator_id: int, orq: int, device_id: str) -> None:
+    """A device's queue as one event, and each second entry on a ticket as an event of its own."""
+    outcomes: dict[str, int] = {}
+    for answer in answers:
+        outcomes[answer.outcome.value] = outcomes.get(answer.outcome.value, 0) + 1
+        conflict = answer.body.get("conflict")
+        if conflict:
+            first, second = conflict["first"] or {}, conflict["second"] or {}
+            log.warning(
+                "scan.conflict",
+                orq=orq,
+                first_event=first.get("event_id"),
+                first_device=first.get("device_id"),
+                first_operator=(first.get("operator") or {}).get("id"),
+                first_at=first.get("scanned_at"),
+                second_event=second.get("event_id"),
+                second_device=second.get("device_id"),
+                second_operator=(second.get("operator") or {}).get("id"),
+                second_at=second.get("scanned_at"),
+            )
+    log.info("scan.synced", orq=orq, operator_id=operator_id, device_id=device_id, **outcomes)

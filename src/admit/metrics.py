@@ -150,6 +150,17 @@ class Metrics:
             ["result", "reason"],
             registry=self.registry,
         )
+        self.synced_scans = Counter(
+            "admit_synced_scans_total",
+            "Scans decided offline and sent later, by outcome (applied, duplicate, conflict, refused)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.conflicts = Counter(
+            "admit_scan_conflicts_total",
+            "Second entries on one ticket found when offline scans were synced",
+            registry=self.registry,
+        )
         self.reservations = Counter(
             "admit_reservations_total",
             "Reservation attempts by outcome (created, moved, cancelled, or the refusal's code)",

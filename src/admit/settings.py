@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # wait; others (the account's owner among them) are not affected.
     max_login_failures: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    # The offline scanner: a scan the server has not answered within this many seconds is decided on
+    # the device instead, and offline data older than this many minutes is shown as a warning.
+    offline_switch_seconds: float = Field(default=1.5, ge=0.2, le=30)
+    offline_stale_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Mail: with no SMTP host, messages are written as .eml files under the data directory.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -120,3 +120,29 @@ def test_the_admin_page_changes_the_policy_adds_a_schedule_and_closes_a_slot(
     shot(page, "admin")
     page.evaluate("window.scrollTo(0, 0)")
     docs_shot(page, seed.server, "admin-desktop")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_dashboard_lists_a_ticket_two_offline_scanners_let_in(page: Page, seed: Seed) -> None:
+    orq = seed.org()
+    anna = seed.staff(orq, Role.OPERATOR, name="Anna")
+    ben = seed.staff(orq, Role.OPERATOR, name="Ben")
+    code, _ = seed.reserved(orq, seed.slot(orq, day=TODAY, start="10:00", end="11:00", capacity=5))
+    for staff, device, when in ((anna, "lane-1", "08:10"), (ben, "lane-2", "08:20")):
+        scan = {"scan_id": "q-1", "code": code, "scanned_at": f"{TODAY}T{when}:00+01:00", "action": "admit"}
+        scan.update(offline_result="GREEN", offline_code="VALID")
+        seed.call("POST", "/api/operator/scans/sync", staff, json={"device_id": device, "scans": [scan]})
+
+    page.goto("/manager")
+    staff_login(page, seed.staff(orq, Role.MANAGER))
+    expect(page.locator('#counts [data-count="conflicts"] .n')).to_have_text("1")
+    expect(page.locator('#counts [data-count="verified"] .n')).to_have_text("1")
+    conflicts = page.locator("#conflicts li")
+    expect(conflicts).to_have_count(1)
+    expect(conflicts.first).to_contain_text(f"Ticket …{code[-4:]}")
+    expect(conflicts.first).to_contain_text("08:10 by Anna on lane-1 (offline)")
+    expect(conflicts.first).to_contain_text("08:20 by Ben on lane-2 (offline)")
+    page.get_by_label("Result").select_option("CONFLICT")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#history tr")).to_have_count(1)
+    expect(page.locator("#history tr").first).to_contain_text("Ben")

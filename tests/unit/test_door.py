@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from admit.domain.calendar import SlotTimes
-from admit.domain.door import TicketFacts, decide
+from admit.domain.door import ENTRY_CODES, TicketFacts, decide
 from admit.domain.lifecycle import TicketStatus
 from admit.domain.policy import EntryWindow, Policy, UnreservedEntry
 
@@ -92,3 +92,10 @@ def test_only_green_and_the_allowed_yellow_admit() -> None:
         assert expect["entry_allowed"] == (expect["code"] in ("VALID", "NO_RESERVATION_ALLOWED")), case[
             "name"
         ]
+
+
+def test_the_codes_a_synced_scan_counts_as_an_entry_are_exactly_those_that_allow_entry() -> None:
+    """A device's offline verdict is read by its code: ENTRY_CODES must agree with `entry_allowed`."""
+    for case in VECTORS:
+        assert (case["expect"]["code"] in ENTRY_CODES) == case["expect"]["entry_allowed"], case["name"]
+    assert {case["expect"]["code"] for case in VECTORS if case["expect"]["entry_allowed"]} == ENTRY_CODES

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import time as timer
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import Field, StrictStr
+from pydantic import BeforeValidator, ConfigDict, Field, StrictStr
 
 from admit.api.deps import ContextDep, ManagerDep, SessionDep, StaffDep, limit_door
 from admit.api.errors import error_response
 from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
 from admit.domain.door import Result
-from admit.logging import log_scan
-from admit.services import door, scans
-from admit.services.door import Action
+from admit.domain.venue_time import is_supported_day
+from admit.logging import log_scan, log_sync
+from admit.services import door, door_sync, scans
+from admit.services.door import Action, OfflineVerdict
 from admit.services.operators import StaffMember
 from admit.services.scans import MAX_PAGE, HistoryFilter
 
@@ -33,6 +35,39 @@ class ScanIn(Body):
 
 class VenueScanIn(ScanIn):
     action: Literal["validate", "admit"] = "validate"
+
+
+def _door_time(value: object) -> object:
+    """An ISO 8601 timestamp with its offset: the device's clock, which may be in any zone."""
+    if not isinstance(value, str):
+        raise ValueError("a timestamp as an ISO 8601 string with offset")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("a timestamp as ISO 8601 with offset, e.g. 2025-11-20T09:30:00+01:00") from None
+    if moment.tzinfo is None:
+        raise ValueError("a timestamp with its offset (+01:00 or Z)")
+    if not is_supported_day(moment.date()):
+        raise ValueError("a timestamp of a supported year")
+    return moment
+
+
+class OfflineScanIn(Body):
+    model_config = ConfigDict(extra="forbid")
+
+    scan_id: Token
+    code: StrictStr = Field(min_length=1, max_length=200)
+    scanned_at: Annotated[datetime, BeforeValidator(_door_time)]
+    action: Literal["validate", "admit"]
+    offline_result: Literal["GREEN", "YELLOW", "RED"]
+    offline_code: StrictStr = Field(pattern=r"^[A-Z][A-Z_]{0,31}$")
+
+
+class SyncIn(Body):
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: Token
+    scans: list[OfflineScanIn] = Field(max_length=door_sync.MAX_SCANS)
 
 
 def _scan(
@@ -85,13 +120,45 @@ def venue_scan(body: VenueScanIn, operator: StaffDep, context: ContextDep, sessi
     return _sent(_scan(body, action, operator, context, session))
 
 
+@router.post("/api/operator/scans/sync")
+def sync_scans(body: SyncIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> dict[str, Any]:
+    """A device's offline scans: each applied once, in door-time order; second entries are conflicts."""
+    limit_door(context, operator, body.device_id)
+    answers = door_sync.sync_scans(
+        session,
+        device_id=body.device_id,
+        scans=[
+            door_sync.OfflineScan(
+                scan_id=item.scan_id,
+                code=item.code,
+                scanned_at=item.scanned_at,
+                action=Action(item.action),
+                shown=OfflineVerdict(Result(item.offline_result), item.offline_code),
+            )
+            for item in body.scans
+        ],
+        operator=operator,
+        venue=context.venue(session, operator.orq),
+        keys=context.keys,
+        now=context.clock.now(),
+    )
+    log_sync(answers, operator_id=operator.id, orq=operator.orq, device_id=body.device_id)
+    for answer in answers:
+        context.metrics.synced_scans.labels(answer.outcome.value).inc()
+        if answer.result is not None and answer.reason is not None:
+            context.metrics.scans.labels(answer.result, answer.reason).inc()
+        if answer.outcome is door_sync.Outcome.CONFLICT:
+            context.metrics.conflicts.inc()
+    return {"results": [answer.body for answer in answers]}
+
+
 @router.get("/api/operators/scan-history")
 def scan_history(
     manager: ManagerDep,
     session: SessionDep,
     from_: Annotated[IsoDate | None, Query(alias="from")] = None,
     to: Annotated[IsoDate | None, Query()] = None,
-    result: Annotated[Literal["GREEN", "YELLOW", "RED"] | None, Query()] = None,
+    result: Annotated[Literal["GREEN", "YELLOW", "RED", "CONFLICT"] | None, Query()] = None,
     operator_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

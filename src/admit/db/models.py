@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     LargeBinary,
@@ -15,9 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from admit.db.types import UTCDateTime, str_enum
 from admit.domain.calendar import SlotStatus
@@ -231,6 +234,11 @@ class Reservation(Base):
     slot: Mapped[ReservationSlot] = relationship()
 
 
+def live_reservation_of(ticket_id: SQLCoreOperations[int] | int) -> ColumnElement[bool]:
+    """A ticket's live reservation, the one the unique index above allows: any not cancelled."""
+    return and_(Reservation.ticket_id == ticket_id, Reservation.status != ReservationStatus.CANCELLED)
+
+
 class ScanEvent(Base):
     """Every scan at the door, whatever its result: the history and the live counts come from here."""
 
@@ -245,6 +253,16 @@ class ScanEvent(Base):
             unique=True,
             postgresql_where=text("nonce IS NOT NULL"),
             sqlite_where=text("nonce IS NOT NULL"),
+        ),
+        # A device's offline scan is stored once, however often its queue is sent.
+        Index(
+            "uq_scan_events_orq_device_scan",
+            "orq",
+            "device_id",
+            "scan_id",
+            unique=True,
+            postgresql_where=text("scan_id IS NOT NULL"),
+            sqlite_where=text("scan_id IS NOT NULL"),
         ),
     )
 
@@ -264,9 +282,19 @@ class ScanEvent(Base):
     reservation_date: Mapped[dt.date | None]
     reservation_start: Mapped[time | None]
     latency_ms: Mapped[float]
-    scanned_at: Mapped[datetime]
+    scanned_at: Mapped[datetime]  # the door's own time: the device's clock for a scan decided offline
     # The answer as sent, so a retried nonce gets exactly the same one.
     response: Mapped[str] = mapped_column(Text)
+    # Decided by the device without the server, and sent later: its id and what the device showed.
+    offline: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    scan_id: Mapped[str | None] = mapped_column(String(64))
+    offline_result: Mapped[str | None] = mapped_column(String(8))
+    offline_code: Mapped[str | None] = mapped_column(String(32))
+    synced_at: Mapped[datetime | None]
+    # A second entry on one ticket: this scan let a visitor in after the ticket's first entry (the
+    # event `conflict_with`, which holds the VERIFIED transition).
+    conflict: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    conflict_with: Mapped[int | None] = mapped_column(ForeignKey("scan_events.id"))
 
 
 class OutboxMessage(Base):

@@ -47,6 +47,9 @@ def _red(code: str, title: str, message: str) -> Verdict:
 
 INVALID = _red("INVALID_TICKET", "INVALID TICKET", "This code is not a ticket for this venue.")
 
+# The verdicts that let a visitor in: a device that showed one of these and admitted has let someone in.
+ENTRY_CODES = frozenset({"VALID", "NO_RESERVATION_ALLOWED"})
+
 
 def decide(
     ticket: TicketFacts | None, slot: SlotTimes | None, *, now_local: datetime, policy: Policy

@@ -18,14 +18,14 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import errors
-from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket
+from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket, live_reservation_of
 from admit.domain.calendar import SlotTimes
-from admit.domain.door import Result, TicketFacts, Verdict, decide
+from admit.domain.door import ENTRY_CODES, Result, TicketFacts, Verdict, decide
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus
 from admit.domain.venue_time import local_now, zone
 from admit.security import codes
@@ -52,7 +52,7 @@ class ScanOutcome:
 
 
 @dataclass(frozen=True)
-class _Found:
+class FoundTicket:
     """A ticket as the door reads it, with its live reservation and slot if it has one."""
 
     id: int
@@ -78,6 +78,39 @@ class _Found:
         return SlotTimes(self.slot_date, self.start_time, self.end_time)
 
 
+@dataclass(frozen=True)
+class OfflineVerdict:
+    """What a device showed when it decided a scan alone."""
+
+    result: Result
+    code: str
+
+    @property
+    def admitted(self) -> bool:
+        return self.code in ENTRY_CODES
+
+
+@dataclass(frozen=True)
+class Door:
+    """Where, when and by whom a scan was made: what every step of the pipeline reads."""
+
+    operator: StaffMember
+    venue: Venue
+    action: Action
+    at: datetime  # the door's own time: the server's clock online, the device's for a synced scan
+    device_id: str | None = None
+    offline: OfflineVerdict | None = None  # set when the device decided the scan without the server
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a scanned or typed code says: the look-up hash, and the four characters a scan event keeps."""
+
+    canonical: str | None
+    code_hash: str | None
+    suffix: str
+
+
 def scan(
     session: Session,
     *,
@@ -91,26 +124,18 @@ def scan(
     now: datetime,
     started: float,
 ) -> ScanOutcome:
-    canonical = codes.normalise(code)
-    code_hash = keys.lookup_hash(canonical) if canonical is not None else None
+    """An online scan: credential → lookup → decide → admit → render → record, in one transaction."""
+    door = Door(operator=operator, venue=venue, action=action, at=now, device_id=device_id)
+    credential = read_credential(code, keys)
     try:
         with session.begin():
-            outcome, event = _decide_and_record(
-                session,
-                code=code,
-                canonical=canonical,
-                code_hash=code_hash,
-                operator=operator,
-                action=action,
-                venue=venue,
-                now=now,
-            )
-            event.update(
-                nonce=nonce,
-                device_id=device_id,
-                latency_ms=round((timer.perf_counter() - started) * 1000, 3),
-            )
-            session.connection().execute(_RECORD, event)
+            found = lookup(session, credential, door=door)
+            verdict = judge(found, door=door)
+            verified_now = admit(session, found, verdict, door=door)
+            outcome = render(verdict, found=found, verified_now=verified_now, door=door)
+            event = event_row(credential, found, outcome, door=door)
+            event.update(nonce=nonce, latency_ms=round((timer.perf_counter() - started) * 1000, 3))
+            record(session, event)
         return outcome
     except IntegrityError:
         # The nonce was seen before (a retry, or the same scan sent twice at once): the first answer
@@ -125,56 +150,106 @@ def scan(
         answer, first = prior
         # Only the same request sent again gets the first answer: the same ticket, action and operator.
         # Anything else learns nothing of the first ticket (its holder's contact is in a GREEN answer).
-        if first != (code_hash, code_suffix(canonical, code), action.value, operator.id):
+        if first != (credential.code_hash, credential.suffix, action.value, operator.id):
             raise errors.NonceReused() from None
         return answer
 
 
-def _decide_and_record(
-    session: Session,
-    *,
-    code: str,
-    canonical: str | None,
-    code_hash: str | None,
-    operator: StaffMember,
-    action: Action,
-    venue: Venue,
-    now: datetime,
-) -> tuple[ScanOutcome, dict[str, Any]]:
-    found = None
-    if code_hash is not None:
-        found = _find(session, code_hash, orq=operator.orq, lock=action is not Action.VALIDATE)
+def read_credential(code: str, keys: CodeKeys) -> Credential:
+    """Step 1: the code as scanned or typed, normalised and hashed for the look-up."""
+    canonical = codes.normalise(code)
+    code_hash = keys.lookup_hash(canonical) if canonical is not None else None
+    return Credential(canonical, code_hash, code_suffix(canonical, code))
+
+
+def lookup(session: Session, credential: Credential, *, door: Door) -> FoundTicket | None:
+    """Step 2: the ticket of the operator's organization, locked when the scan may change it."""
+    if credential.code_hash is None:
+        return None
+    return _find(
+        session, credential.code_hash, orq=door.operator.orq, lock=door.action is not Action.VALIDATE
+    )
+
+
+def judge(found: FoundTicket | None, *, door: Door) -> Verdict:
+    """Step 3: the domain's verdict at the door's time, in the venue's time zone."""
+    timezone = door.venue.timezone
+    facts = _facts(found, timezone)
+    if door.offline is not None and found is not None and verified_after(found, door.at):
+        # Decided offline before the verification the server holds: the ticket had not been used yet.
+        facts = TicketFacts(status=_status_before_entry(found), valid_until=found.valid_until)
     slot = found.slot if found else None
-    verdict = decide(
-        _facts(found, venue.timezone), slot, now_local=local_now(now, venue.timezone), policy=venue.policy
-    )
-    verified_now = found is not None and action is not Action.VALIDATE and verdict.entry_allowed
-    if found is not None and verified_now:
-        _verify(session, found, operator=operator, now=now)
+    return decide(facts, slot, now_local=local_now(door.at, timezone), policy=door.venue.policy)
+
+
+def admit(session: Session, found: FoundTicket | None, verdict: Verdict, *, door: Door) -> bool:
+    """Step 4: the VERIFIED transition, when the scan admits and the verdict lets the visitor in."""
+    wants_entry = door.action is not Action.VALIDATE and (door.offline is None or door.offline.admitted)
+    # A verified ticket is let in only by a synced scan from before its verification: that moves the
+    # entry (services.door_sync), it is not a second transition.
+    if found is None or not wants_entry or not verdict.entry_allowed or found.status is TicketStatus.VERIFIED:
+        return False
+    _verify(session, found, operator=door.operator, now=door.at)
+    return True
+
+
+def render(verdict: Verdict, *, found: FoundTicket | None, verified_now: bool, door: Door) -> ScanOutcome:
+    """Step 5: the answer as sent (and kept for a retry)."""
     body = verdict_json(
-        verdict, found=found, verified_now=verified_now, operator=operator, timezone=venue.timezone, now=now
+        verdict,
+        found=found,
+        verified_now=verified_now,
+        operator=door.operator,
+        timezone=door.venue.timezone,
+        now=door.at,
     )
-    body["action"] = action.value
+    body["action"] = door.action.value
     body["verified_now"] = verified_now
-    body["scanned_at"] = now.isoformat()
+    body["scanned_at"] = door.at.isoformat()
     sent = json.dumps(body)
-    event = {
-        "orq": operator.orq,
-        "operator_id": operator.id,
-        "action": action.value,
-        "code_hash": code_hash,
-        "code_suffix": code_suffix(canonical, code),
+    return ScanOutcome(body, sent, verdict.result, verdict.code, verified_now, replayed=False)
+
+
+def event_row(
+    credential: Credential, found: FoundTicket | None, outcome: ScanOutcome, *, door: Door
+) -> dict[str, Any]:
+    """Step 6's row: the scan as a fact with its context (who, which device, the door's time, offline)."""
+    slot = found.slot if found else None
+    offline = door.offline
+    return {
+        "orq": door.operator.orq,
+        "operator_id": door.operator.id,
+        "device_id": door.device_id,
+        "action": door.action.value,
+        "code_hash": credential.code_hash,
+        "code_suffix": credential.suffix,
         "ticket_id": found.id if found else None,
-        "result": verdict.result.value,
-        "reason": verdict.code,
-        "verified": verified_now,
+        "result": outcome.result.value,
+        "reason": outcome.code,
+        "verified": outcome.verified_now,
         "slot_id": found.slot_id if found else None,
         "reservation_date": slot.date if slot else None,
         "reservation_start": slot.start_time if slot else None,
-        "scanned_at": now,
-        "response": sent,
+        "scanned_at": door.at,
+        "response": outcome.json,
+        "offline": offline is not None,
+        "offline_result": offline.result.value if offline else None,
+        "offline_code": offline.code if offline else None,
     }
-    return ScanOutcome(body, sent, verdict.result, verdict.code, verified_now, replayed=False), event
+
+
+def record(session: Session, event: dict[str, Any]) -> None:
+    """Step 6: the scan event, whatever the result."""
+    session.connection().execute(_RECORD, event)
+
+
+def verified_after(found: FoundTicket, at: datetime) -> bool:
+    return found.status is TicketStatus.VERIFIED and found.verified_at is not None and found.verified_at > at
+
+
+def _status_before_entry(found: FoundTicket) -> TicketStatus:
+    """Only a reserved ticket, or an activated one where the venue admits unreserved, is ever verified."""
+    return TicketStatus.RESERVED if found.reservation_id is not None else TicketStatus.ACTIVATED
 
 
 # The statements are built once: building one costs more than running it.
@@ -199,7 +274,7 @@ _FIND = (
     .select_from(Ticket)
     .outerjoin(
         Reservation,
-        and_(Reservation.ticket_id == Ticket.id, Reservation.status != ReservationStatus.CANCELLED),
+        live_reservation_of(Ticket.id),
     )
     .outerjoin(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
     .outerjoin(Operator, Operator.id == Ticket.verified_by)
@@ -224,14 +299,14 @@ _PRIOR = select(
 ).where(ScanEvent.orq == bindparam("orq"), ScanEvent.nonce == bindparam("nonce"))
 
 
-def _find(session: Session, code_hash: str, *, orq: int, lock: bool) -> _Found | None:
+def _find(session: Session, code_hash: str, *, orq: int, lock: bool) -> FoundTicket | None:
     """The ticket with its live reservation and slot, and who verified it, in one query."""
     query = _FIND_LOCKED if lock else _FIND
     row = session.connection().execute(query, {"code_hash": code_hash, "orq": orq}).first()
-    return None if row is None else _Found(*cast(tuple[Any, ...], row))
+    return None if row is None else FoundTicket(*cast(tuple[Any, ...], row))
 
 
-def _verify(session: Session, found: _Found, *, operator: StaffMember, now: datetime) -> None:
+def _verify(session: Session, found: FoundTicket, *, operator: StaffMember, now: datetime) -> None:
     connection = session.connection()
     change_statuses(
         connection,
@@ -264,7 +339,7 @@ def _find_prior(
     return answer, (code_hash, suffix, action, operator_id)
 
 
-def _facts(found: _Found | None, timezone: str) -> TicketFacts | None:
+def _facts(found: FoundTicket | None, timezone: str) -> TicketFacts | None:
     if found is None:
         return None
     return TicketFacts(
@@ -278,7 +353,7 @@ def _facts(found: _Found | None, timezone: str) -> TicketFacts | None:
 def verdict_json(
     verdict: Verdict,
     *,
-    found: _Found | None,
+    found: FoundTicket | None,
     verified_now: bool,
     operator: StaffMember,
     timezone: str,

@@ -19,14 +19,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, case, func, or_, select, type_coerce
+from sqlalchemy import Select, String, bindparam, case, func, or_, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import errors
-from admit.db.models import OfflineKey, Operator, Reservation, ReservationSlot, Ticket, TicketTransition
+from admit.db.models import (
+    OfflineKey,
+    Operator,
+    Reservation,
+    ReservationSlot,
+    Ticket,
+    TicketTransition,
+    live_reservation_of,
+)
 from admit.domain import offline
-from admit.domain.lifecycle import ReservationStatus, TicketStatus
+from admit.domain.lifecycle import TicketStatus
 from admit.domain.venue_time import zone
 from admit.security.codes import CodeKeys
 from admit.security.offline import BundleCursor, OfflineSecrets
@@ -210,7 +218,7 @@ def _tickets() -> Select[Any]:
         .select_from(Ticket)
         .outerjoin(
             Reservation,
-            and_(Reservation.ticket_id == Ticket.id, Reservation.status != ReservationStatus.CANCELLED),
+            live_reservation_of(Ticket.id),
         )
         .outerjoin(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
         .outerjoin(Operator, Operator.id == Ticket.verified_by)

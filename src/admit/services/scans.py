@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from admit import errors
 from admit.db.models import Operator, Organization, ReservationSlot, ScanEvent, TicketTransition
@@ -18,6 +18,7 @@ from admit.domain.lifecycle import TicketEvent
 from admit.domain.venue_time import is_supported_day, local_now, zone
 
 MAX_PAGE = 200
+CONFLICT = "CONFLICT"  # the history's filter for second entries on one ticket
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,12 @@ def scan_history(
 ) -> tuple[list[dict[str, Any]], str | None]:
     with session.begin():
         org = session.get_one(Organization, orq)
+        first, first_operator = aliased(ScanEvent), aliased(Operator)
         query = (
-            select(ScanEvent, Operator.name)
+            select(ScanEvent, Operator.name, first, first_operator.name)
             .join(Operator, Operator.id == ScanEvent.operator_id)
+            .outerjoin(first, first.id == ScanEvent.conflict_with)
+            .outerjoin(first_operator, first_operator.id == first.operator_id)
             .where(ScanEvent.orq == orq)
             .order_by(ScanEvent.scanned_at.desc(), ScanEvent.id.desc())
             .limit(limit + 1)
@@ -50,7 +54,9 @@ def scan_history(
             query = query.where(ScanEvent.scanned_at >= day_bounds(where.first, org.timezone)[0])
         if where.last is not None:
             query = query.where(ScanEvent.scanned_at < day_bounds(where.last, org.timezone)[1])
-        if where.result is not None:
+        if where.result == CONFLICT:
+            query = query.where(ScanEvent.conflict.is_(True))
+        elif where.result is not None:
             query = query.where(ScanEvent.result == where.result)
         if where.operator_id is not None:
             query = query.where(ScanEvent.operator_id == where.operator_id)
@@ -62,10 +68,28 @@ def scan_history(
         rows = session.execute(query).all()
     page = rows[:limit]
     next_cursor = _make_cursor(page[-1][0]) if len(rows) > limit else None
-    return [_event_json(event, name, org.timezone) for event, name in page], next_cursor
+    return [
+        _event_json(
+            event, name, org.timezone, first=_scan_json(held, held_by, org.timezone) if held else None
+        )
+        for event, name, held, held_by in page
+    ], next_cursor
 
 
-def _event_json(event: ScanEvent, operator_name: str, timezone: str) -> dict[str, Any]:
+def _scan_json(event: ScanEvent, operator_name: str, timezone: str) -> dict[str, Any]:
+    """Who scanned, where and when (door time): one side of a second entry."""
+    return {
+        "id": event.id,
+        "scanned_at": event.scanned_at.astimezone(zone(timezone)).isoformat(),
+        "operator": {"id": event.operator_id, "name": operator_name},
+        "device_id": event.device_id,
+        "offline": event.offline,
+    }
+
+
+def _event_json(
+    event: ScanEvent, operator_name: str, timezone: str, *, first: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "id": event.id,
         "scanned_at": event.scanned_at.astimezone(zone(timezone)).isoformat(),
@@ -78,6 +102,11 @@ def _event_json(event: ScanEvent, operator_name: str, timezone: str) -> dict[str
         "verified": event.verified,
         "ticket_code_suffix": event.code_suffix,
         "latency_ms": event.latency_ms,
+        "offline": event.offline,
+        "offline_result": event.offline_result,
+        "offline_code": event.offline_code,
+        # A second entry: this scan let a visitor in after the ticket's first entry, `first`.
+        "conflict": {"first": first} if event.conflict else None,
         "reservation": None
         if event.reservation_date is None
         else {
@@ -129,6 +158,7 @@ def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) ->
                 select(ScanEvent.reason, func.count()).where(in_day).group_by(ScanEvent.reason)
             )
         }
+        conflicts = session.scalar(select(func.count()).where(in_day, ScanEvent.conflict.is_(True)))
         verified = session.scalar(
             select(func.count())
             .select_from(TicketTransition)
@@ -154,6 +184,7 @@ def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) ->
         "timezone": org.timezone,
         "validated": sum(by_result.values()),
         "verified": verified or 0,
+        "conflicts": conflicts or 0,
         "by_result": {result: by_result.get(result, 0) for result in ("GREEN", "YELLOW", "RED")},
         "by_reason": by_reason,
         "slots": [

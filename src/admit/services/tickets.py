@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admit import errors
-from admit.db.models import Organization, Reservation, Ticket
+from admit.db.models import Organization, Reservation, Ticket, live_reservation_of
 from admit.domain.entry import entry_closes_at
 from admit.domain.lifecycle import (
     ActivationMode,
@@ -80,9 +80,7 @@ def get_ticket_or_raise(
 
 def live_reservation(session: Session, ticket: Ticket, *, lock: bool = False) -> Reservation | None:
     """The ticket's reservation that is not cancelled (the database allows at most one)."""
-    query = select(Reservation).where(
-        Reservation.ticket_id == ticket.id, Reservation.status != ReservationStatus.CANCELLED
-    )
+    query = select(Reservation).where(live_reservation_of(ticket.id))
     return session.scalars(query.with_for_update() if lock else query).first()
 
 

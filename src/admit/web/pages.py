@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from admit import errors
@@ -21,6 +21,7 @@ from admit.services import reservations
 from admit.services.capacity import times
 from admit.services.organizations import get_organization_or_raise, policy_of
 from admit.web import TEMPLATES_DIR
+from admit.web.offline_shell import worker_script
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,9 +109,24 @@ def _ask(check: Any) -> Allowed:
 
 
 @router.get("/operator")
-def operator(request: Request) -> HTMLResponse:
+def operator(request: Request, context: ContextDep) -> HTMLResponse:
     """The door's scanner: log in, scan (camera or typed), see the verdict, mark as verified."""
-    return _page(request, "operator.html")
+    return _page(
+        request,
+        "operator.html",
+        offline_switch_ms=_switch_ms(context),
+        offline_stale_minutes=context.settings.offline_stale_minutes,
+    )
+
+
+@router.get("/operator-sw.js")
+def operator_worker(context: ContextDep) -> Response:
+    """The scanner's service worker, from the site's root so that its scope may cover /operator."""
+    return Response(worker_script(_switch_ms(context)), media_type="text/javascript", headers=NO_STORE)
+
+
+def _switch_ms(context: AppContext) -> int:
+    return round(context.settings.offline_switch_seconds * 1000)
 
 
 @router.get("/manager")

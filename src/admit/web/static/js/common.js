@@ -28,15 +28,21 @@ window.Admit = (function () {
       if (text) url += "?" + text;
     }
     let response;
+    // `timeoutMs`: give up on a server that does not answer in time, as on one that cannot be reached.
+    const abort = opts.timeoutMs ? new AbortController() : null;
+    const timer = abort ? setTimeout(() => abort.abort(), opts.timeoutMs) : null;
     try {
       response = await fetch(url, {
         method: method,
         headers: headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         cache: "no-store",
+        signal: abort ? abort.signal : undefined,
       });
     } catch (_offline) {
       throw new ApiError(0, "NETWORK", "The server cannot be reached. Check the connection and try again.");
+    } finally {
+      clearTimeout(timer);
     }
     let data = null;
     try {
@@ -172,9 +178,21 @@ window.Admit = (function () {
 
   // The server's clock, as of this page's load: devices at a door may have a wrong clock, and a
   // demo or test server may run on a pinned one.
+  // A page the offline scanner kept carries the time it was served: the same stamp again means that
+  // copy, so the offset measured when it was fresh still holds.
+  const CLOCK_KEY = "admit.clock";
   const skew = (function () {
-    const stamp = Date.parse(document.body.dataset.serverNow || "");
-    return Number.isNaN(stamp) ? 0 : stamp - Date.now();
+    const served = document.body.dataset.serverNow || "";
+    const stamp = Date.parse(served);
+    if (Number.isNaN(stamp)) return 0;
+    try {
+      const seen = JSON.parse(localStorage.getItem(CLOCK_KEY) || "null");
+      if (seen && seen.served === served && typeof seen.skew === "number") return seen.skew;
+      localStorage.setItem(CLOCK_KEY, JSON.stringify({ served: served, skew: stamp - Date.now() }));
+    } catch (_storage) {
+      /* no storage: this page's own stamp */
+    }
+    return stamp - Date.now();
   })();
 
   function serverNow() {

@@ -33,12 +33,36 @@
       A.el("li", { "data-count": "validated" }, A.el("span", { class: "n" }, String(stats.validated)), "scans"),
       A.el("li", { "data-count": "verified" }, A.el("span", { class: "n" }, String(stats.verified)), "verified (entered)"),
       ...["GREEN", "YELLOW", "RED"].map((result) => A.el("li", { class: result, "data-count": result },
-        A.el("span", { class: "n" }, String(stats.by_result[result] || 0)), result + " · " + RESULT_WORDS[result])));
+        A.el("span", { class: "n" }, String(stats.by_result[result] || 0)), result + " · " + RESULT_WORDS[result])),
+      A.el("li", { class: stats.conflicts ? "CONFLICT" : "", "data-count": "conflicts" },
+        A.el("span", { class: "n" }, String(stats.conflicts || 0)), "double entries"));
     const reasons = $("reasons");
     const entries = Object.entries(stats.by_reason || {}).sort((a, b) => b[1] - a[1]);
     reasons.replaceChildren(...(entries.length
       ? entries.map(([code, n]) => A.el("li", { "data-reason": code }, reasonWords(code) + ": " + n))
       : [A.el("li", {}, "No scans yet.")]));
+  }
+
+  // ---- Double entries: each second entry on a ticket, with the first it collided with ----
+  function sideText(scan) {
+    return A.clockTime(scan.scanned_at) + " by " + scan.operator.name + " on " + (scan.device_id || "an unnamed device") +
+      (scan.offline ? " (offline)" : "");
+  }
+
+  async function loadConflicts() {
+    const answer = await session.call("GET", "/api/operators/scan-history",
+      { query: { from: day, to: day, result: "CONFLICT", limit: 50 } });
+    const list = $("conflicts");
+    if (!answer.events.length) {
+      list.replaceChildren(A.el("li", { class: "muted" }, "None on this day."));
+      return;
+    }
+    list.replaceChildren(...answer.events.map((event) => {
+      const first = event.conflict && event.conflict.first;
+      return A.el("li", { "data-conflict": String(event.id) },
+        A.el("strong", {}, "Ticket …" + event.ticket_code_suffix),
+        " entered at " + (first ? sideText(first) : "an earlier scan") + ", and again at " + sideText(event) + ".");
+    }));
   }
 
   // ---- Utilisation bars (booked and verified against capacity) ----
@@ -134,7 +158,8 @@
       A.el("td", {}, A.el("time", { datetime: event.scanned_at }, event.scanned_at.slice(0, 10) === day ? A.clockTime(event.scanned_at)
         : event.scanned_at.slice(0, 10) + " " + A.clockTime(event.scanned_at))),
       A.el("td", {}, A.el("span", { class: "result-chip " + event.result }, event.result)),
-      A.el("td", {}, reasonWords(event.code) + (event.verified ? " · verified" : "")),
+      A.el("td", {}, reasonWords(event.code) + (event.verified ? " · verified" : "") +
+        (event.conflict ? " · double entry" : "") + (event.offline ? " · offline" : "")),
       A.el("td", {}, event.ticket_code_suffix ? "…" + event.ticket_code_suffix : "—"),
       A.el("td", {}, r ? A.shortDate(r.date) + (r.start_time ? " " + r.start_time : "") : "—"),
       A.el("td", {}, event.operator.name),
@@ -183,7 +208,7 @@
       renderUtilisation(stats);
       renderChart(stats);
       // Paged further back by hand: leave those rows alone until the filter is applied again.
-      if (history.pages <= 1) await loadHistory(false);
+      await Promise.all([loadConflicts(), history.pages <= 1 ? loadHistory(false) : null]);
       A.setMessage($("dash-message"), "");
       $("updated").textContent = "Updated at " + A.serverNow().toLocaleTimeString("en-GB", { timeZone: stats.timezone }) +
         ", every 10 seconds.";

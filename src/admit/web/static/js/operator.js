@@ -15,9 +15,14 @@
   };
   const VIBRATION = { GREEN: [80], YELLOW: [120, 80, 120], RED: [400, 100, 400] };
 
+  // The venue's choices, written into the page by the server (and kept with it for offline loads).
+  const SWITCH_MS = Number(document.body.dataset.offlineSwitchMs) || 1500;
+  const STALE_MS = (Number(document.body.dataset.offlineStaleMinutes) || 30) * 60 * 1000;
+
   let session = null;
   let current = null; // { code, verdict }
   let audio = null;
+  let door = null; // the offline door (offline-door.mjs) while someone is logged in
 
   function deviceId() {
     let id = localStorage.getItem(DEVICE_KEY);
@@ -108,6 +113,7 @@
     const root = $("verdict");
     root.dataset.result = verdict.result;
     root.dataset.code = verdict.code;
+    root.dataset.offline = verdict.offline ? "true" : "false";
     $("verdict-icon").textContent = ICONS[verdict.result] || "";
     $("verdict-title").textContent = verdict.title;
     $("verdict-message").textContent = verdict.message;
@@ -120,12 +126,15 @@
       detail(list, "Customer", verdict.customer.email);
       detail(list, "Phone", verdict.customer.phone);
     }
+    if (verdict.offline) {
+      detail(list, "Decided", "offline, on this device");
+    }
     if (verdict.verified_at) {
       detail(list, "Verified", A.clockTime(verdict.verified_at) + (verdict.verified_by ? " by " + verdict.verified_by : ""));
     }
     if (ticket) {
-      detail(list, "Ticket", "…" + (ticket.code_suffix || A.normaliseCode(code).slice(-4)) + " · " + ticket.status.toLowerCase().replace("_", " ") +
-        " · " + (ticket.activation_status || ""));
+      detail(list, "Ticket", ["…" + (ticket.code_suffix || A.normaliseCode(code).slice(-4)),
+        ticket.status.toLowerCase().replace("_", " "), ticket.activation_status].filter(Boolean).join(" · "));
     } else {
       detail(list, "Code", A.normaliseCode(code).slice(0, 24));
     }
@@ -148,16 +157,56 @@
       $("manual-code").focus();
       return;
     }
+    if (door && door.offline) {
+      await scanOffline(code);
+      return;
+    }
     try {
       const verdict = await session.call("POST", "/api/operator/validate-ticket", {
         body: { code: code, nonce: A.randomId(), device_id: deviceId() },
+        timeoutMs: door ? SWITCH_MS : undefined,
       });
       showVerdict(code, verdict);
     } catch (error) {
       if (error.handled) return;
+      if (door && door.unreachable(error)) {
+        door.goOffline(); // no answer in time: this scan and the next are decided here
+        await scanOffline(code);
+        return;
+      }
       A.setMessage($("scan-status"), "Could not check the ticket: " + error.message);
       camera.resume();
     }
+  }
+
+  /** The verdict by the door's rules on this device, recorded for the server as an offline scan. */
+  async function scanOffline(code) {
+    const verdict = await door.decide(code);
+    showVerdict(code, verdict);
+    try {
+      await door.record(code, verdict, "validate");
+    } catch (error) {
+      A.setMessage($("verdict-error"), "This scan could not be kept on the device: " + error.message);
+    }
+  }
+
+  /** Mark as Verified with no server: decided again at this moment, queued, and marked on the device. */
+  async function verifyOffline(code) {
+    const verdict = await door.decide(code);
+    if (!verdict.can_verify || verdict.code === "ALREADY_VERIFIED") {
+      showVerdict(code, verdict); // it changed since it was shown: show why now
+      return;
+    }
+    let scan;
+    try {
+      scan = await door.record(code, verdict, "admit");
+    } catch (error) {
+      A.setMessage($("verdict-error"), "Not verified: this device could not keep the scan (" + error.message + ").");
+      $("verify").disabled = false;
+      return;
+    }
+    showScan("✓ Verified offline: ticket …" + verdict.ticket.code_suffix + " at " + A.clockTime(scan.mark.verified_at_local) +
+      ". It is sent to the server when the connection is back.");
   }
 
   $("manual-form").addEventListener("submit", (event) => {
@@ -170,9 +219,14 @@
     if (!current) return;
     button.disabled = true;
     const code = current.code;
+    if (door && (door.offline || current.verdict.offline)) {
+      await verifyOffline(code);
+      return;
+    }
     try {
       const verdict = await session.call("POST", "/api/operator/verify-ticket", {
         body: { code: code, nonce: A.randomId(), device_id: deviceId() },
+        timeoutMs: door ? SWITCH_MS : undefined,
       });
       const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
       const text = verdict.code === "ALREADY_VERIFIED"
@@ -181,6 +235,11 @@
       showScan(text);
     } catch (error) {
       if (error.handled) return;
+      if (door && door.unreachable(error)) {
+        door.goOffline();
+        await scanOffline(code); // decided again here; Mark as Verified then queues the admit
+        return;
+      }
       if (error.status === 409 && error.details && error.details.result) {
         showVerdict(code, error.details); // the ticket changed since it was scanned: show why now
       } else {
@@ -333,13 +392,88 @@
     };
   })();
 
+  // ---- Offline: the page kept by a service worker, the door's data kept in IndexedDB ----
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("controllerchange", markShellReady);
+    navigator.serviceWorker.register("/operator-sw.js", { scope: "/operator" }).then(markShellReady, () => {});
+  }
+
+  /** For operators (and tests): the page now opens without a network. */
+  function markShellReady() {
+    if (navigator.serviceWorker.controller) document.body.dataset.offlineShell = "ready";
+  }
+
+  function minutesText(ms) {
+    const minutes = Math.max(0, Math.floor(ms / 60000));
+    if (minutes < 1) return "less than a minute";
+    return minutes === 1 ? "1 minute" : minutes + " minutes";
+  }
+
+  function showOffline(state) {
+    const badge = $("offline-badge");
+    const age = state.ageMs === null ? "" : " · data " + minutesText(state.ageMs) + " old";
+    badge.textContent = "OFFLINE" + age;
+    A.show(badge, state.offline);
+    const mode = state.offline ? "true" : "false";
+    if (document.body.dataset.offline && document.body.dataset.offline !== mode) {
+      $("announce").textContent = state.offline
+        ? "Offline: verdicts are decided on this device."
+        : "Back online: verdicts come from the server again.";
+    }
+    document.body.dataset.offline = mode;
+    const status = $("offline-status");
+    status.dataset.tickets = String(state.tickets);
+    status.dataset.generatedAt = state.generatedAt || "";
+    status.textContent = state.hasBundle
+      ? "Offline data: " + state.tickets + " tickets, " + minutesText(state.ageMs) + " old."
+      : "No offline data on this device yet.";
+    const stale = state.hasBundle && state.ageMs > STALE_MS;
+    const warning = state.refused ||
+      (state.offline && !state.hasBundle ? "OFFLINE and no offline data: verdicts need the connection." : "") ||
+      (state.offline && stale ? "Offline data is " + minutesText(state.ageMs) + " old: recent bookings, moves and entries elsewhere are missing. Check ID when in doubt." : "");
+    const box = $("offline-warning");
+    if (box.textContent !== warning) A.setMessage(box, warning);
+    box.dataset.stale = stale ? "true" : "false";
+    const queue = $("sync-queue");
+    queue.dataset.count = String(state.queueLength);
+    queue.textContent = state.queueLength
+      ? state.queueLength + (state.queueLength === 1 ? " scan" : " scans") + " waiting to be sent to the server."
+      : "";
+  }
+
+  async function startOffline(staff) {
+    const operator = staff.operator;
+    const module = await import("/static/js/offline-door.mjs");
+    if (staff.operator !== operator || door) return; // logged out (or in again) meanwhile
+    door = new module.OfflineDoor({
+      call: staff.call,
+      api: A.api,
+      operator: operator,
+      deviceId: deviceId(),
+      now: A.serverNow,
+      newId: A.randomId,
+      switchMs: SWITCH_MS,
+      onChange: showOffline,
+    });
+    door.start().catch((error) => A.setMessage($("offline-warning"), "Offline mode is not available: " + error.message));
+  }
+
+  setInterval(() => {
+    if (door) showOffline(door.state()); // the data's age moves on
+  }, 20000);
+
   session = A.staffPage({
     minRole: "operator",
     onGesture: unlockAudio,
-    onReady: () => {
+    onReady: (staff) => {
       showScan("");
       camera.autostart();
+      startOffline(staff);
     },
-    onLogout: hideAll,
+    onLogout: () => {
+      if (door) door.stop();
+      door = null;
+      hideAll();
+    },
   });
 })(window.Admit);
