@@ -141,7 +141,9 @@ QR_MIN_LENGTH = 100
 _QR = re.compile(
     QR_VERSION + r"\.([0-9A-Z]{20})\.([1-9][0-9]{0,9})\.([A-Za-z0-9_-]{8})"
     r"\.([0-9]{8})\.([0-9]{4})\.([0-9]{4})\.(0|[1-9][0-9]{0,8})"
-    r"\.([A-Za-z0-9_-]{" + str(SIGNATURE_CHARS) + "})"
+    # 64 bytes end in a character of which only two bits count: the one with the other four at zero,
+    # so that a signature is written one way only.
+    r"\.([A-Za-z0-9_-]{" + str(SIGNATURE_CHARS - 1) + "}[AQgw])"
 )
 
 
