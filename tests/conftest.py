@@ -80,6 +80,7 @@ def settings(empty_database: str, tmp_path: Path) -> Settings:
         rate_limit_door_login="off",
         rate_limit_login="off",
         login_hashes_per_second=1000,  # tests log staff in back to back
+        login_refusal_delay_ms=0,  # the tests of refusals would each wait a second
     )
 
 

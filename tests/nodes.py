@@ -48,6 +48,19 @@ def free_port() -> int:
         return port
 
 
+def wait_ready(base_url: str, *, seconds: float = 30) -> None:
+    """Until a server started in a subprocess answers /readyz with 200."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base_url} did not become ready")
+
+
 def require_nginx() -> None:
     """Skip without nginx on a developer's machine; in CI a missing nginx is a failure."""
     if not NGINX.exists():

@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     # Password hashes (a fifth of a second of CPU each) at once, and per second, in this process: the
     # door's share of the CPU during a login flood from many addresses. Other logins are told to retry.
     login_hashes: int = Field(default=1, ge=1, le=32)
-    login_hashes_per_second: int = Field(default=2, ge=1, le=1000)
+    login_hashes_per_second: int = Field(default=1, ge=1, le=1000)
+    # A refused login is answered only after this wait, which costs the server no thread and no CPU: a
+    # flood's clients, waiting for their answers, then send a login a second each instead of hundreds.
+    login_refusal_delay_ms: int = Field(default=1000, ge=0, le=10_000)
     # Redis (shared rate limits): how long one call may take, and how long to count locally after a failure.
     redis_timeout_ms: int = Field(default=150, ge=10, le=10_000)
     redis_retry_seconds: float = Field(default=5.0, gt=0, le=600)

@@ -8,7 +8,6 @@ server is a real uvicorn process. SQLite is a local file: there is no network to
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from tests.api.test_observability import metric
 from tests.builders import CONTACT, Builders
 from tests.conftest import TEST_SECRET
 from tests.faults import FaultyProxy, faulty_proxy
+from tests.nodes import free_port, wait_ready
 
 # Generous bounds on how long a request may wait: failing is fine, hanging is not.
 WITHIN = 10.0
@@ -59,7 +59,7 @@ def serve(make: Builders, proxy: FaultyProxy, tmp_path: Path) -> Iterator[Serve]
     started: list[subprocess.Popen[bytes]] = []
 
     def start(**settings: str) -> str:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "DATABASE_URL": _through(proxy, make.context.settings.database_url),
@@ -75,7 +75,7 @@ def serve(make: Builders, proxy: FaultyProxy, tmp_path: Path) -> Iterator[Serve]
         command = [sys.executable, "-m", "uvicorn", "admit.app:create_app", "--factory", "--port", str(port)]
         started.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base)
+        wait_ready(base)
         return base
 
     yield start
@@ -86,25 +86,6 @@ def serve(make: Builders, proxy: FaultyProxy, tmp_path: Path) -> Iterator[Serve]
         except subprocess.TimeoutExpired:  # threads stuck on the database keep it from stopping
             server.kill()
             server.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{base} did not become ready")
 
 
 def _assert_busy(response: httpx.Response) -> None:

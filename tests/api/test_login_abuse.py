@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -142,3 +143,24 @@ def test_new_pins_need_six_digits_and_existing_four_digit_pins_still_log_in(make
             )
         )
     assert _login(make.client, "door-old", pin="4821").status_code == 200
+
+
+def test_a_refused_login_is_answered_only_after_the_refusal_delay_and_a_good_one_at_once(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    """A flood's clients wait for their answers: a second per refusal keeps each to a login a second."""
+    slow = settings.model_copy(update={"login_refusal_delay_ms": 700})
+    app = create_app(slow, clock=clock)
+    with TestClient(app) as client:
+        make = Builders(client=client, context=context_of(app))
+        staff = make.staff(make.org(), Role.OPERATOR)
+        started = time.monotonic()
+        refused = _login(client, staff.username, password="nope-nope")
+        refused_after = time.monotonic() - started
+        started = time.monotonic()
+        accepted = _login(client, staff.username, password=PASSWORD)
+        accepted_after = time.monotonic() - started
+    context_of(app).engine.dispose()
+    assert refused.status_code == 401 and accepted.status_code == 200
+    assert refused_after >= 0.7  # the deliberate wait, not a measure of speed
+    assert accepted_after < refused_after

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from admit.domain.roles import Role
 from admit.settings import Settings
 from tests.builders import Builders
 from tests.conftest import TEST_SECRET
+from tests.nodes import free_port, wait_ready
 
 REDIS_URL = os.environ.get("ADMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 
@@ -150,12 +149,6 @@ def test_trusted_proxies_must_be_addresses_or_networks() -> None:
         Settings(database_url="sqlite://", secret_key=key, trusted_proxies="proxy.example")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def redis_db() -> Iterator[str]:
     client = redis.Redis.from_url(REDIS_URL)
@@ -181,7 +174,7 @@ def test_the_limit_is_shared_by_two_server_processes_through_redis(
         "ADMIT_RATE_LIMIT_VALIDATION": "5/minute",
         "ADMIT_FROZEN_NOW": "2025-11-20T09:00:00+01:00",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "admit.app:create_app", "--factory", "--port", str(port)],
@@ -193,7 +186,7 @@ def test_the_limit_is_shared_by_two_server_processes_through_redis(
     ]
     try:
         for port in ports:
-            _wait_ready(f"http://127.0.0.1:{port}")
+            wait_ready(f"http://127.0.0.1:{port}")
         statuses = [
             httpx.post(
                 f"http://127.0.0.1:{ports[i % 2]}/api/tickets/validate", json={"code": code}
@@ -205,18 +198,6 @@ def test_the_limit_is_shared_by_two_server_processes_through_redis(
             server.terminate()
             server.wait(timeout=10)
     assert statuses == [200] * 5 + [429] * 3
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{base} did not become ready")
 
 
 def test_an_unknown_rate_limit_setting_fails_fast() -> None:

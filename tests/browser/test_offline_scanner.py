@@ -455,8 +455,8 @@ def test_two_devices_admit_one_ticket_offline_and_the_manager_sees_one_conflict(
     conflicts = dashboard.locator("#conflicts li")
     expect(conflicts).to_have_count(1)
     expect(conflicts.first).to_contain_text(f"Ticket …{code[-4:]}")
-    for name in ("Ann Door", "Bob Door"):
-        expect(conflicts.first).to_contain_text(name)
+    for operator_name in ("Ann Door", "Bob Door"):
+        expect(conflicts.first).to_contain_text(operator_name)
 
 
 def test_the_service_worker_is_served_from_the_root_and_never_caches_the_api(seed: Seed) -> None:

@@ -10,6 +10,7 @@ import anyio
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StrictStr
+from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.api.deps import (
@@ -62,19 +63,11 @@ async def operator_login(
     if (body.password is None) == (body.pin is None):
         either = "give either a password or a PIN"
         raise errors.ValidationFailed(fields={"password": either, "pin": either})
-    client = client_address(request)
-    # Failures are counted per (client, username), never per account alone: a stranger's guesses slow
-    # the stranger down and cannot lock the account's owner out.
-    attempt = f"{client}|{normal_username(body.username)}"
-    await hit_limit(context, "login", client)
-    await check_limit(context, "login_failures", attempt)
-    authenticate = partial(login, session, username=body.username, password=body.password, pin=body.pin)
     try:
-        operator = await _hashing(context, authenticate)
-    except errors.InvalidCredentials:
-        await hit_limit(context, "login_failures", attempt)
+        operator = await _authenticate(body, request, context, session)
+    except (errors.InvalidCredentials, errors.RateLimited, errors.ServiceBusy):
+        await anyio.sleep(context.settings.login_refusal_delay_ms / 1000)
         raise
-    await clear_limit(context, "login_failures", attempt)
     now = context.clock.now()
     token, expires_at = context.tokens.issue(
         operator_id=operator.id,
@@ -88,6 +81,23 @@ async def operator_login(
         expires_at=expires_at,
         operator=OperatorOut(id=operator.id, name=operator.name, role=operator.role.value, orq=operator.orq),
     )
+
+
+async def _authenticate(body: LoginIn, request: Request, context: AppContext, session: Session) -> Operator:
+    client = client_address(request)
+    # Failures are counted per (client, username), never per account alone: a stranger's guesses slow
+    # the stranger down and cannot lock the account's owner out.
+    attempt = f"{client}|{normal_username(body.username)}"
+    await hit_limit(context, "login", client)
+    await check_limit(context, "login_failures", attempt)
+    authenticate = partial(login, session, username=body.username, password=body.password, pin=body.pin)
+    try:
+        operator = await _hashing(context, authenticate)
+    except errors.InvalidCredentials:
+        await hit_limit(context, "login_failures", attempt)
+        raise
+    await clear_limit(context, "login_failures", attempt)
+    return operator
 
 
 async def _hashing(context: AppContext, work: Callable[[], Operator]) -> Operator:
