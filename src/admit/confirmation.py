@@ -14,15 +14,16 @@ from admit.services.capacity import times
 from admit.services.reservations import ReservationView
 
 
-def qr_png(code: str, *, scale: int = 8) -> bytes:
+def qr_png(text: str, *, scale: int = 8) -> bytes:
+    """The QR code of `text`: a reservation's signed QR text, or a ticket code alone."""
     buffer = io.BytesIO()
-    segno.make(code, error="m").save(buffer, kind="png", scale=scale, border=4)
+    segno.make(text, error="m").save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
 
 
-def qr_svg(code: str) -> bytes:
+def qr_svg(text: str, *, code: str) -> bytes:
     buffer = io.BytesIO()
-    segno.make(code, error="m").save(
+    segno.make(text, error="m").save(
         buffer, kind="svg", scale=8, border=4, xmldecl=False, title=f"Ticket {code}"
     )
     return buffer.getvalue()

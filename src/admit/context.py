@@ -65,7 +65,9 @@ class AppContext:
     def mail(self) -> MailContext:
         """What the e-mail sender needs, on this application's database and clock."""
         sender = Sender(mail_from=self.settings.mail_from, public_url=self.settings.public_url)
-        return MailContext(self.sessions, self.clock, self.keys, transport_for(self.settings), sender)
+        return MailContext(
+            self.sessions, self.clock, self.keys, transport_for(self.settings), sender, self.offline
+        )
 
     def venue(self, session: Session, orq: int) -> Venue:
         """The organization's time zone and policy, as of half a second ago at most."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect
 
 from admit.domain import offline
@@ -166,6 +167,46 @@ QUEUED = """() => new Promise((resolve, reject) => {
     all.onerror = () => reject(all.error);
   };
 })"""
+
+
+def test_offline_a_reservation_booked_after_the_bundle_is_admitted_by_its_signed_qr_and_a_forged_one_is_red(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    log_in_with_offline_data(page, venue, _tickets_of(seed, venue))
+    page.context.set_offline(True)
+    # Booked on a phone in the queue, after the device's last bundle: only its QR vouches for it.
+    code, reservation_id = seed.reserved(venue.orq, venue.today)
+    payload = seed.call("GET", f"/api/reservations/{reservation_id}")["qr_payload"]
+    assert offline.parse_qr(payload).code == code
+
+    scan(page, unknown_code())  # the plain code of a booking the device has never seen
+    expect_verdict(page, "YELLOW", "NOT_IN_OFFLINE_DATA")
+    next_scan(page)
+    scan(page, code)
+    expect_verdict(page, "YELLOW", "NOT_IN_OFFLINE_DATA")
+    next_scan(page)
+
+    scan(page, payload)
+    expect_verdict(page, "GREEN", "VALID")
+    expect(page.locator("#verdict")).to_contain_text("Reserved for today, 10:00-12:00")
+    expect(page.locator("#verdict")).to_contain_text(f"…{code[-4:]}")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#scan-status")).to_contain_text(f"Verified offline: ticket …{code[-4:]}")
+    scan(page, payload)
+    expect_verdict(page, "YELLOW", "ALREADY_VERIFIED")
+    next_scan(page)
+
+    signed = offline.parse_qr(payload)
+    forger = Ed25519PrivateKey.generate()
+    forged = offline.qr_text(signed.message, offline.b64url(forger.sign(signed.message)))
+    scan(page, forged)
+    expect_verdict(page, "RED", "INVALID_TICKET")
+    next_scan(page)
+    scan(page, payload.replace(".1000.1200.", ".0800.1800."))  # the claim edited: its signature fails
+    expect_verdict(page, "RED", "INVALID_TICKET")
+
+    admits = [queued for queued in page.evaluate(QUEUED) if queued["action"] == "admit"]
+    assert [queued["code"] for queued in admits] == [payload]  # the server checks the signature again
 
 
 def test_a_tampered_bundle_is_refused_and_the_previous_data_is_kept(

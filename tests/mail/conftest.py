@@ -89,7 +89,7 @@ def mail_context(context: AppContext, port: int) -> MailContext:
     sender = Sender(
         mail_from="Demo Museum <tickets@museum.example>", public_url="https://tickets.museum.example"
     )
-    return MailContext(context.sessions, context.clock, context.keys, transport, sender)
+    return MailContext(context.sessions, context.clock, context.keys, transport, sender, context.offline)
 
 
 @pytest.fixture

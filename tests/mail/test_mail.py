@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from admit.clock import FrozenClock
 from admit.context import AppContext
 from admit.db.models import OutboxMessage
+from admit.domain.offline import parse_qr
 from admit.domain.roles import Role
 from admit.errors import DomainError
 from admit.mail.reminders import queue_reminders
@@ -43,6 +44,11 @@ def qr_text(message: EmailMessage) -> str:
     return str(found.text)
 
 
+def qr_code_of(message: EmailMessage) -> str:
+    """The ticket code in the e-mail's QR code, which carries it with the organization's signed claim."""
+    return parse_qr(qr_text(message)).code
+
+
 def outbox_count(make: Builders) -> int:
     with make.context.sessions() as session, session.begin():
         return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
@@ -64,7 +70,15 @@ def test_the_confirmation_arrives_with_a_scannable_qr_the_code_and_a_local_time_
     assert grouped in text and grouped in html  # for manual entry at the door
     assert f"https://tickets.museum.example/reserve/{reservation_id}" in text
     assert "Friday 21 November 2025, 14:30-15:30" in text
-    assert qr_text(message) == code
+    signed = parse_qr(qr_text(message))
+    assert signed.code == code
+    assert (signed.claim.day.isoformat(), f"{signed.claim.start:%H:%M}", f"{signed.claim.end:%H:%M}") == (
+        "2025-11-21",
+        "14:30",
+        "15:30",
+    )
+    # The same text the reservation's page shows and the API gives as `qr_payload`.
+    assert qr_text(message) == make.client.get(f"/api/reservations/{reservation_id}").json()["qr_payload"]
 
     method, calendar = calendar_of(message)
     assert method == "REQUEST" and str(calendar["METHOD"]) == "REQUEST"
@@ -172,7 +186,7 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(
     for thread in threads:
         thread.join()
     assert sum(r.sent for r in reports) == 30
-    codes = [qr_text(m) for m in smtp.inbox.messages]
+    codes = [qr_code_of(m) for m in smtp.inbox.messages]
     assert len(codes) == len(set(codes)) == 30
 
 
@@ -220,7 +234,7 @@ def test_of_many_racing_bookings_only_the_committed_ones_send_email(
         outcomes = list(pool.map(book, codes))
     assert outcomes.count("RESERVED") == 3
     assert send_due(mail).sent == 3
-    assert sorted(qr_text(m) for m in smtp.inbox.messages) == sorted(
+    assert sorted(qr_code_of(m) for m in smtp.inbox.messages) == sorted(
         code for code, outcome in zip(codes, outcomes, strict=True) if outcome == "RESERVED"
     )
 

@@ -136,7 +136,9 @@ def test_the_mail_folder_keeps_internationalised_messages_too(
     make: Builders, mail: MailContext, tmp_path: Path
 ) -> None:
     folder = tmp_path / "outbox"
-    to_folder = MailContext(mail.sessions, mail.clock, mail.keys, FolderTransport(folder), mail.sender)
+    to_folder = MailContext(
+        mail.sessions, mail.clock, mail.keys, FolderTransport(folder), mail.sender, mail.offline
+    )
     orq = make.org()
     book(make, orq, make.slot(orq), "josé@example.com")
     assert send_due(to_folder).sent == 1

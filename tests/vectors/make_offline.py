@@ -15,7 +15,8 @@ import base64
 import copy
 import hashlib
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from admit.domain import offline
 from admit.security.codes import normalise
+from admit.security.offline import verify
 
 PATH = Path(__file__).with_name("offline.json")
 # Fixed seeds, so that the file is the same on every run: these keys sign nothing but these vectors.
@@ -218,6 +220,79 @@ def tampered(genuine: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+QR_CODE = "7KQ2M9XH4TBW3RZN6PCF"
+QR_CLAIM = offline.ReservationClaim(
+    orq=ORQ,
+    ref=offline.reservation_ref("Zx3kq9vR2mT8yW4nB6cD1fH5jL7pQ0sA"),
+    day=date(2025, 11, 20),
+    start=time(10, 0),
+    end=time(11, 0),
+    version=2,
+)
+
+
+def qr_of(claim: offline.ReservationClaim, key: Ed25519PrivateKey = TEST_KEY, code: str = QR_CODE) -> str:
+    message = offline.qr_message(code, claim)
+    return offline.qr_text(message, b64url(key.sign(message)))
+
+
+def qr_cases() -> list[dict[str, Any]]:
+    """Signed reservation QR texts, and what the server reads in each: parts, and whether the pinned key
+    (`key`, organization ORQ) vouches for it. The server's own parser and verifier decide both."""
+    genuine = qr_of(QR_CLAIM)
+    flipped = bytearray(offline.from_b64url(genuine.rsplit(".", 1)[1]))
+    flipped[10] ^= 1
+    texts = [
+        ("genuine", genuine),
+        ("genuine, with a scanner's newline and spaces", f"  {genuine}\n"),
+        (
+            "moved: a later slot, a newer version",
+            qr_of(replace(QR_CLAIM, start=time(14), end=time(15), version=3)),
+        ),
+        ("the date edited", genuine.replace(".20251120.", ".20251121.")),
+        ("the slot edited", genuine.replace(".1000.1100.", ".0900.1700.")),
+        ("the code edited", genuine.replace(QR_CODE, "7KQ2M9XH4TBW3RZN6PCG")),
+        ("the version edited", genuine.replace(".2.", ".9.")),
+        ("one bit of the signature flipped", genuine.rsplit(".", 1)[0] + "." + b64url(bytes(flipped))),
+        ("signed by another key", qr_of(QR_CLAIM, OTHER_KEY)),
+        ("another organization's claim, signed by this key", qr_of(replace(QR_CLAIM, orq=ORQ + 1))),
+        ("the same signature bytes written another way", genuine[:-1] + chr(ord(genuine[-1]) + 1)),
+        (
+            "a month that does not exist",
+            qr_of(replace(QR_CLAIM, day=date(2025, 11, 20))).replace(".2025112", ".2025132"),
+        ),
+        ("the signature cut short", genuine[:-2]),
+        ("a version not of this format", genuine.replace("A1.", "A2.", 1)),
+        ("a typed code", QR_CODE),
+    ]
+    key = public_key(TEST_KEY)
+    cases = []
+    for name, text in texts:
+        parsed: dict[str, Any] | None = None
+        valid = False
+        if offline.is_qr_text(text):
+            try:
+                signed = offline.parse_qr(text)
+            except ValueError:
+                signed = None
+            if signed is not None:
+                claim = signed.claim
+                parsed = {
+                    "code": signed.code,
+                    "orq": claim.orq,
+                    "ref": claim.ref,
+                    "date": claim.day.isoformat(),
+                    "start_time": claim.start.isoformat(timespec="minutes"),
+                    "end_time": claim.end.isoformat(timespec="minutes"),
+                    "version": claim.version,
+                }
+                valid = claim.orq == ORQ and verify(key, signed.message, signed.signature)
+        cases.append(
+            {"name": name, "text": text, "is_qr": offline.is_qr_text(text), "parsed": parsed, "valid": valid}
+        )
+    return cases
+
+
 def build() -> dict[str, Any]:
     genuine = bundle()
     reordered = dict(reversed(list(genuine.items())))
@@ -250,6 +325,7 @@ def build() -> dict[str, Any]:
         "same_bundle_other_key_order": reordered,
         "tampered": tampered(genuine),
         "signed_by_other_key": signed({**genuine, "key_id": "other-1"}, OTHER_KEY),
+        "qr": qr_cases(),
     }
 
 

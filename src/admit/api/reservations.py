@@ -17,6 +17,7 @@ from admit.domain.lifecycle import ReservationStatus
 from admit.errors import DomainError
 from admit.services import reservations
 from admit.services.capacity import slot_json
+from admit.services.reservation_qr import qr_payload
 from admit.services.reservations import MAX_BATCH, ReservationView, checked_contact
 
 router = APIRouter(tags=["reservations"])
@@ -71,9 +72,10 @@ def brief_json(context: AppContext, reservation: ReservationView) -> dict[str, A
     }
 
 
-def full_json(context: AppContext, reservation: ReservationView) -> dict[str, Any]:
+def full_json(context: AppContext, reservation: ReservationView, qr_payload: str) -> dict[str, Any]:
     return {
         **brief_json(context, reservation),
+        "qr_payload": qr_payload,
         "ticket": {"code": reservation.ticket_code, "status": reservation.ticket_status.value},
         "slot": slot_json(reservation.slot),
         "customer_email": reservation.customer_email,
@@ -118,10 +120,8 @@ def create_reservation(body: ReservationIn, context: ContextDep, session: Sessio
 def get_reservation(
     reservation_id: ReservationId, context: ContextDep, session: SessionDep
 ) -> dict[str, Any]:
-    found = reservations.get_reservation(
-        session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
-    )
-    return full_json(context, found)
+    found = _found(reservation_id, context, session)
+    return full_json(context, found, _payload(found, context, session))
 
 
 @router.put("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
@@ -135,7 +135,7 @@ def move_reservation(
         keys=context.keys,
         now=context.clock.now(),
     )
-    return full_json(context, moved)
+    return full_json(context, moved, _payload(moved, context, session))
 
 
 @router.delete("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
@@ -147,7 +147,7 @@ def cancel_reservation(
     )
     context.metrics.reservations.labels("cancelled").inc()
     log.info("reservation.cancelled", reservation_id=reservation_id)
-    return full_json(context, cancelled)
+    return full_json(context, cancelled, _payload(cancelled, context, session))
 
 
 def _found(reservation_id: str, context: AppContext, session: SessionDep) -> ReservationView:
@@ -156,16 +156,28 @@ def _found(reservation_id: str, context: AppContext, session: SessionDep) -> Res
     )
 
 
+def _payload(reservation: ReservationView, context: AppContext, session: SessionDep) -> str:
+    return qr_payload(
+        session, reservation=reservation, offline_secrets=context.offline, now=context.clock.now()
+    )
+
+
 @router.get("/api/reservations/{reservation_id}/qr.png", response_class=Response)
 def qr_png(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
     found = _found(reservation_id, context, session)
-    return Response(confirmation.qr_png(found.ticket_code), media_type="image/png", headers=_private())
+    return Response(
+        confirmation.qr_png(_payload(found, context, session)), media_type="image/png", headers=_private()
+    )
 
 
 @router.get("/api/reservations/{reservation_id}/qr.svg", response_class=Response)
 def qr_svg(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
     found = _found(reservation_id, context, session)
-    return Response(confirmation.qr_svg(found.ticket_code), media_type="image/svg+xml", headers=_private())
+    return Response(
+        confirmation.qr_svg(_payload(found, context, session), code=found.ticket_code),
+        media_type="image/svg+xml",
+        headers=_private(),
+    )
 
 
 @router.get("/api/reservations/{reservation_id}/calendar.ics", response_class=Response)

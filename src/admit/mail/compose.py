@@ -44,8 +44,9 @@ class Sender:
 
 
 def reservation_message(
-    kind: MailKind, reservation: ReservationView, *, sender: Sender, now: datetime
+    kind: MailKind, reservation: ReservationView, *, qr_text: str, sender: Sender, now: datetime
 ) -> EmailMessage:
+    """`qr_text` is what the QR code shows: the reservation's signed QR text (services.reservation_qr)."""
     slot = reservation.slot
     venue = one_line(reservation.venue)
     when = f"{slot.date:%A %d %B %Y}, {slot.start_time:%H:%M}-{slot.end_time:%H:%M}"
@@ -87,9 +88,7 @@ def reservation_message(
     if show_qr:
         html_part = message.get_body(("html",))
         assert html_part is not None
-        html_part.add_related(
-            qr_png(reservation.ticket_code), "image", "png", cid=qr_cid, filename="ticket-qr.png"
-        )
+        html_part.add_related(qr_png(qr_text), "image", "png", cid=qr_cid, filename="ticket-qr.png")
     if kind in METHODS:
         method = METHODS[kind]
         invite = calendar_ics(

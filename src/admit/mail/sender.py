@@ -29,6 +29,8 @@ from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
 from admit.mail.compose import Sender, reservation_message, reserve_reminder
 from admit.mail.transport import DELIVERY_ERRORS, Transport
 from admit.security.codes import CodeKeys
+from admit.security.offline import OfflineSecrets
+from admit.services.reservation_qr import qr_payload_in
 from admit.services.reservations import current_view
 
 log = structlog.get_logger()
@@ -55,6 +57,7 @@ class MailContext:
     keys: CodeKeys
     transport: Transport
     sender: Sender
+    offline: OfflineSecrets  # signs the reservation's QR code
 
 
 def send_due(mail: MailContext, *, batch: int = BATCH) -> SendReport:
@@ -134,7 +137,8 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
     if cancelled and row.kind is not MailKind.CANCELLATION:
         return None  # a confirmation or reminder for a visit that has since been cancelled
     view = current_view(session, reservation, mail.keys, now)
-    return reservation_message(row.kind, view, sender=mail.sender, now=now)
+    qr_text = qr_payload_in(session, reservation=view, offline_secrets=mail.offline, now=now)
+    return reservation_message(row.kind, view, qr_text=qr_text, sender=mail.sender, now=now)
 
 
 def _record(mail: MailContext, message_id: int, outcome: _Outcome, report: SendReport) -> None:

@@ -24,12 +24,15 @@ from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket, live_reservation_of
+from admit.domain import offline
 from admit.domain.calendar import SlotTimes
 from admit.domain.door import ENTRY_CODES, Result, TicketFacts, Verdict, decide
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus
 from admit.domain.venue_time import local_now, zone
 from admit.security import codes
+from admit.security import offline as offline_keys
 from admit.security.codes import CodeKeys
+from admit.services.offline_bundle import find_public_key
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue
 from admit.services.transitions import change_statuses, operator_actor
@@ -104,11 +107,16 @@ class Door:
 
 @dataclass(frozen=True)
 class Credential:
-    """What a scanned or typed code says: the look-up hash, and the four characters a scan event keeps."""
+    """What a scanned or typed code says: the look-up hash, and the four characters a scan event keeps.
+
+    A signed reservation QR carries its code with the organization's claim: the code counts only once
+    the look-up has checked the signature with the organization's key.
+    """
 
     canonical: str | None
     code_hash: str | None
     suffix: str
+    signed: offline.SignedQr | None = None
 
 
 def scan(
@@ -156,16 +164,25 @@ def scan(
 
 
 def read_credential(code: str, keys: CodeKeys) -> Credential:
-    """Step 1: the code as scanned or typed, normalised and hashed for the look-up."""
+    """Step 1: the code as scanned or typed (alone, or in a signed QR), normalised and hashed."""
+    signed = None
+    if offline.is_qr_text(code):
+        try:
+            signed = offline.parse_qr(code)
+        except ValueError:  # malformed: as unknown as any code that cannot be one
+            return Credential(None, None, code_suffix(None, code))
+        code = signed.code
     canonical = codes.normalise(code)
     code_hash = keys.lookup_hash(canonical) if canonical is not None else None
-    return Credential(canonical, code_hash, code_suffix(canonical, code))
+    return Credential(canonical, code_hash, code_suffix(canonical, code), signed)
 
 
 def lookup(session: Session, credential: Credential, *, door: Door) -> FoundTicket | None:
     """Step 2: the ticket of the operator's organization, locked when the scan may change it."""
     if credential.code_hash is None:
         return None
+    if credential.signed is not None and not _signed_by(session, credential.signed, orq=door.operator.orq):
+        return None  # a forged or foreign claim: never trusted, answered as an unknown code
     return _find(
         session, credential.code_hash, orq=door.operator.orq, lock=door.action is not Action.VALIDATE
     )
@@ -304,6 +321,13 @@ def _find(session: Session, code_hash: str, *, orq: int, lock: bool) -> FoundTic
     query = _FIND_LOCKED if lock else _FIND
     row = session.connection().execute(query, {"code_hash": code_hash, "orq": orq}).first()
     return None if row is None else FoundTicket(*cast(tuple[Any, ...], row))
+
+
+def _signed_by(session: Session, signed: offline.SignedQr, *, orq: int) -> bool:
+    if signed.claim.orq != orq:
+        return False
+    public_key = find_public_key(session, orq=orq)
+    return public_key is not None and offline_keys.verify(public_key, signed.message, signed.signature)
 
 
 def _verify(session: Session, found: FoundTicket, *, operator: StaffMember, now: datetime) -> None:

@@ -134,11 +134,22 @@ def _get_key(
     session: Session, *, orq: int, offline_secrets: OfflineSecrets, now: datetime
 ) -> tuple[OfflineKeyView, str]:
     with session.begin():
-        found = session.execute(_KEY, {"orq": orq}).first()
+        return signing_key(session, orq=orq, offline_secrets=offline_secrets, now=now)
+
+
+def signing_key(
+    session: Session, *, orq: int, offline_secrets: OfflineSecrets, now: datetime
+) -> tuple[OfflineKeyView, str]:
+    """(the key, its sealed private half), made on first use, inside the caller's transaction.
+
+    Nodes making it at once agree on one: the loser's insert fails in its savepoint and it reads the
+    winner's.
+    """
+    found = session.execute(_KEY, {"orq": orq}).first()
     if found is None:
         new = offline_secrets.new_key()
         try:
-            with session.begin():
+            with session.begin_nested():
                 session.add(
                     OfflineKey(
                         orq=orq,
@@ -150,10 +161,14 @@ def _get_key(
                 )
         except IntegrityError:
             pass  # another request made the organization's key first: theirs is the one
-        with session.begin():
-            found = session.execute(_KEY, {"orq": orq}).one()
+        found = session.execute(_KEY, {"orq": orq}).one()
     key_id, public_key, private_sealed = found
     return OfflineKeyView(orq, key_id, public_key), private_sealed
+
+
+def find_public_key(session: Session, *, orq: int) -> str | None:
+    """The organization's public key inside the caller's transaction, None before it has one."""
+    return session.execute(_PUBLIC_KEY, {"orq": orq}).scalar_one_or_none()
 
 
 def _entries(
@@ -194,6 +209,7 @@ def _entries(
 _KEY = select(OfflineKey.key_id, OfflineKey.public_key, OfflineKey.private_sealed).where(
     OfflineKey.orq == bindparam("orq")
 )
+_PUBLIC_KEY = select(OfflineKey.public_key).where(OfflineKey.orq == bindparam("orq"))
 _LAST_TRANSITION = select(func.coalesce(func.max(TicketTransition.id), 0)).where(
     TicketTransition.orq == bindparam("orq")
 )

@@ -152,3 +152,79 @@ export async function verifyBundle(bundle, pinned) {
   if (bundle.orq !== pinned.orq || bundle.key_id !== pinned.key_id) return false;
   return verifySignature(bundle, pinned.public_key);
 }
+
+// ---- the signed reservation QR (src/admit/domain/offline.py is its home) ----
+// `A1.<code>.<orq>.<ref>.<YYYYMMDD>.<HHMM>.<HHMM>.<version>.<signature>`, the signature over every byte
+// before the last dot, by the organization's key. A typed code is never this long.
+
+const QR_MIN_LENGTH = 100;
+const QR = new RegExp(
+  "^A1\\.([0-9A-Z]{20})\\.([1-9][0-9]{0,9})\\.([A-Za-z0-9_-]{8})\\.([0-9]{8})\\.([0-9]{4})\\.([0-9]{4})" +
+    "\\.(0|[1-9][0-9]{0,8})\\.([A-Za-z0-9_-]{85}[AQgw])$",
+);
+// Python's str.strip() for what a scanner adds around the text.
+const EDGES = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
+/** Whether a scanned text is meant as a signed QR (it may still be malformed or forged). */
+export function isQrText(raw) {
+  if (typeof raw !== "string") return false;
+  const text = raw.replace(EDGES, "");
+  return text.startsWith("A1.") && text.length >= QR_MIN_LENGTH;
+}
+
+/** The parts of a signed QR text, its signature not yet checked; null when it is malformed. */
+export function parseQr(raw) {
+  if (!isQrText(raw)) return null;
+  const text = raw.replace(EDGES, "");
+  const match = QR.exec(text);
+  if (match === null) return null;
+  const [, code, orq, ref, day, start, end, version, signature] = match;
+  const date = `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+  const startTime = `${start.slice(0, 2)}:${start.slice(2)}`;
+  const endTime = `${end.slice(0, 2)}:${end.slice(2)}`;
+  if (!realDate(date) || !realTime(startTime) || !realTime(endTime)) return null;
+  return {
+    code,
+    orq: Number(orq),
+    ref,
+    date,
+    start_time: startTime,
+    end_time: endTime,
+    version: Number(version),
+    message: text.slice(0, text.length - signature.length - 1),
+    signature,
+  };
+}
+
+function realDate(text) {
+  const [year, month, day] = text.split("-").map(Number);
+  const when = new Date(Date.UTC(2000, month - 1, day));
+  when.setUTCFullYear(year);
+  return year >= 1 && when.getUTCFullYear() === year && when.getUTCMonth() === month - 1 && when.getUTCDate() === day;
+}
+
+function realTime(text) {
+  const [hour, minute] = text.split(":").map(Number);
+  return hour < 24 && minute < 60;
+}
+
+/** Whether a parsed QR is signed by the pinned organization key ({orq, key_id, public_key}). */
+export async function verifyQr(signed, pinned) {
+  if (signed === null || pinned === null || typeof pinned !== "object" || signed.orq !== pinned.orq) return false;
+  const key = fromBase64url(pinned.public_key);
+  const signature = fromBase64url(signed.signature);
+  if (key === null || key.length !== 32 || signature === null || signature.length !== 64) return false;
+  try {
+    const verifier = await crypto.subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, verifier, signature, new TextEncoder().encode(signed.message));
+  } catch {
+    return false;
+  }
+}
+
+/** The ticket code in what was typed or scanned: a signed QR's code (whatever its signature), or the
+    typed code normalised; null when there is none. */
+export function codeOf(raw) {
+  if (isQrText(raw)) return parseQr(raw)?.code ?? null;
+  return normalise(raw);
+}

@@ -5,7 +5,7 @@
    hashes and signatures are offline-data.mjs; what is kept on the device is offline-store.mjs. */
 
 import { decide } from "./door-rules.mjs";
-import { entryHash, normalise, venueLocal, verifyBundle } from "./offline-data.mjs";
+import { codeOf, entryHash, isQrText, normalise, parseQr, venueLocal, verifyBundle, verifyQr } from "./offline-data.mjs";
 import * as store from "./offline-store.mjs";
 
 const REFRESH_MS = 60_000; // a delta a minute: cheap for the server, and a device is at most a minute behind
@@ -38,6 +38,15 @@ export const UNDECIDED = Object.freeze({
   ...yellow("OFFLINE_UNDECIDED", "CANNOT DECIDE OFFLINE", "Check ID or wait for connection"),
   result: "RED",
 });
+
+/** Whether the bundle's entry decides a signed QR's ticket rather than the QR's claim: the entry shows
+    the ticket no longer reserved (cancelled, verified, void, expired), or a reservation version the
+    claim does not outdate. A move after the bundle has a newer version, so its claim stands. */
+export function bundleKnowsBetter(entry, signed) {
+  if (entry === undefined || entry === null) return false;
+  if (entry.status !== "RESERVED") return true;
+  return (entry.reservation?.version ?? -1) >= signed.version;
+}
 
 export class OfflineDoor {
   /**
@@ -265,20 +274,34 @@ export class OfflineDoor {
     const bundle = this.bundle;
     if (bundle === null) return this.shape(NO_DATA, raw);
     try {
-      const code = normalise(raw);
-      if (code === null) return this.shape(decide(null, null, { nowLocal: venueLocal(at, bundle.timezone), policy: bundle.policy }), raw);
+      const rules = { nowLocal: venueLocal(at, bundle.timezone), policy: bundle.policy };
+      const signed = isQrText(raw) ? parseQr(raw) : null;
+      // A QR text that is malformed, forged or of another organization is no ticket at all.
+      if (isQrText(raw) && !(await verifyQr(signed, this.key))) return this.shape(decide(null, null, rules), raw);
+      const code = signed ? signed.code : normalise(raw);
+      if (code === null) return this.shape(decide(null, null, rules), raw);
       const h = await entryHash(bundle.salt, code);
       const entry = this.entries.get(h);
+      if (signed && !bundleKnowsBetter(entry, signed)) {
+        // Booked (or moved) after the bundle: the organization's signed claim stands for the entry.
+        const claimed = { reservation: { date: signed.date, start_time: signed.start_time, end_time: signed.end_time } };
+        const ticket = this.claimedTicket(h);
+        return this.shape(decide(ticket, claimed.reservation, rules), raw, claimed, ticket);
+      }
       if (entry === undefined) return this.shape(NOT_IN_DATA, raw);
       const ticket = this.ticketOf(h, entry);
-      const verdict = decide(ticket, entry.reservation, {
-        nowLocal: venueLocal(at, bundle.timezone),
-        policy: bundle.policy,
-      });
+      const verdict = decide(ticket, entry.reservation, rules);
       return this.shape(verdict, raw, entry, ticket);
     } catch (_malformed) {
       return this.shape(UNDECIDED, raw);
     }
+  }
+
+  /** A ticket the bundle does not hold as the claim has it: reserved, unless admitted on this device. */
+  claimedTicket(h) {
+    const mark = this.marks[h];
+    if (mark) return { status: "VERIFIED", valid_until: null, verified_at_local: mark.verified_at_local, verified_by: mark.verified_by };
+    return { status: "RESERVED", valid_until: null, verified_at_local: null, verified_by: null };
   }
 
   ticketOf(h, entry) {
@@ -297,7 +320,7 @@ export class OfflineDoor {
 
   /** The verdict in the API's shape, so the page shows it as it shows the server's. */
   shape(verdict, raw, entry = null, ticket = null) {
-    const code = normalise(raw);
+    const code = codeOf(raw);
     const reservation = entry?.reservation;
     return {
       result: verdict.result,
@@ -338,7 +361,7 @@ export class OfflineDoor {
     let h = null;
     if (action === "admit" && this.bundle) {
       scan.mark = { verified_at_local: venueLocal(at, this.bundle.timezone), verified_by: this.operator.name };
-      h = await entryHash(this.bundle.salt, code);
+      h = await entryHash(this.bundle.salt, codeOf(code));
     }
     await store.enqueue(scan);
     if (h !== null) {
