@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
@@ -164,3 +165,20 @@ def test_a_refused_login_is_answered_only_after_the_refusal_delay_and_a_good_one
     assert refused.status_code == 401 and accepted.status_code == 200
     assert refused_after >= 0.7  # the deliberate wait, not a measure of speed
     assert accepted_after < refused_after
+
+
+def test_a_password_hashed_by_an_older_release_still_logs_in_and_is_hashed_again_as_now(
+    make: Builders,
+) -> None:
+    staff = make.staff(make.org(), Role.OPERATOR)
+    older = PasswordHasher()  # the library's default parameters, as earlier releases hashed with
+    with make.context.sessions() as session, session.begin():
+        session.get_one(Operator, staff.id).password_hash = older.hash(PASSWORD)
+
+    assert _login(make.client, staff.username, password=PASSWORD).status_code == 200
+
+    with make.context.sessions() as session, session.begin():
+        remade = session.get_one(Operator, staff.id).password_hash
+    assert remade is not None
+    assert "m=19456,t=2,p=1" in remade
+    assert _login(make.client, staff.username, password=PASSWORD).status_code == 200

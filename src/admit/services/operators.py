@@ -6,14 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.db.models import Operator, Organization
 from admit.domain.roles import Role
-from admit.security.passwords import hash_secret, verify_secret
+from admit.security.passwords import hash_secret, needs_rehash, verify_secret
 from admit.services.organizations import MAX_ID, MAX_NAME
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -90,6 +90,16 @@ def login(session: Session, *, username: str, password: str | None, pin: str | N
         raise errors.InvalidCredentials()
     if operator.disabled_at is not None:  # the same answer as a wrong password: nothing to learn
         raise errors.InvalidCredentials()
+    if stored is not None and needs_rehash(stored):
+        # Made with an older release's parameters: hashed again now that the secret is at hand, so that
+        # every account's check costs what an unknown username's does.
+        column = "pin_hash" if pin is not None else "password_hash"
+        with session.begin():
+            session.execute(
+                update(Operator)
+                .where(Operator.id == operator.id)
+                .values({column: hash_secret(pin if pin is not None else password or "")})
+            )
     return operator
 
 
