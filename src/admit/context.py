@@ -102,8 +102,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
                 "door": settings.rate_limit_door_login,
                 "login": settings.rate_limit_login,
                 "login_failures": f"{settings.max_login_failures} per {settings.lockout_minutes} minutes",
-                # Per second on average, with room for a shift's logins at once (ten seconds' worth).
-                "hashes": f"{settings.login_hashes_per_second * 10} per 10 seconds",
+                # Per second on average, with room for a few logins at once (three seconds' worth).
+                "hashes": f"{settings.login_hashes_per_second * 3} per 3 seconds",
             },
         ),
         hashes=CapacityLimiter(settings.login_hashes),
