@@ -5,7 +5,7 @@ The pinned clock reads 20 Nov 2025, 09:00 in Amsterdam; the devices' door times 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -400,3 +400,27 @@ def test_a_full_queue_of_500_scans_is_taken_in_one_request(
     ]
     assert set(outcomes(sync(make.client, operator, "lane-1", *queue)).values()) == {"applied"}
     assert stats(make, manager)["by_result"]["RED"] == 500
+
+
+@pytest.mark.parametrize(("online", "offline_at"), [("08:30", "08:31"), ("08:31", "08:30")])
+def test_a_device_admitting_again_what_it_verified_online_moments_apart_is_one_entry(
+    make: Builders, venue: tuple[int, int, Staff], clock: FrozenClock, online: str, offline_at: str
+) -> None:
+    """Its online verify answered after the page had gone offline, and the operator admitted again."""
+    orq, slot, manager = venue
+    door = make.staff(orq, Role.OPERATOR, name="Lane one")
+    code, _ = make.reservation(orq, slot)
+    clock.set(datetime.fromisoformat(at(online)))
+    make.client.post(
+        "/api/operator/verify-ticket", json={"code": code, "device_id": "lane-1"}, headers=door.headers
+    ).raise_for_status()
+    clock.set(datetime.fromisoformat(at("09:00")))
+
+    [again] = sync(make.client, door, "lane-1", offline("s-1", code, offline_at))
+    [other_lane] = sync(make.client, door, "lane-2", offline("s-2", code, "08:45"))
+
+    assert (again["outcome"], again["verified"]) == ("applied", False)
+    assert other_lane["outcome"] == "conflict"  # another lane's admit is a second visitor
+    counts = stats(make, manager)
+    assert (counts["verified"], counts["conflicts"]) == (1, 1)
+    assert [event["device_id"] for event in history(make, manager, result="CONFLICT")] == ["lane-2"]

@@ -48,6 +48,9 @@ MAX_SCANS = 500  # per request: a device with more sends several
 # A device's clock may run a little ahead of the server's; a queue older than a week is not a door's.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
+# A device that admits a ticket it verified online itself this close before (or after, by its own clock)
+# is repeating the entry its slow answer hid from it, not letting in a second visitor.
+SAME_VISIT = timedelta(minutes=2)
 
 
 class Outcome(StrEnum):
@@ -128,10 +131,17 @@ def _sync_one(
             verdict = judge(found, door=door)
             verified_now = admit(session, found, verdict, door=door)
             let_in = door.action is not Action.VALIDATE and item.shown.admitted
+            # The device's own entry again (its online verify answered after the page had gone offline
+            # and the operator admitted once more): the same visitor, not a second entry.
+            again = found is not None and let_in and _same_visit(session, found.id, door=door)
             takes_over = (
-                found is not None and let_in and verdict.entry_allowed and verified_after(found, door.at)
+                found is not None
+                and let_in
+                and not again
+                and verdict.entry_allowed
+                and verified_after(found, door.at)
             )
-            second = found is not None and let_in and verdict.code == "ALREADY_VERIFIED"
+            second = found is not None and let_in and not again and verdict.code == "ALREADY_VERIFIED"
             outcome = render(verdict, found=found, verified_now=verified_now or takes_over, door=door)
             event = event_row(credential, found, outcome, door=door)
             event.update(scan_id=item.scan_id, synced_at=now, latency_ms=0.0, conflict=second)
@@ -205,6 +215,21 @@ def _again(prior: ScanEvent, item: OfflineScan, code_hash: str | None, suffix: s
         "conflict_recorded": prior.conflict,
     }
     return SyncAnswer(item.scan_id, Outcome.DUPLICATE, body)
+
+
+def _same_visit(session: Session, ticket_id: int, *, door: Door) -> bool:
+    """Whether the ticket's entry was made by this device and operator moments from this scan."""
+    holder = _entry_holder(session, ticket_id)
+    if holder is None:
+        return False
+    device_id, operator_id, at = session.execute(
+        select(ScanEvent.device_id, ScanEvent.operator_id, ScanEvent.scanned_at).where(ScanEvent.id == holder)
+    ).one()
+    return (
+        device_id is not None
+        and (device_id, operator_id) == (door.device_id, door.operator.id)
+        and abs(at - door.at) <= SAME_VISIT
+    )
 
 
 def _entry_holder(session: Session, ticket_id: int, *, other_than: int | None = None) -> int | None:
