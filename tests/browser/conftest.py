@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
 from admit.settings import Settings
 from tests.conftest import DEFAULT_NOW, TEST_SECRET
+from tests.nodes import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 VIEWPORTS: dict[str, dict[str, Any]] = {
@@ -69,13 +69,6 @@ def _empty(database_url: str) -> None:
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     base_url: str
@@ -92,7 +85,7 @@ def server(
     Its log is kept in test-artifacts/server-logs/<module>-<backend>.log.
     """
     _empty(database_url)
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path_factory.mktemp("server-data")
     env = {
@@ -302,6 +295,31 @@ def shot(request: pytest.FixtureRequest) -> Shot:
         return path
 
     return take
+
+
+@dataclass
+class Venue:
+    orq: int
+    door: StaffLogin
+    today: int
+    tomorrow: int
+
+
+@pytest.fixture(scope="module")
+def venue(seed: Seed) -> Venue:
+    """One organization, its door operator and two slots for the module (staff accounts are slow to hash)."""
+    orq = seed.org()
+    return Venue(
+        orq,
+        seed.staff(orq, Role.OPERATOR, name="Jane Smith"),
+        today=seed.slot(orq, day=TODAY, start="10:00", end="12:00"),
+        tomorrow=seed.slot(orq, day="2025-11-21", start="14:00", end="15:00"),
+    )
+
+
+def scan(page: Page, code: str) -> None:
+    page.locator("input[name=code]").fill(code)
+    page.get_by_role("button", name="Check").click()
 
 
 def staff_login(page: Page, staff: StaffLogin) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,37 +20,20 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
 
 from admit.domain import offline
 from admit.domain.roles import Role
-from admit.security.codes import normalise
-from tests.browser.conftest import TODAY, Seed, Server, StaffLogin, new_context, staff_login
+from admit.security.codes import ALPHABET, normalise
+from tests.browser.conftest import (
+    TODAY,
+    Seed,
+    Server,
+    StaffLogin,
+    Venue,
+    new_context,
+    scan,
+    staff_login,
+)
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-@dataclass
-class Venue:
-    orq: int
-    door: StaffLogin
-    today: int
-    tomorrow: int
-
-
-@pytest.fixture(scope="module")
-def venue(seed: Seed) -> Venue:
-    orq = seed.org()
-    return Venue(
-        orq,
-        seed.staff(orq, Role.OPERATOR, name="Jane Smith"),
-        today=seed.slot(orq, day=TODAY, start="10:00", end="12:00"),
-        tomorrow=seed.slot(orq, day="2025-11-21", start="14:00", end="15:00"),
-    )
-
-
-def scan(page: Page, code: str) -> None:
-    page.locator("input[name=code]").fill(code)
-    page.get_by_role("button", name="Check").click()
 
 
 def next_scan(page: Page) -> None:

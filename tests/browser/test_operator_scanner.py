@@ -6,7 +6,6 @@ Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,45 +13,19 @@ import pytest
 import segno
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from admit.domain.roles import Role
 from tests.browser.conftest import (
-    TODAY,
     Seed,
     Server,
     Shot,
-    StaffLogin,
+    Venue,
     hours,
     new_context,
+    scan,
     staff_login,
 )
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass
-class Venue:
-    orq: int
-    door: StaffLogin
-    today: int
-    tomorrow: int
-
-
-@pytest.fixture(scope="module")
-def venue(seed: Seed) -> Venue:
-    """One organization, its door operator and two slots for the module (staff accounts are slow to hash)."""
-    orq = seed.org()
-    return Venue(
-        orq,
-        seed.staff(orq, Role.OPERATOR, name="Jane Smith"),
-        today=seed.slot(orq, day=TODAY, start="10:00", end="12:00"),
-        tomorrow=seed.slot(orq, day="2025-11-21", start="14:00", end="15:00"),
-    )
-
-
-def scan(page: Page, code: str) -> None:
-    page.locator("input[name=code]").fill(code)
-    page.get_by_role("button", name="Check").click()
 
 
 def test_wrong_date_and_no_reservation_are_red_with_the_reason_and_no_verify(

@@ -12,7 +12,6 @@ import ast
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from admit.app import context_of, create_app
 from admit.db.migrate import head_revision
 from admit.db.models import Base
 from admit.settings import Settings
+from tests.nodes import free_port
 
 ADMIT = Path(sys.executable).with_name("admit")
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +120,7 @@ class Cli:
 
     def serve(self, *args: str) -> Server:
         """Start `admit serve` on a free port and wait until /readyz says ready."""
-        port = _free_port()
+        port = free_port()
         out, err = self.cwd / f"serve-{port}.out", self.cwd / f"serve-{port}.err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             process = subprocess.Popen(
@@ -170,13 +170,6 @@ class DemoPrintout:
     passwords: dict[str, str]
     pins: dict[str, str]
     tickets: dict[str, list[str]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _clean_environment() -> dict[str, str]:
@@ -449,7 +442,7 @@ def test_postgresql_without_a_usable_secret_key_is_refused_before_anything_start
 
 def test_an_unreachable_database_is_reported_in_one_clear_line(tmp_path: Path) -> None:
     env = _clean_environment() | {
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_free_port()}/admit",
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/admit",
         "ADMIT_SECRET_KEY": SECRET,
     }
     result = Cli("postgresql", tmp_path, env, "").run("db", "upgrade")

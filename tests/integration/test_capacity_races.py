@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +36,7 @@ from admit.services.reservations import cancel_reservation, checked_contact, mov
 from admit.services.slots import update_slot
 from tests.builders import CONTACT, Builders
 from tests.conftest import DEFAULT_NOW, TEST_SECRET
+from tests.nodes import free_port
 
 T = TypeVar("T")
 
@@ -379,12 +379,6 @@ def test_interleaved_bookings_moves_and_cancels_keep_every_count_equal_to_live_r
 # --- Two server processes on one PostgreSQL database ---------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -421,7 +415,7 @@ def two_servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     servers: list[tuple[str, subprocess.Popen[bytes], Path]] = []
     try:
         for number in range(2):
-            port = _free_port()
+            port = free_port()
             log = tmp_path / f"server-{number}.log"
             with log.open("wb") as output:
                 command = [sys.executable, "-m", "uvicorn", "admit.app:create_app", "--factory"]

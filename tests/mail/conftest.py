@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -16,6 +15,7 @@ from admit.context import AppContext
 from admit.mail.compose import Sender
 from admit.mail.sender import MailContext
 from admit.mail.transport import SmtpTransport
+from tests.nodes import free_port
 
 
 @dataclass
@@ -60,15 +60,9 @@ class SmtpServer:
             self._controller = None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(_free_port())
+    server = SmtpServer(free_port())
     server.start()
     yield server
     server.stop()
@@ -77,7 +71,7 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture
 def smtp_ascii_only() -> Iterator[SmtpServer]:
     """A server that does not offer SMTPUTF8 (internationalised addresses)."""
-    server = SmtpServer(_free_port(), smtputf8=False)
+    server = SmtpServer(free_port(), smtputf8=False)
     server.start()
     yield server
     server.stop()
