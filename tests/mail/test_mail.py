@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -10,8 +9,6 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import icalendar
-import zxingcpp
-from PIL import Image
 from sqlalchemy import func, select
 
 from admit.clock import FrozenClock
@@ -25,6 +22,7 @@ from admit.mail.sender import MailContext, send_due
 from admit.services.reservations import Contact, reserve
 from tests.builders import Builders
 from tests.mail.conftest import SmtpServer
+from tests.qr import read_qr
 
 
 def calendar_of(message: EmailMessage) -> tuple[str, icalendar.Calendar]:
@@ -40,8 +38,7 @@ def payload_bytes(part: EmailMessage) -> bytes:
 
 def qr_text(message: EmailMessage) -> str:
     (image,) = [p for p in message.walk() if p.get_content_type() == "image/png"]
-    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(payload_bytes(image))))
-    return str(found.text)
+    return read_qr(payload_bytes(image))
 
 
 def qr_code_of(message: EmailMessage) -> str:
