@@ -5,8 +5,6 @@ import io
 import zxingcpp
 from PIL import Image
 
-ONLY_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-
 
 def read_qr(png: bytes) -> str:
     """The text of the one QR code in the image.
@@ -14,5 +12,7 @@ def read_qr(png: bytes) -> str:
     Only QR codes are looked for: a reader trying every format can now and then also see a linear
     barcode in the QR code's modules, which is a second, false, result.
     """
-    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=ONLY_QR)
+    (found,) = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     return str(found.text)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
-from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +20,7 @@ from admit.mail.transport import transport_for
 from admit.metrics import Metrics
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
+from admit.security.hashing import HashingThreads
 from admit.security.offline import OfflineSecrets
 from admit.security.tokens import TokenIssuer
 from admit.services import cache_version
@@ -43,7 +43,7 @@ class AppContext:
     offline: OfflineSecrets
     probe: DatabaseProbe
     # Password hashing runs on its own few threads, so a login flood cannot take the door's.
-    hashes: CapacityLimiter
+    hashing: HashingThreads
     # Who is behind a token, and an organization's time zone and policy, until the database's change
     # counter moves: a scan need not read its operator's row every time.
     facts: SharedFacts = field(init=False)
@@ -106,7 +106,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
                 "hashes": f"{settings.login_hashes_per_second * 3} per 3 seconds",
             },
         ),
-        hashes=CapacityLimiter(settings.login_hashes),
+        hashing=HashingThreads(settings.login_hashes),
         metrics=Metrics(partial(todays_slots, sessions, clock), partial(outbox_depth, sessions, clock)),
         probe=DatabaseProbe(engine),
         offline=OfflineSecrets(settings.secret_key),

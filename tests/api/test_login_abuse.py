@@ -96,7 +96,7 @@ def test_a_login_that_cannot_get_a_hashing_thread_soon_is_told_to_retry_and_the_
     orq = make.org()
     staff = make.staff(orq, Role.OPERATOR)
     code = make.ticket(orq, "ACTIVATED")
-    hashes = make.context.hashes
+    hashes = make.context.hashing.slots
     holders = [object() for _ in range(int(hashes.total_tokens))]
     # Every hashing thread busy, as in a flood of logins from many addresses.
     portal = make.client.portal

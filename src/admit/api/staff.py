@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import partial
 
 import anyio
-from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StrictStr
 from sqlalchemy.orm import Session
@@ -107,13 +106,10 @@ async def _hashing(context: AppContext, work: Callable[[], Operator]) -> Operato
         context.limits.hit("hashes", "process")  # in memory: never a network call
     except errors.RateLimited:
         raise errors.ServiceBusy(retry_after=1) from None
-    done: list[Operator] = []
-    with anyio.move_on_after(HASH_WAIT_SECONDS):
-        # Once started, the work runs to its end: a timeout only cancels the wait for a thread.
-        done.append(await to_thread.run_sync(work, limiter=context.hashes))
-    if not done:
+    operator = await context.hashing.run(work, HASH_WAIT_SECONDS)
+    if operator is None:
         raise errors.ServiceBusy(retry_after=1)
-    return done[0]
+    return operator
 
 
 @router.post("/api/operator/logout", status_code=204)
