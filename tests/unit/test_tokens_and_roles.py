@@ -28,6 +28,7 @@ def test_a_token_signed_with_another_key_or_altered_is_refused() -> None:
     with pytest.raises(errors.InvalidToken):
         ISSUER.read(token, now=NOW)
     good, _ = ISSUER.issue(operator_id=1, orq=1, role=Role.OPERATOR, now=NOW)
+    assert ISSUER.read(good, now=NOW).role is Role.OPERATOR  # checked once and kept: an altered copy is not
     with pytest.raises(errors.InvalidToken):
         ISSUER.read(good[:-2] + ("AA" if not good.endswith("AA") else "BB"), now=NOW)
     with pytest.raises(errors.InvalidToken):
