@@ -10,8 +10,9 @@ few of other kinds), starts real uvicorn processes against it and then:
 - open loop: a steady rate of scans from every lane, each sent at its planned time by whichever
   sender thread is free, its latency measured from the planned time (so a stall is charged to every
   scan that should have gone out during it); once validate-only, once admitting distinct tickets;
-- closed loop: clients sending validate scans back to back, beside pgbench running the same SQL
-  against the same database: what the servers sustain next to what the database alone could;
+- closed loop: clients sending scans back to back (validate, then admitting distinct tickets), each
+  beside pgbench running the same SQL against the same database: what the servers sustain next to what
+  the database alone could. pgbench's SQL is captured from a real scan of each kind (captured_sql.py);
 - a login flood: the validate open loop again while clients post wrong logins back to back, each
   from a new address (forwarded by a trusted proxy), so that no per-client limit applies and only the
   bound on hashes at once stands between the flood and the door;
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import multiprocessing
 import multiprocessing.synchronize
@@ -52,14 +52,26 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from admit.context import AppContext
-from admit.db.models import Operator, ScanEvent, Ticket, TicketTransition
+from admit.db.models import (
+    Operator,
+    Organization,
+    Reservation,
+    ReservationSlot,
+    ScanEvent,
+    Ticket,
+    TicketTransition,
+    live_reservation_of,
+)
 from admit.domain.lifecycle import ActivationMode, TicketStatus
 from admit.domain.roles import Role
 from admit.security import codes as ticket_codes
 from admit.security.codes import CodeKeys
-from admit.services.operators import create_operator
+from admit.services import door as door_service
+from admit.services.door import Action
+from admit.services.operators import StaffMember, create_operator
 from admit.services.reservations import MAX_BATCH, checked_contact, reserve
 from admit.services.slots import NewSlot, create_slot
+from bench import captured_sql
 from bench._common import (
     DEFAULT_PG_URL,
     FROZEN_NOW,
@@ -90,8 +102,14 @@ SIZES = {
     "default": {"seconds": 20.0, "validate_pool": 2000},
     "quick": {"seconds": 5.0, "validate_pool": 500},
 }
+# Distinct tickets per second of a run that admits each once: more than the servers or pgbench admit here.
+CLOSED_ADMITS_PER_S = 600
+PGBENCH_ADMITS_PER_S = 4000
 VALIDATE_P95_MS = 10.0
 ADMIT_P95_MS = 25.0
+CLOSED_VALIDATE_SHARE = 50  # % of pgbench's rate for the same SQL, at least
+CLOSED_ADMIT_SHARE = 40
+SERVER_CPU_MS = {"closed": 0.8, "closed_admit": 1.5}  # per scan, at most
 WARMUP_PER_SERVER = 10  # scans per server before each open-loop run that are not counted
 SLOT_HOURS = range(10, 18)  # today's hourly slots, 10:00-17:59; the pinned now is 09:00
 # Of every ODD_EVERY scans, one at each of these positions is not a valid ticket for today.
@@ -100,6 +118,7 @@ ODD_POSITIONS = {16: "wrong_date", 32: "not_activated", 48: "unknown"}
 VALIDATE_PATH = "/api/operator/validate-ticket"
 LOGIN_PATH = "/api/operator/login"
 SCAN_PATH = "/venue/scan"
+RUN_TITLES = {"closed": "validate", "closed_admit": "admit"}
 PGBENCH_DEVICE = "pgbench"  # the scan events pgbench writes, told apart from the servers' own
 SAMPLE_EVERY_S = 0.2  # how often the database's CPU is sampled during a run
 SENDER_CHECK_S = 0.002  # how often the open loop checks that a sender is free for the next scan
@@ -116,6 +135,8 @@ class Seeded:
     lanes: list[tuple[str, str]]  # (username, password), one operator per scanner lane
     validate_pool: list[str]  # reserved for today; validated again and again, never admitted
     admit_pool: list[str]  # reserved for today; each admitted once
+    closed_admit_pool: list[str]  # the same, for the closed loop
+    spare: list[str]  # two more: one scanned to capture the admit SQL, one cloned for pgbench
     wrong_date: list[str]  # reserved for tomorrow
     not_activated: list[str]  # pre-made tickets nobody activated
     unknown: list[str]  # well-formed codes that were never issued
@@ -231,8 +252,13 @@ def main() -> None:
                 tokens = log_in(servers, seeded.lanes)
                 runs, sent = run_http(servers, monitor, seeded, tokens, args)
                 errors = servers.logged_errors()
-            pgbench = run_pgbench(database_url, monitor, seeded, runs, args, Path(tmp))
+            # Checked before pgbench writes its own scans and verifications.
             checks = check_database(monitor, runs, sent, errors)
+            scripts = pgbench_scripts(database_url, monitor, seeded, args)
+            pgbench = {
+                name: run_pgbench(name, script, transactions, database_url, monitor, args, Path(tmp))
+                for name, (script, transactions) in scripts.items()
+            }
         finally:
             monitor.dispose()
         report(runs, pgbench, checks, args)
@@ -294,7 +320,8 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
     now = context.clock.now()
     today = date.fromisoformat(FROZEN_NOW[:10])
     admit_count = math.ceil(args.rate * args.seconds) + WARMUP_PER_SERVER * args.servers
-    valid_count = args.validate_pool + admit_count
+    closed_admit_count = math.ceil(CLOSED_ADMITS_PER_S * args.seconds)
+    valid_count = args.validate_pool + admit_count + closed_admit_count + 2
     try:
         with context.sessions() as session:
             org, admin = create_museum(session, context)
@@ -336,7 +363,9 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
         orq=org.id,
         lanes=lanes,
         validate_pool=valid[: args.validate_pool],
-        admit_pool=valid[args.validate_pool :],
+        admit_pool=valid[args.validate_pool : args.validate_pool + admit_count],
+        closed_admit_pool=valid[args.validate_pool + admit_count : -2],
+        spare=valid[-2:],
         wrong_date=wrong_date,
         not_activated=not_activated,
         unknown=[ticket_codes.new_code() for _ in range(args.odd)],
@@ -445,7 +474,12 @@ def run_http(
     print(f"closed loop, validate: {args.concurrency} clients back to back for {args.seconds:.0f} s ...")
     with profiling(servers, args.profile, args.seconds, "closed"):
         runs["closed"] = closed_loop(servers, monitor, scans, args.concurrency, args.seconds)
-    sent += len(runs["closed"].answers)
+    pool = seeded.closed_admit_pool
+    scans = plan(seeded, tokens, admit=True, count=len(pool), greens=iter(pool))
+    print(f"closed loop, admit: {args.concurrency} clients back to back for {args.seconds:.0f} s ...")
+    with profiling(servers, args.profile, args.seconds, "closed-admit"):
+        runs["closed_admit"] = closed_loop(servers, monitor, scans, args.concurrency, args.seconds, once=True)
+    sent += len(runs["closed"].answers) + len(runs["closed_admit"].answers)
     return runs, sent
 
 
@@ -618,9 +652,16 @@ def open_loop(
 
 
 def closed_loop(
-    servers: Servers, monitor: Engine, scans: list[Scan], concurrency: int, seconds: float
+    servers: Servers,
+    monitor: Engine,
+    scans: list[Scan],
+    concurrency: int,
+    seconds: float,
+    *,
+    once: bool = False,
 ) -> Run:
-    """`concurrency` clients, each sending its next scan as soon as the last one is answered."""
+    """`concurrency` clients, each sending its next scan as soon as the last one is answered; with
+    `once`, each scan is sent once at most (an admitted ticket admitted again is another kind of scan)."""
     answers: list[Answer] = []
     next_index = itertools.count()
     ready = threading.Barrier(concurrency + 1)
@@ -634,6 +675,8 @@ def closed_loop(
             ready.wait()
             while time.perf_counter() < deadline:
                 n = next(next_index)
+                if once and n >= len(scans):
+                    break
                 scan = scans[n % len(scans)]
                 sent = time.perf_counter()
                 reply = client.request(n, "POST", scan.path, scan.body, scan.headers)
@@ -734,111 +777,123 @@ class Meter:
 
 # --- the database's own ceiling -----------------------------------------------------------------------
 
-# The SQL a validate scan of a ticket reserved for today runs, as the servers send it (read from
-# services/door.py with statement logging): the token's operator in a transaction of its own, then the
-# ticket by code hash and organization, the organization, the live reservation, its slot and the scan
-# event. psycopg sends BEGIN and COMMIT as statements of their own, and prepares statements it has run
-# five times, hence -M prepared. The code hash comes from a helper table by a random index, inside the
-# ticket query: one more primary-key probe than the servers make, and no extra round trip. A valid
-# ticket is not verified yet, so the operator-name look-up of an ALREADY_VERIFIED answer is not made.
-PGBENCH_SCRIPT = r"""
-\set n random(1, :pool)
-\set op random(:op_first, :op_last)
-BEGIN;
-SELECT operators.id, operators.orq, operators.username, operators.name, operators.role,
-       operators.password_hash, operators.pin_hash, operators.failed_logins, operators.locked_until,
-       operators.created_at
-FROM operators WHERE operators.id = :op;
-COMMIT;
-BEGIN;
-SELECT tickets.id, tickets.orq, tickets.order_id, tickets.code_hash, tickets.code_suffix,
-       tickets.code_sealed, tickets.status, tickets.activation_mode, tickets.activated_at,
-       tickets.verified_at, tickets.verified_by, tickets.valid_until, tickets.customer_email,
-       tickets.customer_phone, tickets.created_at, tickets.updated_at
-FROM tickets
-WHERE tickets.code_hash = (SELECT code_hash FROM bench_door_pool WHERE n = :n) AND tickets.orq = :orq
-\gset t_
-SELECT organizations.id, organizations.name, organizations.timezone, organizations.unreserved_entry,
-       organizations.reservation_changes, organizations.change_cutoff_hours,
-       organizations.cancellation_allowed, organizations.entry_minutes_before_start,
-       organizations.entry_minutes_after_end, organizations.reminder_after_days, organizations.created_at
-FROM organizations WHERE organizations.id = :orq;
-SELECT ticket_reservations.id, ticket_reservations.orq, ticket_reservations.ticket_id,
-       ticket_reservations.slot_id, ticket_reservations.customer_email, ticket_reservations.customer_phone,
-       ticket_reservations.status, ticket_reservations.sequence, ticket_reservations.reserved_at,
-       ticket_reservations.cancelled_at, ticket_reservations.updated_at
-FROM ticket_reservations
-WHERE ticket_reservations.ticket_id = :t_id AND ticket_reservations.status != :cancelled
-\gset r_
-SELECT reservation_slots.id, reservation_slots.orq, reservation_slots.date, reservation_slots.start_time,
-       reservation_slots.end_time, reservation_slots.total_capacity, reservation_slots.booked_count,
-       reservation_slots.status, reservation_slots.created_at, reservation_slots.updated_at
-FROM reservation_slots WHERE reservation_slots.id = :r_slot_id
-\gset s_
-INSERT INTO scan_events (orq, operator_id, device_id, nonce, action, code_hash, code_suffix, ticket_id,
-                         result, reason, verified, slot_id, reservation_date, reservation_start,
-                         latency_ms, scanned_at, response)
-VALUES (:orq, :op, :device, NULL, 'validate', :t_code_hash, :t_code_suffix, :t_id, 'GREEN', 'VALID', false,
-        :r_slot_id, :s_date, :s_start_time, 1.5, :now, :response)
-RETURNING scan_events.id;
-COMMIT;
-"""
+# pgbench runs the SQL the servers send for one scan, captured from a real one (captured_sql.py), with
+# -M prepared because psycopg prepares statements it has run five times. The pool's row is read in a
+# statement of its own: one primary-key probe more than the servers make.
+
+
+def pgbench_scripts(
+    database_url: str, monitor: Engine, seeded: Seeded, args: argparse.Namespace
+) -> dict[str, tuple[str, int]]:
+    """pgbench's script for each closed-loop run, from the SQL of one real scan of its kind, and the
+    transactions each client runs of it (0: for --seconds)."""
+    context = bench_context(database_url)
+    keys = context.keys
+    try:
+        with context.sessions() as session:
+            with session.begin():
+                lane = session.scalars(select(Operator).where(Operator.username == seeded.lanes[0][0])).one()
+                operator = StaffMember.of(lane)
+            venue = context.venue(session, seeded.orq)
+
+        def captured(code: str, action: Action) -> tuple[list[captured_sql.Sent], captured_sql.Scanned]:
+            nonce = f"pgbench-capture-{action.value}"
+            with context.sessions() as session, captured_sql.capturing(context.engine) as sent:
+                door_service.scan(
+                    session,
+                    code=code,
+                    operator=operator,
+                    action=action,
+                    nonce=nonce,
+                    device_id=PGBENCH_DEVICE,
+                    venue=venue,
+                    keys=keys,
+                    now=context.clock.now(),
+                    started=time.perf_counter(),
+                )
+            ((code_hash, ticket_id, reservation_id),) = tickets_and_reservations(
+                monitor, [keys.lookup_hash(code)]
+            )
+            return sent, captured_sql.Scanned(code_hash, ticket_id, reservation_id, nonce)
+
+        # The last tickets made: their ids are above every organization's, operator's and slot's, the
+        # other numbers the door's statements carry, so a ticket id found in them is the ticket's.
+        validate_sent, validate_scanned = captured(seeded.validate_pool[-1], Action.VALIDATE)
+        admit_sent, admit_scanned = captured(seeded.spare[0], Action.ADMIT)
+        other_ids = max_other_id(monitor)
+        if min(validate_scanned.ticket_id, admit_scanned.ticket_id) <= other_ids:
+            raise RuntimeError(f"a captured ticket's id is not above {other_ids}: it cannot be told apart")
+        ((_, template, _),) = tickets_and_reservations(monitor, [keys.lookup_hash(seeded.spare[1])])
+        validate_rows = tickets_and_reservations(monitor, [keys.lookup_hash(c) for c in seeded.validate_pool])
+        admits = math.ceil(PGBENCH_ADMITS_PER_S * args.seconds)
+        with monitor.begin() as connection:
+            captured_sql.make_pool(connection, "bench_validate_pool", validate_rows)
+            clones = captured_sql.clone_reserved(connection, template, admits)
+            captured_sql.make_pool(connection, "bench_admit_pool", clones)
+            literal = captured_sql.literal_writer(connection)
+            validate = captured_sql.pgbench_script(
+                validate_sent,
+                validate_scanned,
+                pick=captured_sql.pool_pick("bench_validate_pool", random_from=len(validate_rows)),
+                literal=literal,
+            )
+            admit = captured_sql.pgbench_script(
+                admit_sent,
+                admit_scanned,
+                pick=captured_sql.pool_pick("bench_admit_pool", random_from=None),
+                literal=literal,
+            )
+    finally:
+        context.engine.dispose()
+    return {"closed": (validate, 0), "closed_admit": (admit, admits // args.concurrency)}
+
+
+def max_other_id(monitor: Engine) -> int:
+    with monitor.connect() as connection:
+        return max(
+            connection.execute(select(func.max(table.id))).scalar_one() or 0
+            for table in (Organization, Operator, ReservationSlot)
+        )
+
+
+def tickets_and_reservations(monitor: Engine, code_hashes: list[str]) -> list[tuple[str, int, str]]:
+    """(code hash, ticket id, live reservation id) of each code hash, in the order given."""
+    with monitor.connect() as connection:
+        found = {
+            code_hash: (ticket_id, reservation_id)
+            for code_hash, ticket_id, reservation_id in connection.execute(
+                select(Ticket.code_hash, Ticket.id, Reservation.id)
+                .join(Reservation, live_reservation_of(Ticket.id))
+                .where(Ticket.code_hash.in_(code_hashes))
+            )
+        }
+    return [(code_hash, *found[code_hash]) for code_hash in code_hashes]
 
 
 def run_pgbench(
+    name: str,
+    script: str,
+    transactions: int,
     database_url: str,
     monitor: Engine,
-    seeded: Seeded,
-    runs: dict[str, Run],
     args: argparse.Namespace,
     tmp: Path,
 ) -> Pgbench | None:
-    """pgbench with the validate path's SQL, as many clients as the closed loop, as long."""
+    """pgbench with `script`, as many clients as the closed loop: for as long, or `transactions` each."""
     pgbench = shutil.which("pgbench")
     if pgbench is None:
         print("\npgbench not found (Debian: apt-get install postgresql-client): no database ceiling")
         return None
-    keys = CodeKeys(SECRET_KEY)
-    with monitor.begin() as connection:
-        connection.execute(
-            text("CREATE TABLE bench_door_pool (n integer PRIMARY KEY, code_hash text NOT NULL)")
-        )
-        connection.execute(
-            text("INSERT INTO bench_door_pool (n, code_hash) VALUES (:n, :code_hash)"),
-            [{"n": n, "code_hash": keys.lookup_hash(c)} for n, c in enumerate(seeded.validate_pool, 1)],
-        )
-        op_first, op_last, lanes = connection.execute(
-            select(func.min(Operator.id), func.max(Operator.id), func.count()).where(
-                Operator.role == Role.OPERATOR
-            )
-        ).one()
-    with monitor.connect() as connection:
-        connection.execute(text("ANALYZE bench_door_pool"))
-    if op_last - op_first + 1 != lanes:  # not one run of ids: every transaction takes the first lane
-        op_last = op_first
-    green = next(a for a in runs["validate"].answers if a.label == "GREEN VALID")
-    script = tmp / "door_validate.sql"
-    script.write_text(PGBENCH_SCRIPT)
+    path = tmp / f"{name}.sql"
+    path.write_text(script)
     url = make_url(database_url)
     clients = args.concurrency
-    variables = {
-        "pool": len(seeded.validate_pool),
-        "op_first": op_first,
-        "op_last": op_last,
-        "orq": seeded.orq,
-        "cancelled": "CANCELLED",
-        "device": PGBENCH_DEVICE,
-        "now": FROZEN_NOW,
-        "response": json.dumps(green.reply.json()),
-    }
-    command = [pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients)]
-    command += ["-T", str(max(1, round(args.seconds))), "-f", str(script)]
-    for name, value in variables.items():
-        command += ["-D", f"{name}={value}"]
+    command = [pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients), "-f", str(path)]
+    command += ["-t", str(transactions)] if transactions else ["-T", str(max(1, round(args.seconds)))]
     command += ["-h", url.host or HOST, "-p", str(url.port or 5432), "-U", url.username or "postgres"]
     command.append(url.database or "postgres")
     env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
-    print(f"pgbench: the validate path's SQL, {clients} clients, {args.seconds:.0f} s ...")
+    print(f"pgbench: the SQL of the {RUN_TITLES[name]} run, {clients} clients ...")
     with Meter(None, monitor, children=True) as meter:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     output = done.stdout + done.stderr
@@ -846,7 +901,7 @@ def run_pgbench(
     latency = re.search(r"latency average = ([\d.]+) ms", output)
     failed = re.search(r"number of failed transactions: (.*)", output)
     if done.returncode != 0 or tps is None or latency is None:
-        print(f"pgbench failed ({done.returncode}):\n{output[-2000:]}")
+        print(f"pgbench failed ({done.returncode}):\n{output[-2000:]}\nits script:\n{script}")
         return None
     return Pgbench(
         tps=float(tps.group(1)),
@@ -867,7 +922,7 @@ def check_database(monitor: Engine, runs: dict[str, Run], sent: int, errors: int
     keys = CodeKeys(SECRET_KEY)
     admitted_codes = {
         str(a.scan.body["code"])
-        for a in runs["admit"].warmup + runs["admit"].answers
+        for a in runs["admit"].warmup + runs["admit"].answers + runs["closed_admit"].answers
         if a.reply.status == 200 and a.reply.json().get("verified_now") is True
     }
     with monitor.connect() as connection:
@@ -895,7 +950,9 @@ def check_database(monitor: Engine, runs: dict[str, Run], sent: int, errors: int
     )
 
 
-def report(runs: dict[str, Run], pgbench: Pgbench | None, checks: Checks, args: argparse.Namespace) -> None:
+def report(
+    runs: dict[str, Run], pgbench: dict[str, Pgbench | None], checks: Checks, args: argparse.Namespace
+) -> None:
     planned = round(args.rate * args.seconds)
     rows = []
     for name in ("validate", "admit"):
@@ -952,48 +1009,64 @@ def report(runs: dict[str, Run], pgbench: Pgbench | None, checks: Checks, args: 
             left=1,
         )
 
-    closed = runs["closed"]
-    closed_rate = len(closed.answers) / closed.usage.wall_s
+    closed_runs = {name: runs[name] for name in ("closed", "closed_admit")}
+    rates = {name: len(run.answers) / run.usage.wall_s for name, run in closed_runs.items()}
     print_table(
-        f"Closed loop: validate, {closed.concurrency} clients back to back for {closed.usage.wall_s:.1f} s",
+        f"Closed loop: {args.concurrency} clients back to back, for up to {args.seconds:.0f} s each",
         [*LATENCY_HEADERS, "scans/s"],
         [
             [
-                *latency_row(f"validate (HTTP, {args.servers} servers)", [a.ms for a in closed.answers]),
-                f"{closed_rate:.0f}",
+                *latency_row(
+                    f"{RUN_TITLES[name]} (HTTP, {args.servers} servers)", [a.ms for a in run.answers]
+                ),
+                f"{rates[name]:.0f}",
             ]
+            for name, run in closed_runs.items()
         ],
     )
-    print_table("Closed loop answers", ["answer", "count"], labels(closed))
+    print_table(
+        "Closed loop answers",
+        ["run", "answer", "count"],
+        [
+            [RUN_TITLES[name], label, count]
+            for name, run in closed_runs.items()
+            for label, count in labels(run)
+        ],
+        left=2,
+    )
 
     cost_rows = [cost_row(f"open loop {n}", runs[n]) for n in ("validate", "admit")]
-    cost_rows.append(cost_row(f"closed loop validate, {closed.concurrency} clients", closed))
-    if pgbench is not None:
-        u = pgbench.usage
-        per = 1000 / (pgbench.tps * u.wall_s) if pgbench.tps > 0 else math.nan
-        cost_rows.append(
-            [
-                f"pgbench, same SQL, -c {pgbench.clients} -j {pgbench.threads}",
-                f"{pgbench.tps:.0f}",
-                f"{pgbench.latency_ms:.2f}",
-                "-",
-                f"{u.database_cpu_s * per:.2f}",
-                f"{u.client_cpu_s * per:.2f}",
-                *u.cost(),
-            ]
-        )
+    for name, run in closed_runs.items():
+        cost_rows.append(cost_row(f"closed loop {RUN_TITLES[name]}, {run.concurrency} clients", run))
+        bench = pgbench.get(name)
+        if bench is not None:
+            u = bench.usage
+            per = 1000 / (bench.tps * u.wall_s) if bench.tps > 0 else math.nan
+            cost_rows.append(
+                [
+                    f"pgbench, same SQL, -c {bench.clients} -j {bench.threads}",
+                    f"{bench.tps:.0f}",
+                    f"{bench.latency_ms:.2f}",
+                    "-",
+                    f"{u.database_cpu_s * per:.2f}",
+                    f"{u.client_cpu_s * per:.2f}",
+                    *u.cost(),
+                ]
+            )
     print_table(
         "Where the time goes: CPU ms per scan (database = the backends serving this database), and "
         f"cores in use meanwhile, of {os.cpu_count()}: ours (servers, database, clients) and others'",
         COST_HEADERS,
         cost_rows,
     )
-    if pgbench is not None and pgbench.tps > 0:
-        print(
-            f"pgbench: tps {pgbench.tps:.1f}, latency average {pgbench.latency_ms:.3f} ms, "
-            f"failed transactions {pgbench.failed}; the servers sustain {closed_rate:.0f} scans/s, "
-            f"{100 * closed_rate / pgbench.tps:.0f} % of the database's ceiling for the same queries"
-        )
+    for name, bench in pgbench.items():
+        if bench is not None and bench.tps > 0:
+            print(
+                f"pgbench, {RUN_TITLES[name]}: tps {bench.tps:.1f}, "
+                f"latency average {bench.latency_ms:.3f} ms, "
+                f"failed transactions {bench.failed}; the servers sustain {rates[name]:.0f} scans/s, "
+                f"{100 * rates[name] / bench.tps:.0f} % of the database's ceiling for the same queries"
+            )
 
     http_errors = sum(1 for run in runs.values() for a in run.answers if a.reply.status != 200)
     print_table(
@@ -1043,7 +1116,7 @@ def report(runs: dict[str, Run], pgbench: Pgbench | None, checks: Checks, args: 
     validate_p95 = percentile([a.ms for a in runs["validate"].answers], 95)
     admit_p95 = percentile([a.ms for a in runs["admit"].answers], 95)
     print_table(
-        "Targets (latency from the planned send time, open loop)",
+        "Targets (open loop: latency from the planned send time; closed loop: against the database)",
         ["", "figure", "target", "result"],
         [
             [
@@ -1065,8 +1138,40 @@ def report(runs: dict[str, Run], pgbench: Pgbench | None, checks: Checks, args: 
                 "info",
             ],
             ["admit: achieved rate", f"{achieved(runs['admit']):.1f} /s", f"{args.rate:.0f} /s", "info"],
+            *ceiling_rows(runs, pgbench, rates),
         ],
     )
+
+
+def ceiling_rows(
+    runs: dict[str, Run], pgbench: dict[str, Pgbench | None], rates: dict[str, float]
+) -> list[list[str]]:
+    """The closed loops against the database's ceiling, and the servers' CPU per scan there."""
+    rows = []
+    for name, least in (("closed", CLOSED_VALIDATE_SHARE), ("closed_admit", CLOSED_ADMIT_SHARE)):
+        bench = pgbench.get(name)
+        if bench is not None and bench.tps > 0:
+            share = 100 * rates[name] / bench.tps
+            rows.append(
+                [
+                    f"closed {RUN_TITLES[name]}: share of pgbench",
+                    f"{share:.0f} %",
+                    f">= {least} %",
+                    verdict(share >= least),
+                ]
+            )
+        run = runs[name]
+        cpu_ms = run.usage.server_cpu_s * 1000 / max(1, len(run.answers))
+        most = SERVER_CPU_MS[name]
+        rows.append(
+            [
+                f"closed {RUN_TITLES[name]}: server CPU per scan",
+                f"{cpu_ms:.2f} ms",
+                f"<= {most} ms",
+                verdict(cpu_ms <= most),
+            ]
+        )
+    return rows
 
 
 def service_ms(run: Run) -> list[float]:
