@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -48,7 +49,8 @@ def serve(
     import uvicorn
 
     from admit.app import context_of, create_app
-    from admit.demo import describe, seed_demo
+    from admit.demo import PRINTOUT, describe, seed_demo
+    from admit.files import write_private
 
     settings = Settings()
     if "public_url" not in settings.model_fields_set:  # links in e-mails point at this server
@@ -57,12 +59,13 @@ def serve(
     application = create_app(settings)
     if demo:
         seeded = seed_demo(context_of(application))
+        printout = settings.data_dir / PRINTOUT
         if seeded is None:
-            typer.echo(
-                "The database has data already, so no demo data was added (start from an empty database)."
-            )
+            typer.echo(_demo_again(printout))
         else:
-            typer.echo(describe(seeded, f"http://{host}:{port}"))
+            text = describe(seeded, f"http://{host}:{port}")
+            write_private(printout, text.encode())
+            typer.echo(text)
     stop = threading.Event()
     if mail:
         from admit.mail.sender import run_sender
@@ -90,6 +93,17 @@ def serve(
         uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         stop.set()
+
+
+def _demo_again(printout: Path) -> str:
+    lines = ["The database has data already, so no demo data was added."]
+    if printout.exists():
+        lines.append(f"The demo's logins, ticket codes and pages are in {printout} (readable by you alone).")
+    lines.append(
+        "To start afresh, stop Admit and give it an empty database: with the embedded default, delete "
+        f"the data directory ({printout.parent})."
+    )
+    return "\n".join(lines)
 
 
 @app.command()

@@ -151,6 +151,12 @@ def seed_demo(context: AppContext) -> Demo | None:
     return demo
 
 
+# The pages a first look goes to: the visitor's booking, the door, the office and the administration.
+PAGES = {"visitors": "/reserve", "door": "/operator", "manager": "/manager", "admin": "/admin"}
+# Where the printout is kept (0600) for a restart, which prints no logins: they are made once.
+PRINTOUT = "demo-logins.txt"
+
+
 def describe(demo: Demo, base_url: str) -> str:
     lines = [f"Demo organization: orq={demo.orq} (Demo Museum, {DEMO_TIMEZONE})", "", "Staff logins:"]
     for login in demo.logins:
@@ -160,5 +166,7 @@ def describe(demo: Demo, base_url: str) -> str:
     for label, codes in demo.tickets.items():
         lines.append(f"  {label}: {' '.join(codes)}")
     first = demo.tickets[INACTIVE][0]
+    lines += ["", "Pages:"]
+    lines += [f"  {page:<9} {base_url}{path}" for page, path in PAGES.items()]
     lines += ["", "Try:", f"  curl -X POST {base_url}/api/tickets/{first}/activate", ""]
     return "\n".join(lines)

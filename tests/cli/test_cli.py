@@ -392,6 +392,10 @@ def test_serve_demo_prints_logins_and_codes_that_work_and_a_second_demo_adds_not
         for code in codes:
             assert status_of(server, code) == label, code
 
+    for path in ("/reserve", "/operator", "/manager", "/admin"):  # the pages to look at first, printed
+        assert f"{server.base_url}{path}\n" in server.output
+        assert httpx.get(f"{server.base_url}{path}", timeout=10).status_code == 200
+
     inactive = demo.tickets["INACTIVE"][0]
     assert f"curl -X POST {server.base_url}/api/tickets/{inactive}/activate" in server.output
     activated = httpx.post(f"{server.base_url}/api/tickets/{inactive}/activate", timeout=10)
@@ -405,6 +409,13 @@ def test_serve_demo_prints_logins_and_codes_that_work_and_a_second_demo_adds_not
 
     assert "has data already" in again.output
     assert "Staff logins" not in again.output
+    # It says where the first printout was kept (for the owner alone) and how to start afresh.
+    printout = Path("data", "demo-logins.txt")
+    assert f"are in {printout} (readable by you alone)" in again.output
+    assert "To start afresh" in again.output
+    printout = cli.cwd / printout
+    assert printout.stat().st_mode & 0o777 == 0o600
+    assert parse_demo(printout.read_text()) == demo
     assert cli.counts() == before
     # The first demo's logins and codes still work: same data, same key.
     assert login(again.base_url, "admin", password=demo.passwords["admin"]).status_code == 200
