@@ -86,10 +86,12 @@ def login(session: Session, *, username: str, password: str | None, pin: str | N
             select(Operator).where(Operator.username == normal_username(username))
         ).first()
     stored = None if operator is None else operator.pin_hash if pin is not None else operator.password_hash
+    # The refusal names the secret the caller chose: a door operator typing a PIN is told of the PIN.
+    refused = errors.InvalidCredentials("Username or PIN is wrong." if pin is not None else None)
     if not verify_secret(stored, pin if pin is not None else password or "") or operator is None:
-        raise errors.InvalidCredentials()
+        raise refused
     if operator.disabled_at is not None:  # the same answer as a wrong password: nothing to learn
-        raise errors.InvalidCredentials()
+        raise refused
     if stored is not None and needs_rehash(stored):
         # Made with an older release's parameters: hashed again now that the secret is at hand, so that
         # every account's check costs what an unknown username's does.
