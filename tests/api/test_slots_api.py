@@ -72,6 +72,40 @@ def test_a_weekly_schedule_makes_its_slots_and_skips_existing_ones(make: Builder
     assert body["skipped_existing"] == 1
 
 
+WEEKLY = {
+    "from": "2025-11-24",  # a Monday
+    "to": "2025-11-25",
+    "weekdays": [0],
+    "first_start": "09:00",
+    "last_start": "11:00",
+    "every_minutes": 60,
+    "duration_minutes": 45,
+    "total_capacity": 50,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"weekdays": []}, "weekdays"),
+        ({"weekdays": [5, 6]}, "weekdays"),  # Monday and Tuesday hold no Saturday or Sunday
+        ({"to": "2025-11-23"}, "to"),
+        ({"last_start": "08:00"}, "last_start"),
+    ],
+)
+def test_a_schedule_that_would_make_no_slots_is_refused_naming_why(
+    make: Builders, change: dict[str, Any], field: str
+) -> None:
+    orq = make.org()
+    make.admin(orq)
+    before = make.snapshot()
+    response = create(make, orq, {**WEEKLY, **change})
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "VALIDATION_ERROR")
+    assert field in response.json()["error"]["details"]["fields"]
+    assert make.snapshot() == before
+    assert create(make, orq, WEEKLY).status_code == 201  # the same schedule on a Monday makes slots
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -88,6 +88,12 @@ def create_schedule(
     size = schedule_size(
         first=first, last=last, weekdays=weekdays, first_start=first_start, last_start=last_start, every=every
     )
+    if not weekdays:
+        raise errors.ValidationFailed(fields={"weekdays": "choose at least one weekday"})
+    if size == 0:
+        raise errors.ValidationFailed(
+            fields={"weekdays": "no day from `from` to `to` falls on these weekdays: no slot would be made"}
+        )
     if size > MAX_SCHEDULE_SLOTS:
         raise errors.ValidationFailed(
             fields={"to": f"a schedule makes at most {MAX_SCHEDULE_SLOTS} slots; this one would make {size}"},
