@@ -27,7 +27,7 @@ STAFF = [
 ]
 INACTIVE = "INACTIVE (pre-made: activate it)"
 RESERVED = "RESERVED (for today: GREEN at the door)"
-VERIFIED = "VERIFIED (admitted by Jane Smith: scan it for ALREADY VERIFIED)"
+VERIFIED = "VERIFIED (admitted by Jane Smith: scan it for ALREADY IN)"
 
 
 @dataclass

@@ -40,8 +40,8 @@ def test_wrong_date_and_no_reservation_are_red_with_the_reason_and_no_verify(
     scan(page, tomorrow)
     expect(verdict).to_have_attribute("data-result", "RED")
     expect(verdict).to_have_attribute("data-code", "WRONG_DATE")
-    expect(verdict.get_by_role("heading")).to_have_text("WRONG DATE")
-    expect(verdict).to_contain_text("Reserved for 2025-11-21")
+    expect(verdict.get_by_role("heading")).to_have_text("TOMORROW 10:00")
+    expect(verdict).to_contain_text("Reserved for tomorrow, 10:00-11:00")
     expect(verdict).to_contain_text("Friday, 21 November 2025, " + hours("14:00", "15:00"))
     expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
     expect(verdict).not_to_contain_text("visitor@example.com")  # the customer is shown for GREEN only
@@ -53,7 +53,7 @@ def test_wrong_date_and_no_reservation_are_red_with_the_reason_and_no_verify(
     scan(page, unbooked)
     expect(verdict).to_have_attribute("data-result", "RED")
     expect(verdict).to_have_attribute("data-code", "NO_RESERVATION")
-    expect(verdict.get_by_role("heading")).to_have_text("NO RESERVATION")
+    expect(verdict.get_by_role("heading")).to_have_text("NOT BOOKED")
     expect(verdict).to_contain_text("Customer must book a time slot first")
     expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
     shot(page, "no-reservation")
@@ -61,7 +61,7 @@ def test_wrong_date_and_no_reservation_are_red_with_the_reason_and_no_verify(
 
     scan(page, "nothing like a ticket")
     expect(verdict).to_have_attribute("data-code", "INVALID_TICKET")
-    expect(verdict.get_by_role("heading")).to_have_text("INVALID TICKET")
+    expect(verdict.get_by_role("heading")).to_have_text("NOT A TICKET")
 
 
 def test_a_second_scan_is_yellow_already_verified_with_time_and_operator(
@@ -80,8 +80,8 @@ def test_a_second_scan_is_yellow_already_verified_with_time_and_operator(
     scan(page, code)
     expect(verdict).to_have_attribute("data-result", "YELLOW")
     expect(verdict).to_have_attribute("data-code", "ALREADY_VERIFIED")
-    expect(verdict.get_by_role("heading")).to_have_text("ALREADY VERIFIED")
-    expect(verdict).to_contain_text("Verified at 09:00 AM by Jane Smith")
+    expect(verdict.get_by_role("heading")).to_have_text("ALREADY IN — 09:00 BY JANE")
+    expect(verdict).to_contain_text("Verified at 09:00 by Jane Smith")
     expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
     shot(page, "already-verified")
 

@@ -84,10 +84,6 @@ function timeOf(moment) {
   return moment - dateOf(moment) * DAY;
 }
 
-function isoDate(day) {
-  return new Date(day * DAY).toISOString().slice(0, 10);
-}
-
 const pad = (n) => String(n).padStart(2, "0");
 
 // ---- domain/policy.py ----
@@ -185,7 +181,7 @@ function red(code, title, message) {
 }
 
 export const INVALID = Object.freeze(
-  red("INVALID_TICKET", "INVALID TICKET", "This code is not a ticket for this venue."),
+  red("INVALID_TICKET", "NOT A TICKET", "This code is not a ticket for this venue."),
 );
 
 /** The verdict for a scan. `ticket` is null for an unknown code or another organization's ticket;
@@ -212,61 +208,89 @@ function decideStatus(ticket, status, slot, { nowLocal, policy }) {
       return verdict(
         Result.YELLOW,
         "ALREADY_VERIFIED",
-        "ALREADY VERIFIED",
+        verifiedTitle(ticket, dateOf(nowLocal)),
         verifiedMessage(ticket, dateOf(nowLocal)),
         { entryAllowed: false, canVerify: true },
       );
     case S.VOID:
-      return red("VOID", "TICKET REVOKED", "Ticket revoked");
+      return red("VOID", "CANCELLED", "Ticket revoked");
     case S.EXPIRED:
-      return red("EXPIRED", "TICKET EXPIRED", "Ticket expired");
+      return red("EXPIRED", "EXPIRED", "Ticket expired");
     case S.PENDING_PAYMENT:
-      return red("PAYMENT_PENDING", "PAYMENT PENDING", "Payment not completed");
+      return red("PAYMENT_PENDING", "NOT PAID", "Payment not completed");
     case S.INACTIVE:
       return red("NOT_ACTIVATED", "NOT ACTIVATED", "Ticket not activated");
     case S.ACTIVATED:
       if (policy.unreserved_entry === UnreservedEntry.ALLOW) {
-        return verdict(Result.YELLOW, "NO_RESERVATION_ALLOWED", "NO RESERVATION", "No reservation - allowed", {
+        return verdict(Result.YELLOW, "NO_RESERVATION_ALLOWED", "NOT BOOKED", "No reservation - allowed", {
           entryAllowed: true,
           canVerify: true,
         });
       }
-      return red("NO_RESERVATION", "NO RESERVATION", "Customer must book a time slot first");
+      return red("NO_RESERVATION", "NOT BOOKED", "Customer must book a time slot first");
   }
   // RESERVED, and its entry window has not closed yet.
   if (slot === null) return { ...INVALID }; // a reserved ticket always has its reservation; refuse rather than guess
-  if (slot.date !== dateOf(nowLocal)) {
-    return red("WRONG_DATE", "WRONG DATE", `Reserved for ${isoDate(slot.date)}`);
+  const today = dateOf(nowLocal);
+  if (slot.date !== today) {
+    return red(
+      "WRONG_DATE",
+      `${dayText(slot.date, today).toUpperCase()} ${clock(slot.startTime)}`,
+      `Reserved for ${dayText(slot.date, today, { long: true })}, ${slotHours(slot)}`,
+    );
   }
   const opens = entryOpensAt(slot, window);
   if (nowLocal < opens) {
-    return red("TOO_EARLY", "TOO EARLY", `Entry from ${clock(timeOf(opens))} (slot ${slotHours(slot)})`);
+    return red(
+      "TOO_EARLY",
+      `TOO EARLY — FROM ${clock(timeOf(opens))}`,
+      `Entry from ${clock(timeOf(opens))} (slot ${slotHours(slot)})`,
+    );
   }
-  return verdict(Result.GREEN, "VALID", "VALID TICKET", `Reserved for today, ${slotHours(slot)}`, {
+  return verdict(Result.GREEN, "VALID", "VALID", `Reserved for today, ${slotHours(slot)}`, {
     entryAllowed: true,
     canVerify: true,
   });
+}
+
+function verifiedTitle(ticket, today) {
+  const at = ticket.verifiedAtLocal;
+  if (at === null) return "ALREADY IN";
+  const when = dateOf(at) === today ? clock(timeOf(at)) : dayText(dateOf(at), today).toUpperCase();
+  const names = (ticket.verifiedBy ?? "").split(/\s+/).filter(Boolean);
+  return `ALREADY IN — ${when}` + (names.length ? ` BY ${names[0].toUpperCase()}` : "");
 }
 
 function verifiedMessage(ticket, today) {
   const at = ticket.verifiedAtLocal;
   if (at === null) return "Already verified";
   let when = `Verified at ${clock(timeOf(at))}`;
-  if (dateOf(at) !== today) when = `Verified on ${isoDate(dateOf(at))} at ${clock(timeOf(at))}`;
+  if (dateOf(at) !== today) {
+    const day = dayText(dateOf(at), today, { long: true });
+    when = `Verified ${Object.values(RELATIVE).includes(day) ? day : "on " + day} at ${clock(timeOf(at))}`;
+  }
   return ticket.verifiedBy ? `${when} by ${ticket.verifiedBy}` : when;
 }
 
-/** 09:30 AM, as the stories write it (Python's "%I:%M %p"). */
-function clock(timeOfDay) {
-  const hour = Math.floor(timeOfDay / (60 * MINUTE));
-  const minute = Math.floor(timeOfDay / MINUTE) % 60;
-  return `${pad(hour % 12 || 12)}:${pad(minute)} ${hour < 12 ? "AM" : "PM"}`;
+// English names until the pages speak the visitor's language (domain/door.py has the same tables).
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const RELATIVE = { 0: "today", 1: "tomorrow", [-1]: "yesterday" };
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "today", "tomorrow", "yesterday", else "Tue 1 Dec" (with the year when `long`). */
+function dayText(day, today, { long = false } = {}) {
+  const relative = RELATIVE[day - today];
+  if (relative !== undefined) return relative;
+  const date = new Date(day * DAY);
+  const named = `${WEEKDAYS[(date.getUTCDay() + 6) % 7]} ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]}`;
+  return long ? `${named} ${date.getUTCFullYear()}` : named;
 }
 
-function hhmm(timeOfDay) {
+/** 09:30: one 24-hour clock everywhere (Python's "%H:%M"). */
+function clock(timeOfDay) {
   return `${pad(Math.floor(timeOfDay / (60 * MINUTE)))}:${pad(Math.floor(timeOfDay / MINUTE) % 60)}`;
 }
 
 function slotHours(slot) {
-  return `${hhmm(slot.startTime)}-${hhmm(slot.endTime)}`;
+  return `${clock(slot.startTime)}-${clock(slot.endTime)}`;
 }
