@@ -119,6 +119,36 @@ def test_no_reservation_is_yellow_allowed_under_allow_and_admitting_verifies(
     assert make.status_of(code) == "VERIFIED"
 
 
+def test_the_one_scan_mode_admits_a_green_at_once_and_leaves_a_yellow_for_the_operator_to_confirm(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    orq, operator = door
+    make.client.patch(
+        f"/api/organizations/{orq}/policy",
+        json={"unreserved_entry": "allow"},
+        headers=make.admin(orq).headers,
+    ).raise_for_status()
+    green, _ = make.reservation(orq, make.slot(orq, day="2025-11-20"))
+    yellow = make.ticket(orq, "ACTIVATED")
+    one_scan = {"action": "admit", "admit_warnings": False}
+
+    admitted = scan(make, operator, green, "/venue/scan", **one_scan).json()
+    assert (admitted["result"], admitted["verified_now"]) == ("GREEN", True)
+    assert make.status_of(green) == "VERIFIED"
+
+    shown = scan(make, operator, yellow, "/venue/scan", **one_scan).json()
+    assert (shown["result"], shown["code"], shown["verified_now"]) == (
+        "YELLOW",
+        "NO_RESERVATION_ALLOWED",
+        False,
+    )
+    assert shown["can_verify"] and shown["entry_allowed"]
+    assert make.status_of(yellow) == "ACTIVATED"
+    confirmed = scan(make, operator, yellow, "/venue/scan", action="admit").json()  # the confirming tap
+    assert confirmed["verified_now"] is True
+    assert make.status_of(yellow) == "VERIFIED"
+
+
 def test_an_inactive_ticket_is_red_not_activated(make: Builders, door: tuple[int, Staff]) -> None:
     orq, operator = door
     verdict = scan(make, operator, make.ticket(orq, "INACTIVE")).json()

@@ -322,6 +322,11 @@ def scan(page: Page, code: str) -> None:
     page.get_by_role("button", name="Check").click()
 
 
+def check_only(page: Page) -> None:
+    """The door in its two-step mode, which the device remembers: check a ticket, then Mark as Verified."""
+    page.get_by_label("Admit on scan").uncheck()
+
+
 def staff_login(page: Page, staff: StaffLogin) -> None:
     """Log in through the shared staff form: operators with their PIN, the others with a password."""
     page.get_by_label("Username").fill(staff.username)

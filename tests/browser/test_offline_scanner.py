@@ -27,6 +27,7 @@ from tests.browser.conftest import (
     Server,
     StaffLogin,
     Venue,
+    check_only,
     new_context,
     scan,
     staff_login,
@@ -49,9 +50,11 @@ def expect_verdict(page: Page, result: str, code: str, *, offline: bool = True) 
 
 
 def log_in_with_offline_data(page: Page, venue: Venue, tickets: int) -> None:
-    """Log in and wait until the page opens without a network and holds the day's bundle."""
+    """Log in (checking first, then Mark as Verified) and wait until the page opens without a network
+    and holds the day's bundle."""
     page.goto("/operator")
     staff_login(page, venue.door)
+    check_only(page)
     expect(page.locator("body")).to_have_attribute("data-offline-shell", "ready")
     status = page.locator("#offline-status")
     expect(status).to_have_attribute("data-tickets", str(tickets))
@@ -412,6 +415,7 @@ def test_two_devices_admit_one_ticket_offline_and_the_manager_sees_one_conflict(
         device = context.new_page()
         device.goto("/operator")
         staff_login(device, door)
+        check_only(device)
         expect(device.locator("body")).to_have_attribute("data-offline-shell", "ready")
         expect(device.locator("#offline-status")).to_have_attribute("data-tickets", "1")
         context.set_offline(True)

@@ -13,11 +13,13 @@ import pytest
 import segno
 from playwright.sync_api import Browser, Page, Playwright, expect
 
+from admit.domain.roles import Role
 from tests.browser.conftest import (
     Seed,
     Server,
     Shot,
     Venue,
+    check_only,
     hours,
     new_context,
     scan,
@@ -40,8 +42,8 @@ def test_wrong_date_and_no_reservation_are_red_with_the_reason_and_no_verify(
     scan(page, tomorrow)
     expect(verdict).to_have_attribute("data-result", "RED")
     expect(verdict).to_have_attribute("data-code", "WRONG_DATE")
-    expect(verdict.get_by_role("heading")).to_have_text("TOMORROW 10:00")
-    expect(verdict).to_contain_text("Reserved for tomorrow, 10:00-11:00")
+    expect(verdict.get_by_role("heading")).to_have_text("TOMORROW 14:00")
+    expect(verdict).to_contain_text("Reserved for tomorrow, 14:00-15:00")
     expect(verdict).to_contain_text("Friday, 21 November 2025, " + hours("14:00", "15:00"))
     expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
     expect(verdict).not_to_contain_text("visitor@example.com")  # the customer is shown for GREEN only
@@ -70,6 +72,7 @@ def test_a_second_scan_is_yellow_already_verified_with_time_and_operator(
     code, _ = seed.reserved(venue.orq, venue.today)
     page.goto("/operator")
     staff_login(page, venue.door)
+    check_only(page)
     verdict = page.locator("#verdict")
 
     scan(page, code)
@@ -84,6 +87,74 @@ def test_a_second_scan_is_yellow_already_verified_with_time_and_operator(
     expect(verdict).to_contain_text("Verified at 09:00 by Jane Smith")
     expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
     shot(page, "already-verified")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_one_scan_lets_a_valid_ticket_in_shows_admitted_and_goes_back_to_scanning_by_itself(
+    page: Page, seed: Seed, venue: Venue, shot: Shot
+) -> None:
+    code, _ = seed.reserved(venue.orq, venue.today)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    expect(page.get_by_label("Admit on scan")).to_be_checked()  # the default
+    verdict = page.locator("#verdict")
+
+    with page.expect_request("**/venue/scan") as sent:
+        scan(page, code)
+    body = sent.value.post_data_json
+    assert isinstance(body, dict) and body["action"] == "admit"
+    expect(verdict).to_have_attribute("data-admitted", "true")
+    expect(verdict).to_have_attribute("data-result", "GREEN")
+    expect(verdict.get_by_role("heading")).to_have_text("ADMITTED")
+    expect(verdict).to_contain_text(hours("10:00", "12:00"))
+    expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
+    shot(page, "admitted")
+    # Nobody taps: the camera and the code field come back on their own, with what happened.
+    expect(verdict).to_be_hidden()
+    expect(page.locator("#scan-status")).to_contain_text(f"Admitted: ticket …{code[-4:]} at 09:00")
+    assert seed.call("GET", f"/api/tickets/{code}/status")["status"] == "VERIFIED"
+
+    scan(page, code)  # the same ticket again
+    expect(verdict).to_have_attribute("data-code", "ALREADY_VERIFIED")
+    expect(verdict.get_by_role("heading")).to_have_text("ALREADY IN — 09:00 BY JANE")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_one_scan_asks_one_tap_for_a_warning_that_allows_entry(page: Page, seed: Seed) -> None:
+    orq = seed.org("Open Museum", unreserved_entry="allow")
+    door = seed.staff(orq, Role.OPERATOR)
+    (unbooked,) = seed.tickets(orq)
+    page.goto("/operator")
+    staff_login(page, door)
+    verdict = page.locator("#verdict")
+
+    scan(page, unbooked)
+    expect(verdict).to_have_attribute("data-result", "YELLOW")
+    expect(verdict).to_have_attribute("data-admitted", "false")
+    expect(verdict.get_by_role("heading")).to_have_text("NOT BOOKED")
+    assert seed.call("GET", f"/api/tickets/{unbooked}/status")["status"] == "ACTIVATED"  # not in yet
+    page.get_by_role("button", name="Let in").click()
+    expect(verdict).to_have_attribute("data-admitted", "true")
+    expect(verdict.get_by_role("heading")).to_have_text("ADMITTED")
+    assert seed.call("GET", f"/api/tickets/{unbooked}/status")["status"] == "VERIFIED"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_each_reason_is_a_title_of_at_least_48_pixels_on_a_phone(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    tomorrow, _ = seed.reserved(venue.orq, venue.tomorrow)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    title = page.locator("#verdict-title")
+    for code, words in ((tomorrow, "TOMORROW 14:00"), ("nothing like a ticket", "NOT A TICKET")):
+        scan(page, code)
+        expect(title).to_have_text(words)
+        size = title.evaluate("element => parseFloat(getComputedStyle(element).fontSize)")
+        assert size >= 48, f"{words}: {size} px"
+        box = title.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # wraps, never cut off
+        page.get_by_role("button", name="Scan next").click()
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
@@ -118,7 +189,7 @@ def test_each_scan_sends_a_fresh_nonce_and_the_same_device_id(page: Page, seed: 
     staff_login(page, venue.door)
     bodies: list[dict[str, Any]] = []
     for _ in range(2):
-        with page.expect_request("**/api/operator/validate-ticket") as sent:
+        with page.expect_request("**/venue/scan") as sent:
             scan(page, code)
         body = sent.value.post_data_json
         assert isinstance(body, dict)

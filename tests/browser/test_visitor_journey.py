@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from admit.domain.roles import Role
-from tests.browser.conftest import TODAY, Seed, Shot, docs_shot, hours, staff_login
+from tests.browser.conftest import TODAY, Seed, Shot, check_only, docs_shot, hours, staff_login
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +105,7 @@ def test_a_pre_made_ticket_is_activated_booked_shown_as_qr_and_admitted_at_the_d
     door_page = page.context.new_page()
     door_page.goto("/operator")
     staff_login(door_page, door)
+    check_only(door_page)
     door_page.locator("input[name=code]").fill(code.lower())
     door_page.get_by_role("button", name="Check").click()
     verdict = door_page.locator("#verdict")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BeforeValidator, ConfigDict, Field, StrictStr
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
 
 from admit.api.deps import ContextDep, ManagerDep, SessionDep, StaffDep, limit_door
 from admit.api.errors import error_response
@@ -35,6 +35,9 @@ class ScanIn(Body):
 
 class VenueScanIn(ScanIn):
     action: Literal["validate", "admit"] = "validate"
+    # With admit: false lets only a GREEN in at once; a YELLOW that allows entry is shown for the
+    # operator to confirm (the scanner's one-scan mode), and a second call with true admits it.
+    admit_warnings: StrictBool = True
 
 
 def _door_time(value: object) -> object:
@@ -71,7 +74,12 @@ class SyncIn(Body):
 
 
 def _scan(
-    body: ScanIn, action: Action, operator: StaffMember, context: AppContext, session: SessionDep
+    body: ScanIn,
+    action: Action,
+    operator: StaffMember,
+    context: AppContext,
+    session: SessionDep,
+    admit_warnings: bool = True,
 ) -> door.ScanOutcome:
     started = timer.perf_counter()
     limit_door(context, operator, body.device_id)
@@ -86,6 +94,7 @@ def _scan(
         keys=context.keys,
         now=context.clock.now(),
         started=started,
+        admit_warnings=admit_warnings,
     )
     log_scan(outcome, operator_id=operator.id, orq=operator.orq, seconds=timer.perf_counter() - started)
     if not outcome.replayed:
@@ -117,7 +126,7 @@ def verify_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session
 def venue_scan(body: VenueScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """The scanner's one call: the verdict, and with `admit` the verification when entry is allowed."""
     action = Action.ADMIT if body.action == "admit" else Action.VALIDATE
-    return _sent(_scan(body, action, operator, context, session))
+    return _sent(_scan(body, action, operator, context, session, body.admit_warnings))
 
 
 @router.post("/api/operator/scans/sync")

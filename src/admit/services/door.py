@@ -103,6 +103,8 @@ class Door:
     at: datetime  # the door's own time: the server's clock online, the device's for a synced scan
     device_id: str | None = None
     offline: OfflineVerdict | None = None  # set when the device decided the scan without the server
+    # False: only a GREEN admits; a YELLOW that allows entry waits for the operator's confirming tap.
+    admit_warnings: bool = True
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,17 @@ def scan(
     keys: CodeKeys,
     now: datetime,
     started: float,
+    admit_warnings: bool = True,
 ) -> ScanOutcome:
     """An online scan: credential → lookup → decide → admit → render → record, in one transaction."""
-    door = Door(operator=operator, venue=venue, action=action, at=now, device_id=device_id)
+    door = Door(
+        operator=operator,
+        venue=venue,
+        action=action,
+        at=now,
+        device_id=device_id,
+        admit_warnings=admit_warnings,
+    )
     credential = read_credential(code, keys)
     try:
         with session.begin():
@@ -202,6 +212,7 @@ def judge(found: FoundTicket | None, *, door: Door) -> Verdict:
 def admit(session: Session, found: FoundTicket | None, verdict: Verdict, *, door: Door) -> bool:
     """Step 4: the VERIFIED transition, when the scan admits and the verdict lets the visitor in."""
     wants_entry = door.action is not Action.VALIDATE and (door.offline is None or door.offline.admitted)
+    wants_entry = wants_entry and (door.admit_warnings or verdict.result is Result.GREEN)
     # A verified ticket is let in only by a synced scan from before its verification: that moves the
     # entry (services.door_sync), it is not a second transition.
     if found is None or not wants_entry or not verdict.entry_allowed or found.status is TicketStatus.VERIFIED:

@@ -1,4 +1,6 @@
-/* The door's scanner: camera or typed code → verdict in its colour → Mark as Verified → next. */
+/* The door's scanner: camera or typed code → verdict in its colour. Admit on scan (the default, per
+   device): a GREEN lets the visitor in with the scan itself, shows ADMITTED for a moment and goes back
+   to the camera; a YELLOW that allows entry waits for one tap. Check only: verdict, then Mark as Verified. */
 "use strict";
 
 (function (A) {
@@ -6,6 +8,8 @@
   const DEVICE_KEY = "admit.device_id";
   const SOUND_KEY = "admit.sound";
   const CAMERA_KEY = "admit.camera";
+  const MODE_KEY = "admit.door_mode"; // "admit" (on scan, the default) or "check"
+  const ADMITTED_MS = 1500; // how long ADMITTED stays before the camera is back
   const ICONS = { GREEN: "✓", YELLOW: "!", RED: "✕" };
   // A tone pattern and a vibration per colour: told apart without looking, and without colour.
   const TONES = {
@@ -23,6 +27,7 @@
   let current = null; // { code, verdict }
   let audio = null;
   let door = null; // the offline door (offline-door.mjs) while someone is logged in
+  let admittedTimer = null;
 
   function deviceId() {
     let id = localStorage.getItem(DEVICE_KEY);
@@ -32,6 +37,13 @@
     }
     return id;
   }
+
+  // ---- Admit on scan, or check first ----
+  const admitToggle = $("admit-toggle");
+  admitToggle.checked = localStorage.getItem(MODE_KEY) !== "check";
+  admitToggle.addEventListener("change", () => {
+    localStorage.setItem(MODE_KEY, admitToggle.checked ? "admit" : "check");
+  });
 
   // ---- Sound and vibration ----
   const soundToggle = $("sound-toggle");
@@ -75,10 +87,12 @@
   // ---- Screens ----
   function showScan(statusText) {
     current = null;
+    clearTimeout(admittedTimer);
     const verdict = $("verdict");
     verdict.hidden = true;
     verdict.removeAttribute("data-result");
     verdict.removeAttribute("data-code");
+    verdict.removeAttribute("data-admitted");
     A.show($("scan"), true);
     A.setMessage($("scan-status"), statusText || "", statusText ? "ok" : null);
     if (statusText) $("announce").textContent = statusText;
@@ -108,11 +122,13 @@
 
   function showVerdict(code, verdict) {
     current = { code: code, verdict: verdict };
+    clearTimeout(admittedTimer);
     camera.pause();
     A.show($("scan"), false);
     const root = $("verdict");
     root.dataset.result = verdict.result;
     root.dataset.code = verdict.code;
+    root.dataset.admitted = "false";
     root.dataset.offline = verdict.offline ? "true" : "false";
     $("verdict-icon").textContent = ICONS[verdict.result] || "";
     $("verdict-title").textContent = verdict.title;
@@ -141,12 +157,34 @@
     detail(list, "Entry", verdict.entry_allowed ? "allowed" : "not allowed");
     const verify = $("verify");
     const mayVerify = verdict.can_verify && verdict.code !== "ALREADY_VERIFIED";
+    // In the one-scan mode only a warning is left to confirm: a tap lets the visitor in.
+    verify.textContent = admitToggle.checked && verdict.result === "YELLOW" ? "Let in" : "Mark as Verified";
     A.show(verify, mayVerify);
     verify.disabled = false;
     root.hidden = false;
     $("announce").textContent = verdict.result + ": " + verdict.title + ". " + verdict.message;
     signal(verdict.result);
     (mayVerify ? verify : $("next")).focus();
+  }
+
+  /** The visitor is in: ADMITTED in green with the slot, for a moment, then the camera again. */
+  function showAdmitted(code, verdict) {
+    showVerdict(code, verdict);
+    current = null;
+    const root = $("verdict");
+    root.dataset.admitted = "true";
+    $("verdict-title").textContent = "ADMITTED";
+    $("verdict-icon").textContent = ICONS.GREEN;
+    $("verdict-message").textContent = verdict.reservation
+      ? A.timeRange(verdict.reservation.start_time, verdict.reservation.end_time)
+      : verdict.message;
+    A.show($("verify"), false);
+    $("announce").textContent = "Admitted. " + verdict.message;
+    $("next").focus();
+    const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
+    const when = verdict.verified_at ? " at " + A.clockTime(verdict.verified_at) : "";
+    const where = verdict.offline ? " (offline: sent to the server when the connection is back)" : "";
+    admittedTimer = setTimeout(() => showScan("✓ Admitted: ticket …" + suffix + when + where + "."), ADMITTED_MS);
   }
 
   async function scan(raw) {
@@ -161,12 +199,20 @@
       await scanOffline(code);
       return;
     }
+    const oneScan = admitToggle.checked;
+    const body = { code: code, nonce: A.randomId(), device_id: deviceId() };
     try {
-      const verdict = await session.call("POST", "/api/operator/validate-ticket", {
-        body: { code: code, nonce: A.randomId(), device_id: deviceId() },
-        timeoutMs: door ? SWITCH_MS : undefined,
-      });
-      showVerdict(code, verdict);
+      const verdict = oneScan
+        ? await session.call("POST", "/venue/scan", {
+          body: Object.assign(body, { action: "admit", admit_warnings: false }),
+          timeoutMs: door ? SWITCH_MS : undefined,
+        })
+        : await session.call("POST", "/api/operator/validate-ticket", {
+          body: body,
+          timeoutMs: door ? SWITCH_MS : undefined,
+        });
+      if (verdict.verified_now) showAdmitted(code, verdict);
+      else showVerdict(code, verdict);
     } catch (error) {
       if (error.handled) return;
       if (door && door.unreachable(error)) {
@@ -182,11 +228,33 @@
   /** The verdict by the door's rules on this device, recorded for the server as an offline scan. */
   async function scanOffline(code) {
     const verdict = await door.decide(code);
+    if (admitToggle.checked && verdict.result === "GREEN" && verdict.can_verify) {
+      await admitOffline(code, verdict);
+      return;
+    }
     showVerdict(code, verdict);
     try {
       await door.record(code, verdict, "validate");
     } catch (error) {
       A.setMessage($("verdict-error"), "This scan could not be kept on the device: " + error.message);
+    }
+  }
+
+  /** Let in with no server: queued for it, and marked on the device so a second scan here is YELLOW. */
+  async function admitOffline(code, verdict) {
+    let kept;
+    try {
+      kept = await door.record(code, verdict, "admit");
+    } catch (error) {
+      showVerdict(code, verdict);
+      A.setMessage($("verdict-error"), "Not verified: this device could not keep the scan (" + error.message + ").");
+      return;
+    }
+    const admitted = Object.assign({}, verdict, { verified_at: kept.mark && kept.mark.verified_at_local });
+    if (admitToggle.checked) showAdmitted(code, admitted);
+    else {
+      showScan("✓ Verified offline: ticket …" + verdict.ticket.code_suffix + " at " +
+        A.clockTime(kept.mark.verified_at_local) + ". It is sent to the server when the connection is back.");
     }
   }
 
@@ -197,16 +265,7 @@
       showVerdict(code, verdict); // it changed since it was shown: show why now
       return;
     }
-    let scan;
-    try {
-      scan = await door.record(code, verdict, "admit");
-    } catch (error) {
-      A.setMessage($("verdict-error"), "Not verified: this device could not keep the scan (" + error.message + ").");
-      $("verify").disabled = false;
-      return;
-    }
-    showScan("✓ Verified offline: ticket …" + verdict.ticket.code_suffix + " at " + A.clockTime(scan.mark.verified_at_local) +
-      ". It is sent to the server when the connection is back.");
+    await admitOffline(code, verdict);
   }
 
   $("manual-form").addEventListener("submit", (event) => {
@@ -228,6 +287,10 @@
         body: { code: code, nonce: A.randomId(), device_id: deviceId() },
         timeoutMs: door ? SWITCH_MS : undefined,
       });
+      if (admitToggle.checked && verdict.verified_now) {
+        showAdmitted(code, verdict);
+        return;
+      }
       const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
       const text = verdict.code === "ALREADY_VERIFIED"
         ? "Already verified: ticket …" + suffix + " (" + verdict.message + ")."
@@ -251,7 +314,7 @@
 
   $("next").addEventListener("click", () => showScan(""));
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && current) showScan("");
+    if (event.key === "Escape" && !$("verdict").hidden) showScan("");
   });
 
   // ---- Camera: BarcodeDetector where the browser has it, the vendored jsQR elsewhere ----
