@@ -14,10 +14,10 @@ from admit.clock import Clock, clock_for
 from admit.db.engine import Timeouts, make_engine, make_session_factory
 from admit.db.probe import DatabaseProbe
 from admit.mail.compose import Sender
-from admit.mail.depth import outbox_depth
 from admit.mail.sender import MailContext
 from admit.mail.transport import transport_for
 from admit.metrics import Metrics
+from admit.outbox.depth import outbox_depth
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
 from admit.security.hashing import HashingThreads

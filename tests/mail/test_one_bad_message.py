@@ -13,9 +13,9 @@ from admit.clock import FrozenClock
 from admit.context import AppContext
 from admit.db.models import OutboxMessage, Ticket
 from admit.domain.mail import MailKind, MailStatus
-from admit.mail.outbox import enqueue_rows, message_row
 from admit.mail.sender import MailContext, send_due
 from admit.mail.transport import FolderTransport
+from admit.outbox.writer import enqueue_rows, message_row
 from tests.builders import Builders
 from tests.mail.conftest import SmtpServer, mail_context
 

@@ -7,6 +7,7 @@ import ipaddress
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from admit import errors
 from admit.api.deps import ContextDep
@@ -16,14 +17,24 @@ from admit.db.migrate import head_revision
 router = APIRouter(tags=["health"])
 
 
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    database: str
+    revision: str
+
+
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
+async def healthz() -> HealthOut:
     # async and without I/O: it answers even when every worker thread is stuck on the database.
-    return {"status": "ok"}
+    return HealthOut(status="ok")
 
 
-@router.get("/readyz", response_model=None)
-async def readyz(context: ContextDep) -> dict[str, str] | JSONResponse:
+@router.get("/readyz", response_model=ReadyOut)  # a 503 is sent as it is, in the error shape
+async def readyz(context: ContextDep) -> ReadyOut | JSONResponse:
     reachable, revision = await context.probe.reachable_revision()
     if not reachable:
         return error_response(503, "DATABASE_UNREACHABLE", "The database does not answer.")
@@ -35,7 +46,7 @@ async def readyz(context: ContextDep) -> dict[str, str] | JSONResponse:
             "The database schema is not current: run `admit db upgrade`.",
             {"database": revision, "code": head},
         )
-    return {"status": "ready", "database": context.engine.dialect.name, "revision": revision or ""}
+    return ReadyOut(status="ready", database=context.engine.dialect.name, revision=revision or "")
 
 
 async def may_scrape(request: Request, context: ContextDep) -> None:

@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from admit import errors
 from admit.api.deps import ContextDep, ManagerDep, SessionDep
 from admit.api.schemas import MAX_ID
 from admit.db.models import OutboxMessage
-from admit.domain.mail import MailStatus
+from admit.domain.mail import MailKind, MailStatus
 
 router = APIRouter(tags=["mail"])
 
 
-def _json(row: OutboxMessage) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "kind": row.kind.value,
-        "status": row.status.value,
-        "recipient": row.recipient,
-        "reservation_id": row.reservation_id,
-        "attempts": row.attempts,
-        "next_attempt_at": row.next_attempt_at.isoformat(),
-        "last_error": row.last_error,
-        "created_at": row.created_at.isoformat(),
-        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-    }
+class MessageOut(BaseModel):
+    id: int
+    kind: MailKind
+    status: MailStatus
+    recipient: str
+    reservation_id: str | None
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    created_at: str
+    sent_at: str | None
+
+
+class MessagesOut(BaseModel):
+    messages: list[MessageOut]
+
+
+def _out(row: OutboxMessage) -> MessageOut:
+    return MessageOut(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        recipient=row.recipient,
+        reservation_id=row.reservation_id,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at.isoformat(),
+        last_error=row.last_error,
+        created_at=row.created_at.isoformat(),
+        sent_at=row.sent_at.isoformat() if row.sent_at else None,
+    )
 
 
 @router.get("/api/mail/outbox")
@@ -37,7 +55,7 @@ def outbox(
     session: SessionDep,
     status: Annotated[MailStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
+) -> MessagesOut:
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.orq == manager.orq)
@@ -47,7 +65,7 @@ def outbox(
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     with session.begin():
-        return {"messages": [_json(row) for row in session.scalars(query)]}
+        return MessagesOut(messages=[_out(row) for row in session.scalars(query)])
 
 
 @router.post("/api/mail/outbox/{message_id}/retry")
@@ -56,7 +74,7 @@ def retry(
     manager: ManagerDep,
     context: ContextDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> MessageOut:
     """Queue a given-up message again, from its first attempt."""
     with session.begin():
         row = session.scalars(
@@ -70,4 +88,4 @@ def retry(
             raise errors.MessageNotFailed(status=row.status.value)
         row.status, row.attempts, row.last_error = MailStatus.PENDING, 0, None
         row.next_attempt_at = context.clock.now()
-        return _json(row)
+        return _out(row)

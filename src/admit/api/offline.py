@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import time as timer
-from typing import Annotated
+from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from admit.api.deps import ContextDep, SessionDep, StaffDep, limit_door
 from admit.api.schemas import IsoDate
@@ -25,14 +26,69 @@ GZIP_LEVEL = 3
 PRIVATE = {"Cache-Control": "no-store", "Vary": "Accept-Encoding, Authorization"}
 
 
+class OfflineKeyOut(BaseModel):
+    orq: int
+    key_id: str
+    public_key: str = Field(description="Ed25519 public key, base64url without padding (32 bytes)")
+
+
+class EntryWindowOut(BaseModel):
+    minutes_before_start: int
+    minutes_after_end: int
+
+
+class BundlePolicyOut(BaseModel):
+    unreserved_entry: str
+    entry_window: Literal["day"] | EntryWindowOut
+
+
+class BundleReservationOut(BaseModel):
+    date: str
+    start_time: str
+    end_time: str
+    version: int = Field(description="grows with each move of the reservation")
+
+
+class BundleTicketOut(BaseModel):
+    h: str = Field(description="hex SHA-256 of the salt and the normalised code, first 32 characters")
+    status: str
+    valid_until: str | None
+    reservation: BundleReservationOut | None
+    verified_at: str | None
+    verified_by: str | None
+
+
+class OfflineBundleOut(BaseModel):
+    """The signed bundle; written by the offline bundle's own canonical writer, documented here."""
+
+    signature: str = Field(
+        description="base64url Ed25519 signature of the canonical JSON of the document without this field"
+    )
+    orq: int
+    date: str
+    timezone: str
+    policy: BundlePolicyOut
+    generated_at: str
+    full: bool = Field(description="a full bundle, or the changes since `since`")
+    cursor: str = Field(description="`since` for the next request")
+    salt: str
+    key_id: str
+    tickets: list[BundleTicketOut]
+    removed: list[str] = Field(description="hashes of tickets that no longer admit (voided)")
+
+
 @router.get("/api/operator/offline-key")
-def offline_key(operator: StaffDep, context: ContextDep, session: SessionDep) -> dict[str, object]:
+def offline_key(operator: StaffDep, context: ContextDep, session: SessionDep) -> OfflineKeyOut:
     """The public key that signs the organization's bundles (base64url, raw 32 bytes), to pin at login."""
     key = get_offline_key(session, orq=operator.orq, offline_secrets=context.offline, now=context.clock.now())
-    return {"orq": key.orq, "key_id": key.key_id, "public_key": key.public_key}
+    return OfflineKeyOut(orq=key.orq, key_id=key.key_id, public_key=key.public_key)
 
 
-@router.get("/api/operator/offline-bundle", response_class=JSONResponse)
+@router.get(
+    "/api/operator/offline-bundle",
+    response_class=JSONResponse,
+    responses={200: {"model": OfflineBundleOut, "description": "The signed bundle"}},
+)
 def offline_bundle(
     request: Request,
     operator: StaffDep,

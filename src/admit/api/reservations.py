@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
 
 from admit import confirmation
 from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
-from admit.api.schemas import MAX_ID, Body
+from admit.api.schemas import MAX_ID, Body, SlotOut
 from admit.context import AppContext
 from admit.domain.lifecycle import ReservationStatus
 from admit.errors import DomainError
@@ -49,6 +49,43 @@ class MoveIn(Body):
     slot_id: SlotId
 
 
+class ReservationBriefOut(BaseModel):
+    reservation_id: str
+    ticket_code: str
+    slot_id: int
+    date: str
+    start_time: str
+    end_time: str
+    status: ReservationStatus
+    qr_code_url: str
+    calendar_url: str
+    manage_url: str
+
+
+class ReservationsOut(BaseModel):
+    reservations: list[ReservationBriefOut]
+
+
+class ReservationTicketOut(BaseModel):
+    code: str
+    status: str
+
+
+class VenueOut(BaseModel):
+    name: str
+    timezone: str
+
+
+class ReservationOut(ReservationBriefOut):
+    qr_payload: str
+    ticket: ReservationTicketOut
+    slot: SlotOut
+    customer_email: str
+    customer_phone: str
+    reserved_at: str
+    venue: VenueOut
+
+
 def links(context: AppContext, reservation_id: str) -> dict[str, str]:
     base = context.settings.public_url.rstrip("/")
     return {
@@ -58,7 +95,7 @@ def links(context: AppContext, reservation_id: str) -> dict[str, str]:
     }
 
 
-def brief_json(context: AppContext, reservation: ReservationView) -> dict[str, Any]:
+def _brief_fields(context: AppContext, reservation: ReservationView) -> dict[str, object]:
     slot = reservation.slot
     return {
         "reservation_id": reservation.reservation_id,
@@ -67,25 +104,31 @@ def brief_json(context: AppContext, reservation: ReservationView) -> dict[str, A
         "date": slot.date.isoformat(),
         "start_time": slot.start_time.strftime("%H:%M"),
         "end_time": slot.end_time.strftime("%H:%M"),
-        "status": reservation.status.value,
+        "status": reservation.status,
         **links(context, reservation.reservation_id),
     }
 
 
-def full_json(context: AppContext, reservation: ReservationView, qr_payload: str) -> dict[str, Any]:
-    return {
-        **brief_json(context, reservation),
-        "qr_payload": qr_payload,
-        "ticket": {"code": reservation.ticket_code, "status": reservation.ticket_status.value},
-        "slot": slot_json(reservation.slot),
-        "customer_email": reservation.customer_email,
-        "customer_phone": reservation.customer_phone,
-        "reserved_at": reservation.reserved_at.isoformat(),
-        "venue": {"name": reservation.venue, "timezone": reservation.timezone},
-    }
+def brief_out(context: AppContext, reservation: ReservationView) -> ReservationBriefOut:
+    return ReservationBriefOut.model_validate(_brief_fields(context, reservation))
 
 
-def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> dict[str, Any]:
+def full_out(context: AppContext, reservation: ReservationView, qr_payload: str) -> ReservationOut:
+    return ReservationOut.model_validate(
+        {
+            **_brief_fields(context, reservation),
+            "qr_payload": qr_payload,
+            "ticket": {"code": reservation.ticket_code, "status": reservation.ticket_status.value},
+            "slot": slot_json(reservation.slot),
+            "customer_email": reservation.customer_email,
+            "customer_phone": reservation.customer_phone,
+            "reserved_at": reservation.reserved_at.isoformat(),
+            "venue": {"name": reservation.venue, "timezone": reservation.timezone},
+        }
+    )
+
+
+def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> ReservationsOut:
     try:
         contact = checked_contact(body.customer_email, body.customer_phone)
         made = reservations.reserve(
@@ -103,31 +146,31 @@ def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> di
     context.metrics.reservations.labels("created").inc(len(made))
     for made_one in made:
         log.info("reservation.created", reservation_id=made_one.reservation_id, slot_id=body.slot_id)
-    return {"reservations": [brief_json(context, r) for r in made]}
+    return ReservationsOut(reservations=[brief_out(context, r) for r in made])
 
 
 @router.post("/api/reservations", status_code=201, dependencies=[Depends(limit_reservation_writes)])
-def create_reservations(body: ReservationIn, context: ContextDep, session: SessionDep) -> dict[str, Any]:
+def create_reservations(body: ReservationIn, context: ContextDep, session: SessionDep) -> ReservationsOut:
     return _create(body, context, session)
 
 
 @router.post("/api/reservations/create", status_code=201, dependencies=[Depends(limit_reservation_writes)])
-def create_reservation(body: ReservationIn, context: ContextDep, session: SessionDep) -> dict[str, Any]:
+def create_reservation(body: ReservationIn, context: ContextDep, session: SessionDep) -> ReservationsOut:
     return _create(body, context, session)
 
 
 @router.get("/api/reservations/{reservation_id}")
 def get_reservation(
     reservation_id: ReservationId, context: ContextDep, session: SessionDep
-) -> dict[str, Any]:
+) -> ReservationOut:
     found = _found(reservation_id, context, session)
-    return full_json(context, found, _payload(found, context, session))
+    return full_out(context, found, _payload(found, context, session))
 
 
 @router.put("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
 def move_reservation(
     reservation_id: ReservationId, body: MoveIn, context: ContextDep, session: SessionDep
-) -> dict[str, Any]:
+) -> ReservationOut:
     moved = reservations.move_reservation(
         session,
         reservation_id=reservation_id,
@@ -135,19 +178,19 @@ def move_reservation(
         keys=context.keys,
         now=context.clock.now(),
     )
-    return full_json(context, moved, _payload(moved, context, session))
+    return full_out(context, moved, _payload(moved, context, session))
 
 
 @router.delete("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
 def cancel_reservation(
     reservation_id: ReservationId, context: ContextDep, session: SessionDep
-) -> dict[str, Any]:
+) -> ReservationOut:
     cancelled = reservations.cancel_reservation(
         session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
     )
     context.metrics.reservations.labels("cancelled").inc()
     log.info("reservation.cancelled", reservation_id=reservation_id)
-    return full_json(context, cancelled, _payload(cancelled, context, session))
+    return full_out(context, cancelled, _payload(cancelled, context, session))
 
 
 def _found(reservation_id: str, context: AppContext, session: SessionDep) -> ReservationView:

@@ -1,14 +1,19 @@
-"""Response shapes shared by several routers."""
+"""Request and response shapes shared by several routers.
+
+Dates, times and timestamps in responses are the strings the services write (`YYYY-MM-DD`, `HH:MM`, ISO
+8601 with the venue's offset): typed as strings here so that a response model never rewrites them.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator
 
 from admit.db.types import MAX_ID as MAX_ID  # the routers' bound for ids, from the column's range
+from admit.domain.calendar import SlotStatus
 from admit.domain.venue_time import FIRST_DAY, LAST_DAY, is_supported_day
 from admit.services.tickets import TicketView
 
@@ -47,6 +52,26 @@ class Body(BaseModel):
         return value
 
 
+class SlotOut(BaseModel):
+    slot_id: int
+    date: str
+    start_time: str
+    end_time: str
+    total_capacity: int
+    booked_count: int
+    available_count: int
+    status: SlotStatus
+
+
+class TicketReservationOut(BaseModel):
+    reservation_id: str
+    slot_id: int
+    date: str
+    start_time: str
+    end_time: str
+    status: str
+
+
 class TicketOut(BaseModel):
     code: str
     orq: int
@@ -55,7 +80,7 @@ class TicketOut(BaseModel):
     activation_status: str
     activated_at: datetime | None
     valid_until: date | None
-    reservation: dict[str, Any] | None = None
+    reservation: TicketReservationOut | None = None
 
     @classmethod
     def of(cls, ticket: TicketView) -> TicketOut:
@@ -63,14 +88,14 @@ class TicketOut(BaseModel):
         return cls(
             reservation=None
             if reservation is None
-            else {
-                "reservation_id": reservation.reservation_id,
-                "slot_id": reservation.slot_id,
-                "date": reservation.date.isoformat(),
-                "start_time": reservation.start_time.strftime("%H:%M"),
-                "end_time": reservation.end_time.strftime("%H:%M"),
-                "status": reservation.status.value,
-            },
+            else TicketReservationOut(
+                reservation_id=reservation.reservation_id,
+                slot_id=reservation.slot_id,
+                date=reservation.date.isoformat(),
+                start_time=reservation.start_time.strftime("%H:%M"),
+                end_time=reservation.end_time.strftime("%H:%M"),
+                status=reservation.status.value,
+            ),
             code=ticket.code,
             orq=ticket.orq,
             status=ticket.status.value,

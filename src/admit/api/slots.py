@@ -7,12 +7,13 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import Field, StrictInt, model_validator
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
-from admit.api.schemas import MAX_ID, Body, IsoDate
-from admit.domain.calendar import SlotStatus
+from admit.api.schemas import MAX_ID, Body, IsoDate, SlotOut
+from admit.domain.calendar import DayLevel, SlotStatus
 from admit.services import slots
 from admit.services.capacity import slot_json, slot_row_json
 from admit.services.slots import Availability, NewSlot
@@ -65,17 +66,52 @@ class SlotPatchIn(Body):
     status: Literal["ACTIVE", "CLOSED"] | None = None
 
 
+class SkippedSlotOut(BaseModel):
+    """A start that fell on a clock change at the venue, with why for each field."""
+
+    date: str
+    start_time: str
+    end_time: str
+    fields: dict[str, str]
+
+
+class SlotsCreatedOut(BaseModel):
+    slots: list[SlotOut]
+    skipped_existing: int
+    skipped_clock_changes: list[SkippedSlotOut]
+
+
+class DayOut(BaseModel):
+    date: str
+    level: DayLevel
+    slots: list[SlotOut]
+
+
+class AvailabilityOut(BaseModel):
+    orq: int
+    timezone: str
+    days: list[DayOut]
+
+
+# The calendar is written without its model (see `availability_json`); the model documents it.
+AVAILABILITY: dict[int | str, dict[str, Any]] = {
+    200: {"model": AvailabilityOut, "description": "The calendar"}
+}
+
+
 @router.post("/api/reservation-slots/create", status_code=201)
 def create_slots(
     body: SlotCreateIn, admin: AdminDep, context: ContextDep, session: SessionDep
-) -> dict[str, Any]:
+) -> SlotsCreatedOut:
     if body.orq != admin.orq:
         raise errors.OrganizationNotFound()
     now = context.clock.now()
     if body.date is not None and body.start_time is not None and body.end_time is not None:
         slot = NewSlot(body.date, _minute(body.start_time), _minute(body.end_time))
         created = [slots.create_slot(session, orq=body.orq, slot=slot, capacity=body.total_capacity, now=now)]
-        return {"slots": [slot_json(s) for s in created], "skipped_existing": 0, "skipped_clock_changes": []}
+        return SlotsCreatedOut.model_validate(
+            {"slots": [slot_json(s) for s in created], "skipped_existing": 0, "skipped_clock_changes": []}
+        )
     assert body.from_ and body.to and body.weekdays is not None and body.first_start and body.last_start
     assert body.every_minutes and body.duration_minutes
     schedule = slots.create_schedule(
@@ -91,19 +127,21 @@ def create_slots(
         capacity=body.total_capacity,
         now=now,
     )
-    return {
-        "slots": [slot_json(s) for s in schedule.created],
-        "skipped_existing": schedule.skipped_existing,
-        "skipped_clock_changes": [
-            {
-                "date": slot.date.isoformat(),
-                "start_time": slot.start_time.strftime("%H:%M"),
-                "end_time": slot.end_time.strftime("%H:%M"),
-                "fields": problems,
-            }
-            for slot, problems in schedule.skipped_clock_changes
-        ],
-    }
+    return SlotsCreatedOut.model_validate(
+        {
+            "slots": [slot_json(s) for s in schedule.created],
+            "skipped_existing": schedule.skipped_existing,
+            "skipped_clock_changes": [
+                {
+                    "date": slot.date.isoformat(),
+                    "start_time": slot.start_time.strftime("%H:%M"),
+                    "end_time": slot.end_time.strftime("%H:%M"),
+                    "fields": problems,
+                }
+                for slot, problems in schedule.skipped_clock_changes
+            ],
+        }
+    )
 
 
 @router.patch("/api/reservation-slots/{slot_id}")
@@ -113,7 +151,7 @@ def patch_slot(
     admin: AdminDep,
     context: ContextDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> SlotOut:
     slot = slots.update_slot(
         session,
         slot_id=slot_id,
@@ -122,10 +160,10 @@ def patch_slot(
         status=SlotStatus(body.status) if body.status else None,
         now=context.clock.now(),
     )
-    return slot_json(slot)
+    return SlotOut.model_validate(slot_json(slot))
 
 
-@router.get("/api/reservation-slots/available", response_class=Response)
+@router.get("/api/reservation-slots/available", response_class=JSONResponse, responses=AVAILABILITY)
 def available_slots(
     context: ContextDep,
     session: SessionDep,

@@ -7,12 +7,13 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictStr
 
 from admit.api.deps import ContextDep, SessionDep, limit_validation
 from admit.api.orders import CodePath
 from admit.api.schemas import Body, IsoDate, TicketOut
-from admit.api.slots import availability_json
+from admit.api.slots import AVAILABILITY, availability_json
 from admit.services import slots, tickets
 
 router = APIRouter(tags=["tickets"])
@@ -47,7 +48,10 @@ def activate_ticket(code: CodePath, context: ContextDep, session: SessionDep) ->
 
 
 @router.get(
-    "/api/tickets/{code}/availability", response_class=Response, dependencies=[Depends(limit_validation)]
+    "/api/tickets/{code}/availability",
+    response_class=JSONResponse,
+    responses=AVAILABILITY,
+    dependencies=[Depends(limit_validation)],
 )
 def ticket_availability(
     code: CodePath,

@@ -1,1 +1,1 @@
-"""E-mail: the outbox written with each change, composing messages, and the sender that delivers them."""
+"""E-mail delivery: composing messages from the services' views, the sender and the reminders it queues."""

@@ -21,7 +21,7 @@ from admit.db.models import Organization, OutboxMessage, Reservation, Reservatio
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
-from admit.mail.outbox import message_row
+from admit.outbox.writer import message_row
 
 _INSERTS: dict[str, Callable[[Any], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 

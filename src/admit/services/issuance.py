@@ -14,7 +14,7 @@ from admit.db.models import Order, Organization, Ticket
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEvent, TicketStatus, payment_event
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
-from admit.mail.outbox import enqueue_for_reservation
+from admit.outbox.writer import enqueue_for_reservation
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import lock_slots, release_places

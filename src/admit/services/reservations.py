@@ -22,7 +22,7 @@ from admit.domain.contact import ContactError, normalise_email, normalise_phone
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus, effective_status, next_status
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
-from admit.mail.outbox import enqueue_for_reservation, enqueue_rows, message_row
+from admit.outbox.writer import enqueue_for_reservation, enqueue_rows, message_row
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import (
