@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from admit import errors
@@ -62,9 +62,9 @@ def scan_history(
             query = query.where(ScanEvent.operator_id == where.operator_id)
         if cursor is not None:
             at, event_id = _read_cursor(cursor)
-            query = query.where(
-                or_(ScanEvent.scanned_at < at, and_(ScanEvent.scanned_at == at, ScanEvent.id < event_id))
-            )
+            # A row comparison starts the index range (orq, scanned_at, id) right after the cursor; the
+            # same condition spelt with OR re-reads every newer row, so a deep page cost more.
+            query = query.where(tuple_(ScanEvent.scanned_at, ScanEvent.id) < tuple_(at, event_id))
         rows = session.execute(query).all()
     page = rows[:limit]
     next_cursor = _make_cursor(page[-1][0]) if len(rows) > limit else None
@@ -169,14 +169,16 @@ def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) ->
                 TicketTransition.at < end,
             )
         )
+        # Counted per slot through the partial index of verified scans: the day's slots, not all scans.
+        verified_in_slot = (
+            select(func.count())
+            .where(ScanEvent.slot_id == ReservationSlot.id, ScanEvent.verified.is_(True))
+            .correlate(ReservationSlot)
+            .scalar_subquery()
+        )
         slots = session.execute(
-            select(ReservationSlot, func.count(ScanEvent.id))
-            .outerjoin(
-                ScanEvent,
-                and_(ScanEvent.slot_id == ReservationSlot.id, ScanEvent.verified.is_(True)),
-            )
+            select(ReservationSlot, verified_in_slot)
             .where(ReservationSlot.orq == orq, ReservationSlot.date == day)
-            .group_by(ReservationSlot.id)
             .order_by(ReservationSlot.start_time)
         ).all()
     return {
