@@ -67,7 +67,7 @@ def scan_history(
             query = query.where(tuple_(ScanEvent.scanned_at, ScanEvent.id) < tuple_(at, event_id))
         rows = session.execute(query).all()
     page = rows[:limit]
-    next_cursor = _make_cursor(page[-1][0]) if len(rows) > limit else None
+    next_cursor = make_cursor(page[-1][0].scanned_at, page[-1][0].id) if len(rows) > limit else None
     return [
         _event_json(
             event, name, org.timezone, first=_scan_json(held, held_by, org.timezone) if held else None
@@ -117,13 +117,14 @@ def _event_json(
     }
 
 
-def _make_cursor(event: ScanEvent) -> str:
-    raw = f"{event.scanned_at.isoformat()}|{event.id}"
+def make_cursor(scanned_at: datetime, event_id: int) -> str:
+    """The cursor of the page that starts after this event."""
+    raw = f"{scanned_at.isoformat()}|{event_id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
 def _read_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (instant, event id) a cursor of `_make_cursor` carries; anything else a client sends is a 422."""
+    """The (instant, event id) a cursor of `make_cursor` carries; anything else a client sends is a 422."""
     refused = errors.ValidationFailed(fields={"cursor": "not a cursor from this list"})
     try:
         written, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
