@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.scale                 # S, M, L: 10k / 100k / 1M tickets, 10k / 300k / 3M scans
     .venv/bin/python -m bench.scale --sizes S,M     # only some of them
     .venv/bin/python -m bench.scale --quick         # a tenth of each, a couple of minutes in all
+    .venv/bin/python -m bench.scale --explain       # and the query plans of the reads at each size
 
 Each size gets its own PostgreSQL database (dropped at the end), seeded in bulk with INSERT ... SELECT
 over generate_series, row for row as the services store them: orders and tickets with their ISSUE
@@ -30,11 +31,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from admit.domain.roles import Role
 from admit.services.operators import create_operator
-from admit.services.scans import make_cursor
+from admit.services.scans import HistoryFilter, day_stats, make_cursor, scan_history
 from admit.settings import Settings
 from bench._common import (
     DEFAULT_PG_URL,
@@ -107,6 +108,8 @@ def main() -> None:
                 f" {seeded.scan_mb:,.0f} MB, {seeded.transition_rows:,} transitions); timing reads ...",
                 flush=True,
             )
+            if args.explain:
+                explain_reads(database_url, seeded)
             log_dir = Path(tmp)
             with running_servers(1, server_env(database_url, log_dir), log_dir) as servers:
                 if not facts:
@@ -125,6 +128,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", default="S,M,L", help="which sizes, e.g. S,M (default S,M,L)")
     parser.add_argument("--quick", action="store_true", help="a tenth of each size")
     parser.add_argument("--requests", type=int, default=REQUESTS, help=f"per read and size ({REQUESTS})")
+    parser.add_argument("--explain", action="store_true", help="print the reads' query plans per size")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server to make the databases on")
     args = parser.parse_args()
     args.sizes = [name.strip().upper() for name in args.sizes.split(",") if name.strip()]
@@ -318,6 +322,38 @@ def time_reads(client: Client, seeded: Seeded, requests: int) -> dict[str, list[
         timings[name] = samples
         time.sleep(0.05)
     return timings
+
+
+def explain_reads(database_url: str, seeded: Seeded) -> None:
+    """The plans PostgreSQL runs for the stats and history reads: scans, index names, and time."""
+    context = bench_context(database_url)
+    statements: list[tuple[str, Any]] = []
+
+    @event.listens_for(context.engine, "before_cursor_execute")
+    def _capture(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
+        if "scan_events" in statement or "ticket_transitions" in statement:
+            statements.append((statement, parameters))
+
+    try:
+        with context.sessions() as session:
+            day_stats(session, orq=seeded.orq, day=None, now=context.clock.now())
+            scan_history(session, orq=seeded.orq, where=HistoryFilter(), limit=50, cursor=seeded.deep_cursor)
+        event.remove(context.engine, "before_cursor_execute", _capture)
+        with context.engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            for statement, parameters in statements:
+                with raw.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                    plan = [row[0] for row in cursor.fetchall()]
+                print("  " + " ".join(statement.split())[:100] + " ...")
+                for line in plan:
+                    if "Scan" in line or "Execution Time" in line or "Buffers" in line:
+                        print("      " + line.strip())
+    finally:
+        context.engine.dispose()
 
 
 def report(sizes: list[Size], results: dict[str, dict[str, list[float]]]) -> int:
