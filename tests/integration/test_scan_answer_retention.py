@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from admit.context import AppContext
 from admit.db.models import ScanEvent
 from admit.domain.roles import Role
 from admit.services.retention import compact_answers
+from admit.services.sweeper import run_sweeper
 from tests.builders import Builders, Staff
 
 WINDOW = timedelta(hours=2)  # shorter than a staff login, which the retries reuse
@@ -106,3 +108,23 @@ def test_a_row_another_transaction_holds_is_passed_over_and_the_rest_are_still_c
     assert kept_answers(context) == [True, False, False, False, False]
     assert compact_answers(context.sessions, before=clock.now() - WINDOW, batch=2) == 1
     assert kept_answers(context) == [False] * 5
+
+
+def test_the_sweepers_round_drops_the_answers_past_the_window(
+    make: Builders, context: AppContext, clock: FrozenClock
+) -> None:
+    orq = make.org()
+    operator = make.staff(orq, Role.OPERATOR)
+    scan(make, operator, make.ticket(orq, "ACTIVATED"), "scan-1")
+    clock.advance(WINDOW + timedelta(minutes=1))
+    scan(make, operator, make.ticket(orq, "ACTIVATED"), "scan-2")
+    stop = threading.Event()
+    run_sweeper(
+        sessions=context.sessions,
+        clock=clock,
+        stop=stop,
+        interval=60,
+        counted=lambda _outcome, _count: stop.set(),  # one round
+        answer_retention=WINDOW,
+    )
+    assert kept_answers(context) == [False, True]
