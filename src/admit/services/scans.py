@@ -169,7 +169,7 @@ def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) ->
                 TicketTransition.at < end,
             )
         )
-        # Counted per slot through the partial index of verified scans: the day's slots, not all scans.
+        # Counted per slot through the (slot_id, verified) index: the day's slots, not all scans.
         verified_in_slot = (
             select(func.count())
             .where(ScanEvent.slot_id == ReservationSlot.id, ScanEvent.verified.is_(True))
