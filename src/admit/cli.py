@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -84,6 +84,7 @@ def serve(
                 "stop": stop,
                 "interval": settings.expiry_interval_seconds,
                 "counted": context.metrics.count_expiry,
+                "answer_retention": timedelta(hours=settings.scan_answer_retention_hours),
             },
             daemon=True,
         )

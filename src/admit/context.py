@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admit.cache import Cached, SharedFacts
 from admit.clock import Clock, clock_for
-from admit.db.engine import Timeouts, make_engine, make_session_factory
+from admit.db.engine import Pool, Timeouts, make_engine, make_session_factory
 from admit.db.probe import DatabaseProbe
 from admit.mail.compose import Sender
 from admit.mail.sender import MailContext
@@ -82,7 +82,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         statement=settings.db_statement_timeout,
         pool=settings.db_pool_timeout,
     )
-    engine = make_engine(settings.database_url, timeouts=timeouts)
+    pool = Pool(size=settings.db_pool_size, overflow=settings.db_max_overflow)
+    engine = make_engine(settings.database_url, timeouts=timeouts, pool=pool)
     sessions = make_session_factory(engine)
     clock = clock or clock_for(settings.frozen_now)
     return AppContext(

@@ -204,6 +204,11 @@ class NonceReused(DomainError):
     message = "This scan id was already used for another scan: send each scan with a new one."
 
 
+class NonceExpired(DomainError):
+    code = "NONCE_EXPIRED"
+    message = "This scan was answered too long ago to be answered again: scan the ticket again."
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     message = "Too many requests: wait a little and try again."

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     db_connect_timeout: int = Field(default=3, ge=2, le=60)
     db_statement_timeout: float = Field(default=5.0, gt=0, le=600)
     db_pool_timeout: float = Field(default=5.0, gt=0, le=120)
+    # Connections each process may hold: the pool, and the extra ones a burst may open for a moment.
+    # PostgreSQL allows 100 by default (max_connections), a few of them reserved: keep
+    # processes * (pool + overflow) plus the sweeper's and commands' connections below it.
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=5, ge=0, le=500)
+    # A scan's answer is kept this long so that a device's retry with the same nonce gets it again;
+    # after that only the compact row stays (history, counts), and the nonce is answered NONCE_EXPIRED.
+    scan_answer_retention_hours: int = Field(default=24, ge=1, le=24 * 366)
     # Bearer token a scraper must send for /metrics; without one, /metrics answers this machine only.
     metrics_token: str = ""
     # Failed logins from one client for one account, within lockout_minutes, before that client must
@@ -116,6 +124,15 @@ class Settings(BaseSettings):
         if value not in ("console", "json"):
             raise ValueError("ADMIT_LOG_FORMAT is 'console' or 'json'")
         return value
+
+    @model_validator(mode="after")
+    def _pool_serves_every_worker(self) -> Settings:
+        if self.db_pool_size + self.db_max_overflow < self.worker_threads:
+            raise ValueError(
+                "ADMIT_DB_POOL_SIZE + ADMIT_DB_MAX_OVERFLOW must be at least ADMIT_WORKER_THREADS,"
+                " or requests wait for a connection"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

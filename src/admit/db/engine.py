@@ -39,18 +39,29 @@ class Timeouts:
         return self.statement + ANSWER_MARGIN if self.statement is not None else 30.0
 
 
-def make_engine(database_url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class Pool:
+    """How many PostgreSQL connections one process keeps, and may open beyond them in a burst."""
+
+    size: int = 10
+    overflow: int = 5
+
+
+def make_engine(
+    database_url: str, *, timeouts: Timeouts | None = None, pool: Pool | None = None, **kwargs: Any
+) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, **kwargs)
     timeouts = timeouts or Timeouts()
+    pool = pool or Pool()
     options: dict[str, Any] = {
-        # More connections than a server has worker threads, so no request waits for one, with room for
-        # tests and commands that run many threads at once;
+        # At least as many connections as a server has worker threads, so no request waits for one,
+        # and few enough that several processes stay under PostgreSQL's max_connections (settings);
         # no pre-ping, which would cost a round trip on every request: old connections are recycled,
         # and a lost one makes SQLAlchemy discard every connection of the pool made before it.
-        "pool_size": 20,
-        "max_overflow": 20,
+        "pool_size": pool.size,
+        "max_overflow": pool.overflow,
         "pool_recycle": 1800,
         "pool_timeout": timeouts.pool,
         "connect_args": postgres_connect_args(timeouts),

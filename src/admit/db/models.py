@@ -151,6 +151,8 @@ class TicketTransition(Base):
         Index("ix_ticket_transitions_ticket_at", "ticket_id", "at"),
         # The offline bundle's change feed: an organization's recent transitions.
         Index("ix_ticket_transitions_orq_at", "orq", "at"),
+        # A day's count of one event (the verifications on the live stats) reads only that day's rows.
+        Index("ix_ticket_transitions_orq_event_at", "orq", "event", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -264,6 +266,16 @@ class ScanEvent(Base):
             postgresql_where=text("scan_id IS NOT NULL"),
             sqlite_where=text("scan_id IS NOT NULL"),
         ),
+        # A slot's verified count reads its own entries, however long the history behind them.
+        Index("ix_scan_events_slot_verified", "slot_id", "verified"),
+        # The answers still kept: the retention sweep finds the ones to drop without reading the rest.
+        Index(
+            "ix_scan_events_answer_kept",
+            "scanned_at",
+            "id",
+            postgresql_where=text("response IS NOT NULL"),
+            sqlite_where=text("response IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -283,8 +295,9 @@ class ScanEvent(Base):
     reservation_start: Mapped[time | None]
     latency_ms: Mapped[float]
     scanned_at: Mapped[datetime]  # the door's own time: the device's clock for a scan decided offline
-    # The answer as sent, so a retried nonce gets exactly the same one.
-    response: Mapped[str] = mapped_column(Text)
+    # The answer as sent, so a retried nonce gets exactly the same one; dropped (null) once the
+    # retention window for replays has passed, leaving the compact row that history and stats read.
+    response: Mapped[str | None] = mapped_column(Text)
     # Decided by the device without the server, and sent later: its id and what the device showed.
     offline: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     scan_id: Mapped[str | None] = mapped_column(String(64))

@@ -170,6 +170,8 @@ def scan(
         # Anything else learns nothing of the first ticket (its holder's contact is in a GREEN answer).
         if first != (credential.code_hash, credential.suffix, action.value, operator.id):
             raise errors.NonceReused() from None
+        if answer is None:  # kept past its replay window, then dropped (services.retention)
+            raise errors.NonceExpired() from None
         return answer
 
 
@@ -364,13 +366,17 @@ def code_suffix(canonical: str | None, code: str) -> str:
 
 def _find_prior(
     session: Session, orq: int, nonce: str
-) -> tuple[ScanOutcome, tuple[str | None, str, str, int]] | None:
-    """The first answer sent for this nonce, and what it answered: (code hash, suffix, action, operator)."""
+) -> tuple[ScanOutcome | None, tuple[str | None, str, str, int]] | None:
+    """The first answer for this nonce (None once dropped) and what it answered: hash, suffix, action, by."""
     row = session.connection().execute(_PRIOR, {"orq": orq, "nonce": nonce}).first()
     if row is None:
         return None
     sent, result, reason, code_hash, suffix, action, operator_id = row
-    answer = ScanOutcome(json.loads(sent), sent, Result(result), reason, verified_now=False, replayed=True)
+    answer = (
+        None
+        if sent is None
+        else ScanOutcome(json.loads(sent), sent, Result(result), reason, verified_now=False, replayed=True)
+    )
     return answer, (code_hash, suffix, action, operator_id)
 
 

@@ -1,5 +1,8 @@
 """The expiry sweep on a schedule, inside `admit serve`: one node sweeps at a time, the others skip.
 
+Each round also drops the door's stored answers that are past their retention window (services.retention);
+that work is safe on every node at once, so it runs outside the lock.
+
 On PostgreSQL a pass first takes a transaction-level advisory lock on a connection of its own and holds
 that transaction open while it sweeps; a node that cannot take the lock skips the round, and a node that
 dies mid-pass loses its connection and with it the lock. The sweep itself would be safe twice over (rows
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import structlog
@@ -19,6 +23,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from admit.clock import Clock
 from admit.services.expiry import expire_due
+from admit.services.retention import compact_answers
 
 log = structlog.get_logger()
 
@@ -57,8 +62,12 @@ def run_sweeper(
     stop: threading.Event,
     interval: float,
     counted: Callable[[Outcome, int], None],
+    answer_retention: timedelta | None = None,
 ) -> None:
-    """Sweep every `interval` seconds until `stop` is set; a failing pass is logged and tried next round."""
+    """Sweep every `interval` seconds until `stop` is set; a failing pass is logged and tried next round.
+
+    With `answer_retention`, each round also drops the stored scan answers older than that.
+    """
     while not stop.is_set():
         try:
             expired = sweep(sessions, clock=clock)
@@ -72,4 +81,27 @@ def run_sweeper(
                 counted("swept", expired)
                 if expired:
                     log.info("expiry.swept", expired=expired)
+        if answer_retention is not None:
+            _compact(sessions, before=clock.now() - answer_retention)
         stop.wait(interval)
+
+
+def _compact(sessions: sessionmaker[Session], *, before: datetime) -> None:
+    try:
+        dropped = compact_answers(_bounded(sessions), before=before)
+    except Exception:  # the answers wait for the next round; expiry still runs this one
+        log.exception("retention.pass_failed")
+    else:
+        if dropped:
+            log.info("retention.compacted", answers=dropped)
+
+
+def _bounded(sessions: sessionmaker[Session]) -> Callable[[], Session]:
+    """Sessions whose statements are bounded like the sweep's own."""
+
+    def session() -> Session:
+        made = sessions()
+        _bound_statements(made)
+        return made
+
+    return session
