@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
 
 from admit.api.deps import ContextDep, ManagerDep, SessionDep, StaffDep, limit_door
+from admit.api.door_shapes import VERDICT, HistoryOut, StatsOut, SyncOut
 from admit.api.errors import error_response
 from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
@@ -107,13 +108,13 @@ def _sent(outcome: door.ScanOutcome) -> Response:
     return Response(outcome.json, media_type="application/json")
 
 
-@router.post("/api/operator/validate-ticket", response_class=JSONResponse)
+@router.post("/api/operator/validate-ticket", response_class=JSONResponse, responses=VERDICT)
 def validate_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """The verdict for a code; nothing changes."""
     return _sent(_scan(body, Action.VALIDATE, operator, context, session))
 
 
-@router.post("/api/operator/verify-ticket", response_class=JSONResponse)
+@router.post("/api/operator/verify-ticket", response_class=JSONResponse, responses=VERDICT)
 def verify_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """Mark as verified when the verdict admits; ALREADY_VERIFIED is a 200 warning; any RED is a 409."""
     outcome = _scan(body, Action.VERIFY, operator, context, session)
@@ -122,14 +123,15 @@ def verify_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session
     return _sent(outcome)
 
 
-@router.post("/venue/scan", response_class=JSONResponse)
+@router.post("/venue/scan", response_class=JSONResponse, responses=VERDICT)
 def venue_scan(body: VenueScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """The scanner's one call: the verdict, and with `admit` the verification when entry is allowed."""
     action = Action.ADMIT if body.action == "admit" else Action.VALIDATE
     return _sent(_scan(body, action, operator, context, session, body.admit_warnings))
 
 
-@router.post("/api/operator/scans/sync")
+# Each outcome has its own fields: only those a scan's answer has are sent.
+@router.post("/api/operator/scans/sync", response_model=SyncOut, response_model_exclude_unset=True)
 def sync_scans(body: SyncIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> dict[str, Any]:
     """A device's offline scans: each applied once, in door-time order; second entries are conflicts."""
     limit_door(context, operator, body.device_id)
@@ -171,12 +173,12 @@ def scan_history(
     operator_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> HistoryOut:
     where = HistoryFilter(first=from_, last=to, result=result, operator_id=operator_id)
     events, next_cursor = scans.scan_history(
         session, orq=manager.orq, where=where, limit=limit, cursor=cursor
     )
-    return {"events": events, "next_cursor": next_cursor}
+    return HistoryOut.model_validate({"events": events, "next_cursor": next_cursor})
 
 
 @router.get("/api/operator/stats")
@@ -185,5 +187,6 @@ def stats(
     context: ContextDep,
     session: SessionDep,
     day: Annotated[IsoDate | None, Query(alias="date")] = None,
-) -> dict[str, Any]:
-    return scans.day_stats(session, orq=manager.orq, day=day, now=context.clock.now())
+) -> StatsOut:
+    counts = scans.day_stats(session, orq=manager.orq, day=day, now=context.clock.now())
+    return StatsOut.model_validate(counts)
