@@ -10,28 +10,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, Row, Select, Update, and_, bindparam, case, or_, select, union_all, update
+from sqlalchemy import Integer, Row, Select, Update, and_, bindparam, or_, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import errors
 from admit.db.models import Organization, ReservationSlot
-from admit.domain.calendar import SlotStatus, SlotTimes, has_started
+from admit.db.rules import SQL
+from admit.domain.calendar import SlotStatus, SlotTimes, has_started, slot_status_rule
 from admit.domain.venue_time import local_now
 
 MAX_ALTERNATIVES = 5
 ALTERNATIVES_WITHIN = timedelta(days=14)
 
 Slot = ReservationSlot
-
-
-def _status_for(booked: object) -> object:
-    """SQL for the status after `booked_count` becomes `booked` (a closed slot stays closed)."""
-    return case(
-        (Slot.status == SlotStatus.CLOSED, Slot.status),
-        (booked >= Slot.total_capacity, SlotStatus.FULL),
-        else_=SlotStatus.ACTIVE,
-    )
 
 
 def check_room(slot: Slot, places: int, *, now_local: datetime) -> None:
@@ -51,7 +43,11 @@ def _change(places: object) -> Update:
     return (
         update(Slot)
         .where(Slot.id == bindparam("slot"))
-        .values(booked_count=booked, status=_status_for(booked), updated_at=bindparam("now"))
+        .values(
+            booked_count=booked,
+            status=slot_status_rule(SQL, current=Slot.status, booked=booked, total=Slot.total_capacity),
+            updated_at=bindparam("now"),
+        )
         .returning(Slot.booked_count, Slot.status)
     )
 
