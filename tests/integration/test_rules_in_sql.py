@@ -17,7 +17,14 @@ from sqlalchemy import Connection, create_engine, literal, select
 
 from admit.db.models import ReservationSlot, Ticket
 from admit.db.rules import SQL
-from admit.domain.calendar import SlotStatus, SlotTimes, slot_status_rule, status_after_booking
+from admit.domain.calendar import (
+    SlotStatus,
+    SlotTimes,
+    has_room,
+    room_rule,
+    slot_status_rule,
+    status_after_booking,
+)
 from admit.domain.entry import entry_closed, entry_closed_rule
 from admit.domain.lifecycle import validity_passed, validity_passed_rule
 from admit.domain.policy import EntryWindow
@@ -75,6 +82,27 @@ def test_slot_status_after_a_booking_change_is_the_same_in_sql(
         total=literal(total),
     )
     assert SlotStatus(in_sql(connection, sql)) is expected
+
+
+@EXAMPLES
+@given(
+    status=st.sampled_from(SlotStatus),
+    booked=st.integers(min_value=0, max_value=50),
+    total=st.integers(min_value=0, max_value=50),
+    places=st.integers(min_value=1, max_value=50),
+)
+def test_room_for_more_places_is_the_same_in_sql(
+    connection: Connection, status: SlotStatus, booked: int, total: int, places: int
+) -> None:
+    expected = has_room(status, booked=booked, total=total, places=places)
+    sql = room_rule(
+        SQL,
+        status=literal(status, ReservationSlot.status.type),
+        booked=literal(booked),
+        total=literal(total),
+        places=literal(places),
+    )
+    assert bool(in_sql(connection, sql)) is expected
 
 
 @EXAMPLES

@@ -41,6 +41,19 @@ def status_after_booking(current: SlotStatus, *, booked: int, total: int) -> Slo
     return status
 
 
+def room_rule(ops: Ops, *, status: Any, booked: Any, total: Any, places: Any) -> Any:
+    """A slot takes `places` more while it is not closed and they fit in its capacity.
+
+    Capacity is a hard limit: the conditional UPDATE that takes places (services.capacity) decides
+    with this rule in SQL, under the row's lock; `has_room` is the early check on the row as read.
+    """
+    return ops.all(status != SlotStatus.CLOSED, booked + places <= total)
+
+
+def has_room(status: SlotStatus, *, booked: int, total: int, places: int) -> bool:
+    return bool(room_rule(PY, status=status, booked=booked, total=total, places=places))
+
+
 @dataclass(frozen=True)
 class SlotTimes:
     date: date

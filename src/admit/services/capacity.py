@@ -17,7 +17,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from admit import errors
 from admit.db.models import Organization, ReservationSlot
 from admit.db.rules import SQL
-from admit.domain.calendar import SlotStatus, SlotTimes, has_started, slot_status_rule
+from admit.domain.calendar import (
+    SlotStatus,
+    SlotTimes,
+    has_room,
+    has_started,
+    room_rule,
+    slot_status_rule,
+)
 from admit.domain.venue_time import local_now
 
 MAX_ALTERNATIVES = 5
@@ -30,11 +37,11 @@ def check_room(slot: Slot, places: int, *, now_local: datetime) -> None:
     """Refuse early what the slot as last read cannot take; `take_places` still decides under the lock."""
     if has_started(times(slot), now_local):
         raise errors.SlotInPast()
+    if has_room(slot.status, booked=slot.booked_count, total=slot.total_capacity, places=places):
+        return
     if slot.status is SlotStatus.CLOSED:
         raise errors.SlotClosed()
-    available = slot.total_capacity - slot.booked_count
-    if available < places:
-        raise errors.SlotFull(requested=places, available=available)
+    raise errors.SlotFull(requested=places, available=slot.total_capacity - slot.booked_count)
 
 
 def _change(places: object) -> Update:
@@ -55,7 +62,7 @@ def _change(places: object) -> Update:
 _PLACES = bindparam("places", type_=Integer)
 # Built once: building a statement costs more than running it.
 _TAKE = _change(_PLACES).where(
-    Slot.status != SlotStatus.CLOSED, Slot.booked_count + _PLACES <= Slot.total_capacity
+    room_rule(SQL, status=Slot.status, booked=Slot.booked_count, total=Slot.total_capacity, places=_PLACES)
 )
 _RELEASE = _change(-_PLACES)
 _ROOM = select(Slot.status, Slot.total_capacity - Slot.booked_count).where(Slot.id == bindparam("slot"))
