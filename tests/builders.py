@@ -13,9 +13,9 @@ from admit.context import AppContext
 from admit.db.models import Base, Reservation, ReservationSlot, Ticket, TicketTransition
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.roles import Role
-from admit.security import codes
 from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
+from admit.services.ticket_lookup import lookup_hash
 
 PASSWORD = "correct horse battery"
 CONTACT = {"customer_email": "visitor@example.com", "customer_phone": "+31 20 123 4567"}
@@ -138,7 +138,7 @@ class Builders:
 
     def audit(self, code: str) -> list[tuple[str, str | None, str, str]]:
         """The audit trail of one ticket, oldest first: (event, from, to, actor)."""
-        digest = self.context.keys.lookup_hash(codes.normalise(code) or "")
+        digest = lookup_hash(code, self.context.keys)
         with self.context.sessions() as session, session.begin():
             rows = session.scalars(
                 select(TicketTransition)

@@ -95,11 +95,9 @@ NOON = datetime(2025, 11, 20, 12, 0)
 
 
 def test_reserved_ticket_reads_expired_once_its_entry_window_has_closed_in_venue_time() -> None:
-    closed = datetime(2025, 11, 20, 11, 0)
-    later = datetime(2025, 11, 20, 13, 0)
-    assert effective_status(S.RESERVED, now_local=NOON, entry_closes_at=closed) is S.EXPIRED
-    assert effective_status(S.RESERVED, now_local=NOON, entry_closes_at=later) is S.RESERVED
-    assert effective_status(S.RESERVED, now_local=NOON, entry_closes_at=NOON) is S.EXPIRED
+    assert effective_status(S.RESERVED, now_local=NOON, entry_closed=True) is S.EXPIRED
+    assert effective_status(S.RESERVED, now_local=NOON, entry_closed=False) is S.RESERVED
+    assert effective_status(S.ACTIVATED, now_local=NOON, entry_closed=True) is S.ACTIVATED
 
 
 def test_product_validity_expires_unused_tickets_after_the_last_valid_day() -> None:

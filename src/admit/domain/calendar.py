@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
+
+from admit.domain.rules import PY, Ops
 
 
 class SlotStatus(StrEnum):
@@ -20,11 +23,35 @@ class DayLevel(StrEnum):
     FULL = "full"  # under 10 % free, or nothing
 
 
+def slot_status_rule(ops: Ops, *, current: Any, booked: Any, total: Any) -> Any:
+    """A closed slot stays closed; otherwise it is FULL exactly when no place is left.
+
+    The one definition of a slot's status after `booked_count` changes: `status_after_booking` in
+    Python, and the conditional UPDATE that takes places (services.capacity) in SQL.
+    """
+    return ops.first(
+        (current == SlotStatus.CLOSED, current),
+        (booked >= total, SlotStatus.FULL),
+        otherwise=SlotStatus.ACTIVE,
+    )
+
+
 def status_after_booking(current: SlotStatus, *, booked: int, total: int) -> SlotStatus:
-    """A closed slot stays closed; otherwise it is FULL exactly when no place is left."""
-    if current is SlotStatus.CLOSED:
-        return current
-    return SlotStatus.FULL if booked >= total else SlotStatus.ACTIVE
+    status: SlotStatus = slot_status_rule(PY, current=current, booked=booked, total=total)
+    return status
+
+
+def room_rule(ops: Ops, *, status: Any, booked: Any, total: Any, places: Any) -> Any:
+    """A slot takes `places` more while it is not closed and they fit in its capacity.
+
+    Capacity is a hard limit: the conditional UPDATE that takes places (services.capacity) decides
+    with this rule in SQL, under the row's lock; `has_room` is the early check on the row as read.
+    """
+    return ops.all(status != SlotStatus.CLOSED, booked + places <= total)
+
+
+def has_room(status: SlotStatus, *, booked: int, total: int, places: int) -> bool:
+    return bool(room_rule(PY, status=status, booked=booked, total=total, places=places))
 
 
 @dataclass(frozen=True)

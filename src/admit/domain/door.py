@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from admit.domain.calendar import SlotTimes
-from admit.domain.entry import entry_closes_at, entry_opens_at
+from admit.domain.entry import entry_closed, entry_opens_at
 from admit.domain.lifecycle import TicketStatus, effective_status
 from admit.domain.policy import Policy, UnreservedEntry
 
@@ -63,7 +63,7 @@ def decide(
         ticket.status,
         now_local=now_local,
         valid_until=ticket.valid_until,
-        entry_closes_at=entry_closes_at(slot, window) if slot else None,
+        entry_closed=slot is not None and entry_closed(slot, window, now_local),
     )
     return replace(
         _decide_status(ticket, status, slot, now_local=now_local, policy=policy), ticket_status=status

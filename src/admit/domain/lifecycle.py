@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from admit import errors
+from admit.domain.rules import PY, Ops
 
 
 class TicketStatus(StrEnum):
@@ -95,17 +97,37 @@ def effective_status(
     *,
     now_local: datetime,
     valid_until: date | None = None,
-    entry_closes_at: datetime | None = None,
+    entry_closed: bool = False,
 ) -> TicketStatus:
     """The status a reader sees: expiry by the venue's clock applies before any sweep writes it.
 
-    `now_local` and `entry_closes_at` (when the reservation stops admitting, see domain.entry) are
-    naive datetimes in the venue's time zone.
+    `now_local` is a naive datetime in the venue's time zone; `entry_closed` says whether the
+    reservation's entry window has closed by then (domain.entry.entry_closed).
     """
     if status in FINAL:
         return status
-    if valid_until is not None and now_local.date() > valid_until:
+    if validity_passed(valid_until, now_local.date()):
         return S.EXPIRED
-    if status is S.RESERVED and entry_closes_at is not None and now_local >= entry_closes_at:
+    if status is S.RESERVED and entry_closed:
         return S.EXPIRED
     return status
+
+
+def validity_passed_rule(ops: Ops, *, valid_until: Any, today: date) -> Any:
+    """A ticket's product validity has passed once its last valid day is over (venue time).
+
+    In SQL a ticket without a validity compares false, as `validity_passed` answers for None.
+    """
+    return valid_until < today
+
+
+def validity_passed(valid_until: date | None, today: date) -> bool:
+    return valid_until is not None and bool(validity_passed_rule(PY, valid_until=valid_until, today=today))
+
+
+# The first move into ACTIVATED is the activation: its moment is kept (a cancel returns to ACTIVATED later).
+NOT_YET_ACTIVATED = frozenset({S.PENDING_PAYMENT, S.INACTIVE})
+
+
+def activates(before: TicketStatus, after: TicketStatus) -> bool:
+    return after is S.ACTIVATED and before in NOT_YET_ACTIVATED

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, Row, Select, Update, and_, bindparam, case, or_, select, union_all, update
+from sqlalchemy import Integer, Row, Select, Update, and_, bindparam, or_, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import errors
 from admit.db.models import Organization, ReservationSlot
-from admit.domain.calendar import SlotStatus, SlotTimes, has_started
+from admit.db.rules import SQL
+from admit.domain.calendar import (
+    SlotStatus,
+    SlotTimes,
+    has_room,
+    has_started,
+    room_rule,
+    slot_status_rule,
+)
 from admit.domain.venue_time import local_now
 
 MAX_ALTERNATIVES = 5
@@ -25,24 +33,15 @@ ALTERNATIVES_WITHIN = timedelta(days=14)
 Slot = ReservationSlot
 
 
-def _status_for(booked: object) -> object:
-    """SQL for the status after `booked_count` becomes `booked` (a closed slot stays closed)."""
-    return case(
-        (Slot.status == SlotStatus.CLOSED, Slot.status),
-        (booked >= Slot.total_capacity, SlotStatus.FULL),
-        else_=SlotStatus.ACTIVE,
-    )
-
-
 def check_room(slot: Slot, places: int, *, now_local: datetime) -> None:
     """Refuse early what the slot as last read cannot take; `take_places` still decides under the lock."""
     if has_started(times(slot), now_local):
         raise errors.SlotInPast()
+    if has_room(slot.status, booked=slot.booked_count, total=slot.total_capacity, places=places):
+        return
     if slot.status is SlotStatus.CLOSED:
         raise errors.SlotClosed()
-    available = slot.total_capacity - slot.booked_count
-    if available < places:
-        raise errors.SlotFull(requested=places, available=available)
+    raise errors.SlotFull(requested=places, available=slot.total_capacity - slot.booked_count)
 
 
 def _change(places: object) -> Update:
@@ -51,7 +50,11 @@ def _change(places: object) -> Update:
     return (
         update(Slot)
         .where(Slot.id == bindparam("slot"))
-        .values(booked_count=booked, status=_status_for(booked), updated_at=bindparam("now"))
+        .values(
+            booked_count=booked,
+            status=slot_status_rule(SQL, current=Slot.status, booked=booked, total=Slot.total_capacity),
+            updated_at=bindparam("now"),
+        )
         .returning(Slot.booked_count, Slot.status)
     )
 
@@ -59,7 +62,7 @@ def _change(places: object) -> Update:
 _PLACES = bindparam("places", type_=Integer)
 # Built once: building a statement costs more than running it.
 _TAKE = _change(_PLACES).where(
-    Slot.status != SlotStatus.CLOSED, Slot.booked_count + _PLACES <= Slot.total_capacity
+    room_rule(SQL, status=Slot.status, booked=Slot.booked_count, total=Slot.total_capacity, places=_PLACES)
 )
 _RELEASE = _change(-_PLACES)
 _ROOM = select(Slot.status, Slot.total_capacity - Slot.booked_count).where(Slot.id == bindparam("slot"))

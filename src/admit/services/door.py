@@ -35,6 +35,7 @@ from admit.security.codes import CodeKeys
 from admit.services.offline_bundle import find_public_key
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue
+from admit.services.ticket_lookup import BY_CODE_IN_ORGANIZATION
 from admit.services.transitions import change_statuses, operator_actor
 
 
@@ -308,7 +309,7 @@ _FIND = (
     )
     .outerjoin(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
     .outerjoin(Operator, Operator.id == Ticket.verified_by)
-    .where(Ticket.code_hash == bindparam("code_hash"), Ticket.orq == bindparam("orq"))
+    .where(BY_CODE_IN_ORGANIZATION)
 )
 # Locking the ticket is enough to change its reservation too: every writer locks the ticket first.
 _FIND_LOCKED = _FIND.with_for_update(of=Ticket)

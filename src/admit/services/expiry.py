@@ -6,13 +6,15 @@ PostgreSQL (SQLite has one writer at a time), and a row already expired is simpl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from admit.db.models import Organization, Reservation, ReservationSlot, Ticket
-from admit.domain.lifecycle import FINAL, ReservationStatus, TicketEvent
+from admit.db.rules import SQL
+from admit.domain.entry import entry_closed_rule
+from admit.domain.lifecycle import FINAL, ReservationStatus, TicketEvent, validity_passed_rule
 from admit.domain.policy import EntryWindow
 from admit.domain.venue_time import local_now
 from admit.services.organizations import policy_of
@@ -37,17 +39,6 @@ def expire_due(session: Session, *, now: datetime) -> int:
     return expired
 
 
-def _entry_closed(now_local: datetime, window: EntryWindow) -> ColumnElement[bool]:
-    """SQL for "this slot's entry window has closed": the moment of domain.entry.entry_closes_at."""
-    if window.is_day:
-        return ReservationSlot.date < now_local.date()
-    latest_end = now_local - timedelta(minutes=window.minutes_after_end or 0)
-    return or_(
-        ReservationSlot.date < latest_end.date(),
-        and_(ReservationSlot.date == latest_end.date(), ReservationSlot.end_time <= latest_end.time()),
-    )
-
-
 def _expire_batch(
     session: Session, *, orq: int, now: datetime, now_local: datetime, window: EntryWindow
 ) -> int:
@@ -58,10 +49,18 @@ def _expire_batch(
         .where(
             Ticket.orq == orq,
             Reservation.status == ReservationStatus.RESERVED,
-            _entry_closed(now_local, window),
+            entry_closed_rule(
+                SQL,
+                slot_date=ReservationSlot.date,
+                slot_end=ReservationSlot.end_time,
+                now_local=now_local,
+                window=window,
+            ),
         )
     )
-    past_validity = select(Ticket.id).where(Ticket.orq == orq, Ticket.valid_until < now_local.date())
+    past_validity = select(Ticket.id).where(
+        Ticket.orq == orq, validity_passed_rule(SQL, valid_until=Ticket.valid_until, today=now_local.date())
+    )
     with session.begin():
         # Tickets first, then their reservations: the lock order of every other use case.
         due = session.scalars(

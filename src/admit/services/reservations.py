@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,7 @@ from admit.services.capacity import (
     with_alternatives,
 )
 from admit.services.organizations import policy_of
+from admit.services.ticket_lookup import BY_CODES
 from admit.services.tickets import view
 from admit.services.transitions import CUSTOMER, apply_event, change_statuses
 
@@ -53,6 +54,45 @@ class ReservationView:
     sequence: int
     timezone: str
     venue: str
+
+
+class _Booked(Protocol):
+    """What the answer needs of a reservation: a row as loaded, or one being written."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def customer_email(self) -> str: ...
+    @property
+    def customer_phone(self) -> str: ...
+    @property
+    def reserved_at(self) -> datetime: ...
+    @property
+    def sequence(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _NewReservation:
+    id: str
+    ticket_id: int
+    customer_email: str
+    customer_phone: str
+    reserved_at: datetime
+    sequence: int = 0
+
+    def row(self, slot: ReservationSlot) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "orq": slot.orq,
+            "ticket_id": self.ticket_id,
+            "slot_id": slot.id,
+            "customer_email": self.customer_email,
+            "customer_phone": self.customer_phone,
+            "status": ReservationStatus.RESERVED,
+            "sequence": self.sequence,
+            "reserved_at": self.reserved_at,
+            "updated_at": self.reserved_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,8 +152,11 @@ def reserve(
             check_room(slot, places, now_local=now_local)
             for code, ticket in zip(canonical, tickets, strict=True):
                 _check_reservable(session, ticket, code=code, now=now, now_local=now_local)
-            made = [_reservation_row(ticket.id, slot, contact, now) for ticket in tickets]
-            connection.execute(_INSERT_RESERVATION, made)
+            made = [
+                _NewReservation(secrets.token_urlsafe(16), ticket.id, contact.email, contact.phone, now)
+                for ticket in tickets
+            ]
+            connection.execute(_INSERT_RESERVATION, [new.row(slot) for new in made])
             change_statuses(
                 connection,
                 tickets=[(ticket.id, ticket.status) for ticket in tickets],
@@ -132,10 +175,10 @@ def reserve(
                         kind=MailKind.CONFIRMATION,
                         recipient=contact.email,
                         now=now,
-                        reservation_id=row["id"],
-                        ticket_id=row["ticket_id"],
+                        reservation_id=new.id,
+                        ticket_id=new.ticket_id,
                     )
-                    for row in made
+                    for new in made
                 ],
             )
             take_places(session, slot, places, now=now)
@@ -145,20 +188,16 @@ def reserve(
     except errors.SlotFull as full:
         raise with_alternatives(session, full, slot_id=slot_id, places=places, now=now) from None
     return [
-        ReservationView(
-            reservation_id=row["id"],
-            ticket_code=code,
-            ticket_status=TicketStatus.RESERVED,
-            status=ReservationStatus.RESERVED,
+        _view(
+            new,
             slot=slot,
-            customer_email=contact.email,
-            customer_phone=contact.phone,
-            reserved_at=now,
-            sequence=0,
+            code=code,
             timezone=found.timezone,
             venue=found.name,
+            ticket_status=TicketStatus.RESERVED,
+            status=ReservationStatus.RESERVED,
         )
-        for row, code in zip(made, canonical, strict=True)
+        for new, code in zip(made, canonical, strict=True)
     ]
 
 
@@ -181,23 +220,6 @@ def _check_reservable(
     else:  # the refusal's reason may depend on the reservation the ticket has: read its whole view
         status = view(session, session.get_one(Ticket, ticket.id), code=code, now=now).status
     next_status(status, TicketEvent.RESERVE)
-
-
-def _reservation_row(
-    ticket_id: int, slot: ReservationSlot, contact: Contact, now: datetime
-) -> dict[str, Any]:
-    return {
-        "id": secrets.token_urlsafe(16),
-        "orq": slot.orq,
-        "ticket_id": ticket_id,
-        "slot_id": slot.id,
-        "customer_email": contact.email,
-        "customer_phone": contact.phone,
-        "status": ReservationStatus.RESERVED,
-        "sequence": 0,
-        "reserved_at": now,
-        "updated_at": now,
-    }
 
 
 def get_reservation(
@@ -286,7 +308,7 @@ class _LockedTicket:
 
 _LOCK_TICKETS = (
     select(Ticket.id, Ticket.code_hash, Ticket.orq, Ticket.status, Ticket.valid_until)
-    .where(Ticket.code_hash.in_(bindparam("hashes", expanding=True)))
+    .where(BY_CODES)
     .order_by(Ticket.id)
     .with_for_update()
 )
@@ -297,7 +319,7 @@ def _lock_tickets(session: Session, canonical: list[str], keys: CodeKeys) -> lis
     hashes = [keys.lookup_hash(code) for code in canonical]
     found = {
         row.code_hash: _LockedTicket(*row)
-        for row in session.connection().execute(_LOCK_TICKETS, {"hashes": hashes})
+        for row in session.connection().execute(_LOCK_TICKETS, {"code_hashes": hashes})
     }
     for code, digest in zip(canonical, hashes, strict=True):
         if digest not in found:
@@ -338,27 +360,38 @@ def current_view(
     status = reservation.status
     if ticket_view.status is TicketStatus.EXPIRED and status is ReservationStatus.RESERVED:
         status = ReservationStatus.EXPIRED
-    return _view(reservation, code, org, ticket_status=ticket_view.status, status=status)
+    return _view(
+        reservation,
+        slot=reservation.slot,
+        code=code,
+        timezone=org.timezone,
+        venue=org.name,
+        ticket_status=ticket_view.status,
+        status=status,
+    )
 
 
 def _view(
-    reservation: Reservation,
-    code: str,
-    org: Organization,
+    reservation: _Booked,
     *,
-    ticket_status: TicketStatus | None = None,
-    status: ReservationStatus | None = None,
+    slot: ReservationSlot,
+    code: str,
+    timezone: str,
+    venue: str,
+    ticket_status: TicketStatus,
+    status: ReservationStatus,
 ) -> ReservationView:
+    """The one answer about a reservation, from a loaded row or from one just written."""
     return ReservationView(
         reservation_id=reservation.id,
         ticket_code=code,
-        ticket_status=ticket_status or reservation.ticket.status,
-        status=status or reservation.status,
-        slot=reservation.slot,
+        ticket_status=ticket_status,
+        status=status,
+        slot=slot,
         customer_email=reservation.customer_email,
         customer_phone=reservation.customer_phone,
         reserved_at=reservation.reserved_at,
         sequence=reservation.sequence,
-        timezone=org.timezone,
-        venue=org.name,
+        timezone=timezone,
+        venue=venue,
     )

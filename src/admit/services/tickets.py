@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.db.models import Organization, Reservation, Ticket, live_reservation_of
-from admit.domain.entry import entry_closes_at
+from admit.domain.entry import entry_closed
 from admit.domain.lifecycle import (
     ActivationMode,
     ReservationStatus,
@@ -24,6 +24,7 @@ from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import times
 from admit.services.organizations import policy_of
+from admit.services.ticket_lookup import BY_CODE, BY_CODE_IN_ORGANIZATION, lookup_hash
 from admit.services.transitions import CUSTOMER, apply_event
 
 
@@ -58,15 +59,19 @@ def find_ticket(
     session: Session, *, code: str, keys: CodeKeys, orq: int | None = None, lock: bool = False
 ) -> Ticket | None:
     """The ticket for a typed or scanned code; `orq` confines the look-up to one organization."""
-    canonical = codes.normalise(code)
-    if canonical is None:
+    code_hash = lookup_hash(code, keys)
+    if code_hash is None:
         return None
-    query = select(Ticket).where(Ticket.code_hash == keys.lookup_hash(canonical))
-    if orq is not None:
-        query = query.where(Ticket.orq == orq)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    query = _FIND_TICKET[orq is not None, lock]
+    return session.scalars(query, {"code_hash": code_hash, "orq": orq}).first()
+
+
+_FIND_TICKET = {
+    (in_org, lock): (query.with_for_update() if lock else query)
+    for in_org in (False, True)
+    for lock in (False, True)
+    for query in [select(Ticket).where(BY_CODE_IN_ORGANIZATION if in_org else BY_CODE)]
+}
 
 
 def get_ticket_or_raise(
@@ -87,11 +92,12 @@ def live_reservation(session: Session, ticket: Ticket, *, lock: bool = False) ->
 def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> TicketView:
     org = session.get_one(Organization, ticket.orq)
     reservation = live_reservation(session, ticket)
+    now_local = local_now(now, org.timezone)
     summary = None
-    closes_at = None
+    closed = False
     if reservation is not None:
         slot = reservation.slot
-        closes_at = entry_closes_at(times(slot), policy_of(org).entry_window)
+        closed = entry_closed(times(slot), policy_of(org).entry_window, now_local)
         summary = ReservationSummary(
             reservation_id=reservation.id,
             slot_id=slot.id,
@@ -102,9 +108,9 @@ def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> Ticke
         )
     status = effective_status(
         ticket.status,
-        now_local=local_now(now, org.timezone),
+        now_local=now_local,
         valid_until=ticket.valid_until,
-        entry_closes_at=closes_at,
+        entry_closed=closed,
     )
     if summary is not None and status is TicketStatus.EXPIRED:
         summary = replace(summary, status=ReservationStatus.EXPIRED)

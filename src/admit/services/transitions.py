@@ -1,4 +1,9 @@
-"""Every status change of a ticket goes through here, so that each one is audited."""
+"""Every status change of a ticket goes through here, so that each one is audited.
+
+`status_change` is the one definition of what a change writes (the status, its time, the moment of
+activation, the audit row); the ORM path (`apply_event`) and the plain-statement path of the hot
+routes (`change_statuses`) both write exactly that.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,22 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from admit.db.models import Ticket, TicketTransition
-from admit.domain.lifecycle import TicketEvent, TicketStatus, next_status
+from admit.domain.lifecycle import TicketEvent, TicketStatus, activates, next_status
+
+
+def status_change(before: TicketStatus, event: TicketEvent, *, now: datetime) -> dict[str, Any]:
+    """The ticket columns that `event` writes from `before` (or the domain refusal)."""
+    after = next_status(before, event)
+    if activates(before, after):
+        return {"status": after, "updated_at": now, "activated_at": now}
+    return {"status": after, "updated_at": now}
 
 
 def apply_event(session: Session, ticket: Ticket, event: TicketEvent, *, actor: str, now: datetime) -> None:
     """Move `ticket` through `event` (or raise the domain refusal) and record who did it."""
     before = ticket.status
-    ticket.status = next_status(before, event)
-    ticket.updated_at = now
-    if ticket.status is TicketStatus.ACTIVATED and ticket.activated_at is None:
-        ticket.activated_at = now
+    for column, value in status_change(before, event, now=now).items():
+        setattr(ticket, column, value)
     record(session, ticket, event, before=before, actor=actor, now=now)
 
 
@@ -32,17 +43,21 @@ def record(
     actor: str,
     now: datetime,
 ) -> None:
-    session.add(
-        TicketTransition(
-            ticket=ticket,
-            orq=ticket.orq,
-            event=event,
-            from_status=before,
-            to_status=ticket.status,
-            actor=actor,
-            at=now,
-        )
-    )
+    row = audit_row(orq=ticket.orq, event=event, before=before, after=ticket.status, actor=actor, now=now)
+    session.add(TicketTransition(ticket=ticket, **row))
+
+
+def audit_row(
+    *,
+    orq: int,
+    event: TicketEvent,
+    before: TicketStatus | None,
+    after: TicketStatus,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The transition row of one change, less its ticket."""
+    return {"orq": orq, "event": event, "from_status": before, "to_status": after, "actor": actor, "at": now}
 
 
 # Built once (the door's path). With no values given, the update sets the columns named in its parameters.
@@ -64,27 +79,24 @@ def change_statuses(
 
     `tickets` are (id, status) pairs whose rows the caller has locked. `columns` are set with the status.
     """
-    moves = [(ticket_id, before, next_status(before, event)) for ticket_id, before in tickets]
-    connection.execute(
-        _UPDATE_TICKET,
-        [
-            {"ticket": ticket_id, "status": after, "updated_at": now, **columns}
-            for ticket_id, _, after in moves
-        ],
-    )
+    changes = [(ticket_id, before, status_change(before, event, now=now)) for ticket_id, before in tickets]
+    # One UPDATE per set of columns written (an executemany needs the same columns in every row); an
+    # event moves all its tickets alike, so in practice this is one statement.
+    updates: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for ticket_id, _, change in changes:
+        updates.setdefault(frozenset(change), []).append({"ticket": ticket_id, **change, **columns})
+    for rows in updates.values():
+        connection.execute(_UPDATE_TICKET, rows)
     connection.execute(
         _INSERT_TRANSITION,
         [
             {
                 "ticket_id": ticket_id,
-                "orq": orq,
-                "event": event,
-                "from_status": before,
-                "to_status": after,
-                "actor": actor,
-                "at": now,
+                **audit_row(
+                    orq=orq, event=event, before=before, after=change["status"], actor=actor, now=now
+                ),
             }
-            for ticket_id, before, after in moves
+            for ticket_id, before, change in changes
         ],
     )
 
