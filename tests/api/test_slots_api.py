@@ -166,6 +166,25 @@ def test_capacity_never_goes_below_booked_and_the_status_follows_the_counts(make
     assert roomy["status"] == "ACTIVE"
 
 
+def test_a_misspelt_field_is_refused_naming_it_rather_than_ignored(make: Builders) -> None:
+    orq = make.org()
+    slot = make.slot(orq, capacity=3)
+    headers = make.admin(orq).headers
+    before = make.snapshot()
+    for url, body in (
+        (f"/api/reservation-slots/{slot}", {"capacity": 1}),  # the field is total_capacity
+        ("/api/reservation-slots/create", {"orq": orq, **ONE, "capacity": 5}),
+        ("/api/operator/login", {"username": "door", "password": "x", "remember_me": True}),
+    ):
+        response = make.client.request(
+            "PATCH" if url.endswith(str(slot)) else "POST", url, json=body, headers=headers
+        )
+        assert response.status_code == 422, (url, response.text)
+        fields = response.json()["error"]["details"]["fields"]
+        assert set(fields) == set(body) - {"orq", *ONE, "username", "password"}, fields
+    assert make.snapshot() == before
+
+
 def test_a_closed_slot_takes_no_bookings_until_reopened(make: Builders) -> None:
     orq = make.org()
     slot = make.slot(orq, capacity=1)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BeforeValidator, Field, StrictBool, StrictStr
 
 from admit.api.deps import ContextDep, ManagerDep, SessionDep, StaffDep, limit_door
 from admit.api.door_shapes import VERDICT, HistoryOut, StatsOut, SyncOut
@@ -57,8 +57,6 @@ def _door_time(value: object) -> object:
 
 
 class OfflineScanIn(Body):
-    model_config = ConfigDict(extra="forbid")
-
     scan_id: Token
     code: StrictStr = Field(min_length=1, max_length=200)
     scanned_at: Annotated[datetime, BeforeValidator(_door_time)]
@@ -68,8 +66,6 @@ class OfflineScanIn(Body):
 
 
 class SyncIn(Body):
-    model_config = ConfigDict(extra="forbid")
-
     device_id: Token
     scans: list[OfflineScanIn] = Field(max_length=door_sync.MAX_SCANS)
 

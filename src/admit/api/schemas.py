@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from admit.db.types import MAX_ID as MAX_ID  # the routers' bound for ids, from the column's range
 from admit.domain.calendar import SlotStatus
@@ -40,7 +40,11 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_suppo
 
 
 class Body(BaseModel):
-    """Request bodies. Numbers, booleans and strings are strict (StrictInt…): "5" is not a number."""
+    """Request bodies. Numbers, booleans and strings are strict (StrictInt…): "5" is not a number. A
+    field the body does not have is refused, not ignored: a misspelt field would otherwise change nothing
+    and answer 200."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
