@@ -264,6 +264,10 @@ def test_the_camera_reads_the_tickets_qr_code_and_shows_the_verdict(
     page.goto("/operator")
     staff_login(page, venue.door)
     page.get_by_role("button", name="Start camera").click()
+    # The camera can be chosen (front or back); a torch is offered only where the camera has one.
+    expect(page.get_by_label("Camera", exact=True)).to_be_visible()
+    assert page.locator("#camera-choice option").count() >= 1
+    expect(page.get_by_role("button", name="Torch")).to_be_hidden()  # the test camera has none
     verdict = page.locator("#verdict")
     expect(verdict).to_have_attribute("data-result", "GREEN")
     expect(verdict).to_have_attribute("data-code", "VALID")

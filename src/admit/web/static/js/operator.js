@@ -8,6 +8,7 @@
   const DEVICE_KEY = "admit.device_id";
   const SOUND_KEY = "admit.sound";
   const CAMERA_KEY = "admit.camera";
+  const CAMERA_DEVICE_KEY = "admit.camera_device"; // the camera chosen on this device, front or back
   const MODE_KEY = "admit.door_mode"; // "admit" (on scan, the default) or "check"
   const ADMITTED_MS = 1500; // how long ADMITTED stays before the camera is back
   const ICONS = { GREEN: "✓", YELLOW: "!", RED: "✕" };
@@ -323,6 +324,9 @@
     const view = $("camera-view");
     const toggle = $("camera-toggle");
     const message = $("camera-message");
+    const controls = $("camera-controls");
+    const choice = $("camera-choice");
+    const torch = $("torch-toggle");
     const canvas = document.createElement("canvas");
     const context2d = canvas.getContext("2d", { willReadFrequently: true });
     let stream = null;
@@ -400,7 +404,7 @@
       toggle.disabled = true;
       message.textContent = "Starting the camera…";
       try {
-        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+        stream = await open(localStorage.getItem(CAMERA_DEVICE_KEY));
         video.srcObject = stream;
         await video.play();
         decode = await decoder();
@@ -409,6 +413,7 @@
         message.textContent = "Hold the QR code in the frame.";
         localStorage.setItem(CAMERA_KEY, "on");
         paused = !$("verdict").hidden;
+        showControls().catch(() => A.show(controls, false));
         tick();
       } catch (error) {
         stop();
@@ -418,12 +423,61 @@
       }
     }
 
+    /** The chosen camera, else the one facing away from the operator (the back of a phone). */
+    async function open(deviceId) {
+      if (deviceId) {
+        try {
+          return await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: deviceId } }, audio: false });
+        } catch (_gone) {
+          localStorage.removeItem(CAMERA_DEVICE_KEY); // unplugged, or another device's id
+        }
+      }
+      return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    }
+
+    /** A choice of camera where there are several, and the torch where the camera has one. */
+    async function showControls() {
+      const track = stream && stream.getVideoTracks()[0];
+      if (!track) return;
+      const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+      const current = track.getSettings ? track.getSettings().deviceId : "";
+      choice.replaceChildren(...cameras.map((camera, n) => {
+        const option = A.el("option", { value: camera.deviceId }, camera.label || "Camera " + (n + 1));
+        option.selected = camera.deviceId === current;
+        return option;
+      }));
+      choice.disabled = cameras.length < 2;
+      const capabilities = track.getCapabilities ? track.getCapabilities() : {};
+      A.show(torch, Boolean(capabilities.torch));
+      torch.setAttribute("aria-pressed", "false");
+      A.show(controls, true);
+    }
+
+    choice.addEventListener("change", async () => {
+      localStorage.setItem(CAMERA_DEVICE_KEY, choice.value);
+      stop();
+      await start();
+    });
+
+    torch.addEventListener("click", async () => {
+      const track = stream && stream.getVideoTracks()[0];
+      if (!track) return;
+      const on = torch.getAttribute("aria-pressed") !== "true";
+      try {
+        await track.applyConstraints({ advanced: [{ torch: on }] });
+        torch.setAttribute("aria-pressed", String(on));
+      } catch (error) {
+        message.textContent = "The torch could not be switched (" + (error.message || error.name) + ").";
+      }
+    });
+
     function stop() {
       if (stream) stream.getTracks().forEach((track) => track.stop());
       stream = null;
       clearTimeout(timer);
       timer = null;
       A.show(view, false);
+      A.show(controls, false);
       toggle.textContent = "Start camera";
     }
 
