@@ -200,18 +200,12 @@
       await scanOffline(code);
       return;
     }
-    const oneScan = admitToggle.checked;
     const body = { code: code, nonce: A.randomId(), device_id: deviceId() };
+    // Admit on scan: one call lets a GREEN in; a YELLOW comes back for the operator to confirm.
+    const path = admitToggle.checked ? "/venue/scan" : "/api/operator/validate-ticket";
+    if (admitToggle.checked) Object.assign(body, { action: "admit", admit_warnings: false });
     try {
-      const verdict = oneScan
-        ? await session.call("POST", "/venue/scan", {
-          body: Object.assign(body, { action: "admit", admit_warnings: false }),
-          timeoutMs: door ? SWITCH_MS : undefined,
-        })
-        : await session.call("POST", "/api/operator/validate-ticket", {
-          body: body,
-          timeoutMs: door ? SWITCH_MS : undefined,
-        });
+      const verdict = await session.call("POST", path, { body: body, timeoutMs: door ? SWITCH_MS : undefined });
       if (verdict.verified_now) showAdmitted(code, verdict);
       else showVerdict(code, verdict);
     } catch (error) {
@@ -251,11 +245,11 @@
       A.setMessage($("verdict-error"), "Not verified: this device could not keep the scan (" + error.message + ").");
       return;
     }
-    const admitted = Object.assign({}, verdict, { verified_at: kept.mark && kept.mark.verified_at_local });
-    if (admitToggle.checked) showAdmitted(code, admitted);
+    const at = kept.mark.verified_at_local;
+    if (admitToggle.checked) showAdmitted(code, Object.assign({}, verdict, { verified_at: at }));
     else {
-      showScan("✓ Verified offline: ticket …" + verdict.ticket.code_suffix + " at " +
-        A.clockTime(kept.mark.verified_at_local) + ". It is sent to the server when the connection is back.");
+      showScan("✓ Verified offline: ticket …" + verdict.ticket.code_suffix + " at " + A.clockTime(at) +
+        ". It is sent to the server when the connection is back.");
     }
   }
 
