@@ -1,0 +1,304 @@
+"""Where a door scan's CPU goes: the same validation timed through each layer, one request at a time.
+
+    .venv/bin/python -m bench.layers [--requests 2000]
+
+Four measurements of the same work, each adding one layer to the one before:
+
+1. the door's service (`services.door.scan`: the code check, one query, the verdict, the answer),
+   called directly with a new session each time, as a route does;
+2. the application called as ASGI in this process, with no network: the middleware, the routing, the
+   dependencies (token, staff member, session), the body's validation and the response;
+3. the same through a real uvicorn process over HTTP on loopback: the server's CPU per request;
+4. for scale, `/healthz` through the same server: what any request costs before a route does anything.
+
+One request at a time, so no request waits for another and the CPU figures are each layer's own. The
+closed-loop runs in `bench.door` add contention (two cores shared by servers, PostgreSQL and clients).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+import uvloop
+
+from admit.app import create_app
+from admit.db.models import Operator
+from admit.domain.lifecycle import ActivationMode
+from admit.domain.roles import Role
+from admit.services import door as door_service
+from admit.services.door import Action
+from admit.services.operators import StaffMember, create_operator
+from admit.services.reservations import MAX_BATCH, checked_contact, reserve
+from admit.services.slots import create_schedule
+from admit.settings import Settings
+from bench._common import (
+    DEFAULT_PG_URL,
+    FROZEN_NOW,
+    PHONE,
+    SECRET_KEY,
+    Client,
+    bench_context,
+    create_museum,
+    issue_tickets,
+    load_average,
+    machine_facts,
+    percentile,
+    print_table,
+    running_servers,
+    seeded_database,
+    server_env,
+)
+
+USERNAME, PASSWORD = "layers-door", "layers-door-password-1"
+VALIDATE_PATH = "/api/operator/validate-ticket"
+TICKETS = 200  # validations cycle through these, all GREEN for today
+
+
+@dataclass(frozen=True)
+class Seeded:
+    codes: list[str]
+    operator_id: int
+
+
+@dataclass(frozen=True)
+class Layer:
+    label: str
+    cpu_ms: float  # CPU per request, of the process that serves it
+    wall_ms: list[float]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.layers", description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per layer (default 2000)")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server to make the database on")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with (
+        seeded_database(args.pg_url, seed) as (database_url, seeded, _),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        print_table("Machine", ["fact", "value"], machine_facts(database_url, 1), left=2)
+        gc.collect()
+        gc.freeze()  # as the server does at startup: the seeding's heap is not walked again
+        # The servers write their logs to a file; in this process they go nowhere rather than on screen.
+        with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
+            layers = [service_layer(database_url, seeded, args.requests)]
+            # uvicorn runs its event loop on uvloop: so does this one, for the same costs.
+            layers.append(uvloop.run(asgi_layer(database_url, seeded, args.requests)))
+        layers += http_layers(database_url, seeded, args.requests, Path(tmp))
+    report(layers)
+    print(f"\nload average at the end: {load_average()}")
+
+
+def seed(database_url: str) -> Seeded:
+    context = bench_context(database_url)
+    now = context.clock.now()
+    today = date.fromisoformat(FROZEN_NOW[:10])
+    try:
+        with context.sessions() as session:
+            org, admin = create_museum(session, context)
+            operator = create_operator(
+                session,
+                orq=org.id,
+                username=USERNAME,
+                name="Layers Door",
+                role=Role.OPERATOR,
+                password=PASSWORD,
+                pin=None,
+                now=now,
+            )
+            slot = create_schedule(
+                session,
+                orq=org.id,
+                first=today,
+                last=today,
+                weekdays=set(range(7)),
+                first_start=clock_time(10),
+                last_start=clock_time(10),
+                every=timedelta(hours=1),
+                duration=timedelta(hours=8),
+                capacity=TICKETS,
+                now=now,
+            ).created[0]
+            codes = issue_tickets(session, context, admin, TICKETS, ActivationMode.IMMEDIATE)
+            for k in range(0, TICKETS, MAX_BATCH):
+                reserve(
+                    session,
+                    ticket_codes=codes[k : k + MAX_BATCH],
+                    slot_id=slot.id,
+                    contact=checked_contact(f"visitor{k}@example.com", PHONE),
+                    keys=context.keys,
+                    now=now,
+                )
+    finally:
+        context.engine.dispose()
+    return Seeded(codes, operator.id)
+
+
+def timed(label: str, requests: int, one: Callable[[int], None], cpu: Callable[[], float]) -> Layer:
+    """`one(n)` for a warm-up of 100, then `requests` times: CPU per request (from `cpu`) and latencies."""
+    for n in range(100):
+        one(n)
+    wall, before = [], cpu()
+    for n in range(requests):
+        started = time.perf_counter()
+        one(n)
+        wall.append((time.perf_counter() - started) * 1000)
+    return Layer(label, (cpu() - before) * 1000 / requests, wall)
+
+
+def service_layer(database_url: str, seeded: Seeded, requests: int) -> Layer:
+    context = bench_context(database_url)
+    with context.sessions() as session, session.begin():
+        member = StaffMember.of(session.get_one(Operator, seeded.operator_id))
+
+    def one(n: int) -> None:
+        with context.sessions() as session:
+            outcome = door_service.scan(
+                session,
+                code=seeded.codes[n % TICKETS],
+                operator=member,
+                action=Action.VALIDATE,
+                nonce=None,
+                device_id="layers",
+                venue=context.venue(session, member.orq),
+                keys=context.keys,
+                now=context.clock.now(),
+                started=time.perf_counter(),
+            )
+            assert outcome.result.value == "GREEN", outcome.body
+
+    try:
+        return timed("1. door service, called directly", requests, one, time.process_time)
+    finally:
+        context.engine.dispose()
+
+
+async def asgi_layer(database_url: str, seeded: Seeded, requests: int) -> Layer:
+    settings = Settings(
+        database_url=database_url,
+        secret_key=SECRET_KEY,
+        frozen_now=FROZEN_NOW,
+        rate_limit_validation="off",
+        rate_limit_door_login="off",
+        log_format="json",
+    )
+    app = create_app(settings)
+
+    async def call(path: str, body: object, token: str = "") -> tuple[int, bytes]:
+        payload = json.dumps(body).encode()
+        headers = [(b"host", b"bench"), (b"content-type", b"application/json")]
+        headers += [(b"content-length", str(len(payload)).encode())]
+        if token:
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": payload, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        status = int(str(sent[0]["status"]))
+        return status, b"".join(bytes(m.get("body", b"")) for m in sent[1:])  # type: ignore[call-overload]
+
+    async with app.router.lifespan_context(app):
+        status, answer = await call("/api/operator/login", {"username": USERNAME, "password": PASSWORD})
+        if status != 200:
+            raise RuntimeError(f"login: {status} {answer[:300]!r}")
+        token = json.loads(answer)["access_token"]
+        for n in range(100):
+            await call(VALIDATE_PATH, {"code": seeded.codes[n % TICKETS], "device_id": "layers"}, token)
+        wall, before = [], time.process_time()
+        for n in range(requests):
+            started = time.perf_counter()
+            status, answer = await call(
+                VALIDATE_PATH, {"code": seeded.codes[n % TICKETS], "device_id": "layers"}, token
+            )
+            wall.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(f"validate: {status} {answer[:300]!r}")
+        cpu = (time.process_time() - before) * 1000 / requests
+    return Layer("2. the application as ASGI, no network", cpu, wall)
+
+
+def http_layers(database_url: str, seeded: Seeded, requests: int, log_dir: Path) -> list[Layer]:
+    env = {**server_env(database_url, log_dir), "ADMIT_RATE_LIMIT_DOOR_LOGIN": "off"}
+    with running_servers(1, env, log_dir) as servers:
+        client = Client(servers)
+        try:
+            login = client.request(
+                0, "POST", "/api/operator/login", {"username": USERNAME, "password": PASSWORD}
+            )
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+            def validate(n: int) -> None:
+                body = {"code": seeded.codes[n % TICKETS], "device_id": "layers"}
+                reply = client.request(0, "POST", VALIDATE_PATH, body, headers)
+                if reply.status != 200:
+                    raise RuntimeError(f"validate: {reply.label} {reply.body[:300]!r}")
+
+            def health(_n: int) -> None:
+                client.request(0, "GET", "/healthz")
+
+            return [
+                timed("3. the same over HTTP, one uvicorn process", requests, validate, servers.cpu_seconds),
+                timed("4. GET /healthz over HTTP, for scale", requests, health, servers.cpu_seconds),
+            ]
+        finally:
+            client.close()
+
+
+def report(layers: list[Layer]) -> None:
+    rows = []
+    previous = 0.0
+    for layer in layers[:3]:
+        rows.append(
+            [
+                layer.label,
+                f"{layer.cpu_ms:.2f}",
+                f"{layer.cpu_ms - previous:+.2f}" if previous else "",
+                f"{percentile(layer.wall_ms, 50):.2f}",
+                f"{percentile(layer.wall_ms, 95):.2f}",
+            ]
+        )
+        previous = layer.cpu_ms
+    floor = layers[3]
+    rows.append([floor.label, f"{floor.cpu_ms:.2f}", "", f"{percentile(floor.wall_ms, 50):.2f}", ""])
+    print_table(
+        "A validation's CPU, layer by layer (one request at a time)",
+        ["layer", "CPU ms/req", "added", "p50 ms", "p95 ms"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
