@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from admit.db.migrate import upgrade
 from admit.domain.roles import Role
 from admit.errors import DomainError
 from admit.settings import Settings
+
+if TYPE_CHECKING:
+    from admit.services.sweeper import Retention
 
 app = typer.Typer(
     help="Admit: timed-entry ticketing.",
@@ -85,6 +88,7 @@ def serve(
                 "interval": settings.expiry_interval_seconds,
                 "counted": context.metrics.count_expiry,
                 "answer_retention": timedelta(hours=settings.scan_answer_retention_hours),
+                "history": _history(settings),
             },
             daemon=True,
         )
@@ -105,6 +109,36 @@ def _demo_again(printout: Path) -> str:
         f"the data directory ({printout.parent})."
     )
     return "\n".join(lines)
+
+
+def _history(settings: Settings) -> Retention | None:
+    from admit.services.sweeper import Retention
+
+    if not settings.scan_history_days:
+        return None
+    return Retention(timedelta(days=settings.scan_history_days), settings.scan_archive_dir)
+
+
+@app.command("prune-scans")
+def prune_scans_command(
+    days: Annotated[int, typer.Option(min=2, help="Delete scans older than this many days.")],
+    archive: Annotated[
+        Path | None, typer.Option(help="Append the deleted scans here first (gzip, a JSON line each).")
+    ] = None,
+) -> None:
+    """Delete old scans (their counts and history go with them), archiving them first if asked."""
+    from admit.services.retention import prune_scans
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        before = clock_for(settings.frozen_now).now() - timedelta(days=days)
+        pruned = prune_scans(make_session_factory(engine), before=before, archive=archive)
+    finally:
+        engine.dispose()
+    where = f", archived in {archive}" if archive else ""
+    typer.echo(f"{pruned} scans older than {days} days deleted{where}.")
 
 
 @app.command()

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # A scan's answer is kept this long so that a device's retry with the same nonce gets it again;
     # after that only the compact row stays (history, counts), and the nonce is answered NONCE_EXPIRED.
     scan_answer_retention_hours: int = Field(default=24, ge=1, le=24 * 366)
+    # Scans older than this many days are deleted (0: every scan is kept). At least two days, so that a
+    # device's late retry or offline queue still finds its scans. With an archive directory, pruned
+    # scans are appended there first (gzip, one JSON line per scan).
+    scan_history_days: int = Field(default=0, ge=0, le=36_600)
+    scan_archive_dir: Path | None = None
     # Bearer token a scraper must send for /metrics; without one, /metrics answers this machine only.
     metrics_token: str = ""
     # Failed logins from one client for one account, within lockout_minutes, before that client must
@@ -117,6 +122,13 @@ class Settings(BaseSettings):
                     f"trusted proxy {network!r}: use addresses or networks, e.g. 10.0.0.0/8"
                 ) from exc
         return networks
+
+    @field_validator("scan_history_days")
+    @classmethod
+    def _history_outlives_retries(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("ADMIT_SCAN_HISTORY_DAYS is 0 (keep every scan) or at least 2")
+        return value
 
     @field_validator("log_format")
     @classmethod

@@ -426,6 +426,16 @@ def test_expire_on_a_new_database_expires_nothing_and_says_so(cli: Cli) -> None:
     assert cli.ok("expire") == "0 tickets expired.\n"
 
 
+def test_prune_scans_on_a_new_database_deletes_nothing_and_a_one_day_history_is_refused(cli: Cli) -> None:
+    archive = cli.cwd / "archive"
+    assert cli.ok("prune-scans", "--days", "30", "--archive", str(archive)) == (
+        f"0 scans older than 30 days deleted, archived in {archive}.\n"
+    )
+    assert_refused(cli.run("prune-scans", "--days", "1"), "greater than or equal to 2")
+    cli.env["ADMIT_SCAN_HISTORY_DAYS"] = "1"
+    assert_refused(cli.run("expire"), "ADMIT_SCAN_HISTORY_DAYS is 0 (keep every scan) or at least 2")
+
+
 # --- settings --------------------------------------------------------------------------------------
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from admit.clock import FrozenClock
 from admit.context import AppContext
 from admit.db.models import ScanEvent
 from admit.domain.roles import Role
-from admit.services.retention import compact_answers
-from admit.services.sweeper import run_sweeper
+from admit.services.retention import compact_answers, prune_scans
+from admit.services.sweeper import Retention, run_sweeper
 from tests.builders import Builders, Staff
 
 WINDOW = timedelta(hours=2)  # shorter than a staff login, which the retries reuse
@@ -128,3 +131,100 @@ def test_the_sweepers_round_drops_the_answers_past_the_window(
         answer_retention=WINDOW,
     )
     assert kept_answers(context) == [False, True]
+
+
+# --- pruning old scans ------------------------------------------------------------------------------
+
+HISTORY = timedelta(days=2)
+
+
+def archived(archive: Path) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for path in sorted(archive.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt") as file:
+            lines += [json.loads(line) for line in file]
+    return lines
+
+
+def scan_then_another_past_the_history(make: Builders, clock: FrozenClock, *nonces: str) -> None:
+    orq = make.org()
+    first, second = make.ticket(orq, "ACTIVATED"), make.ticket(orq, "ACTIVATED")
+    scan(make, make.staff(orq, Role.OPERATOR), first, nonces[0])
+    clock.advance(HISTORY + timedelta(hours=1))  # staff log in again: their tokens last 8 hours
+    scan(make, make.staff(orq, Role.OPERATOR), second, nonces[1])
+
+
+def test_scans_past_the_history_are_archived_then_deleted_and_newer_ones_stay(
+    make: Builders, context: AppContext, clock: FrozenClock, tmp_path: Path
+) -> None:
+    orq, other = make.org(), make.org()
+    old = [make.ticket(orq, "ACTIVATED") for _ in range(3)]
+    recent = make.ticket(orq, "ACTIVATED")
+    operator = make.staff(orq, Role.OPERATOR)
+    for n, code in enumerate(old):
+        scan(make, operator, code, f"old-{n}")
+    elsewhere = make.ticket(other, "ACTIVATED")
+    scan(make, make.staff(other, Role.OPERATOR), elsewhere, "old-other")
+    clock.advance(HISTORY + timedelta(hours=1))  # staff log in again: their tokens last 8 hours
+    scan(make, make.staff(orq, Role.OPERATOR), recent, "recent")
+    manager = make.staff(orq, Role.MANAGER)
+
+    archive = tmp_path / "archive"
+    assert prune_scans(context.sessions, before=clock.now() - HISTORY, archive=archive, batch=2) == 4
+    history = make.client.get("/api/operators/scan-history", headers=manager.headers).json()["events"]
+    assert [e["ticket_code_suffix"] for e in history] == [recent[-4:]]
+    rows = archived(archive)
+    assert sorted((r["orq"], r["code_suffix"], r["nonce"]) for r in rows) == sorted(
+        [(orq, code[-4:], f"old-{n}") for n, code in enumerate(old)] + [(other, elsewhere[-4:], "old-other")]
+    )
+    assert all(code not in json.dumps(rows) for code in old)  # the archive holds what the rows held
+    assert prune_scans(context.sessions, before=clock.now() - HISTORY, archive=archive) == 0
+    assert len(archived(archive)) == 4
+
+
+def test_a_later_entry_pointing_at_a_pruned_first_entry_keeps_its_conflict_flag(
+    make: Builders, context: AppContext, clock: FrozenClock, tmp_path: Path
+) -> None:
+    scan_then_another_past_the_history(make, clock, "first", "second")
+    with context.sessions() as session, session.begin():
+        first, second = session.scalars(select(ScanEvent.id).order_by(ScanEvent.id)).all()
+        # What a synced offline admission of an already admitted ticket records (services.door_sync).
+        session.execute(
+            update(ScanEvent).where(ScanEvent.id == second).values(conflict=True, conflict_with=first)
+        )
+    assert prune_scans(context.sessions, before=clock.now() - HISTORY, archive=tmp_path) == 1
+    with context.sessions() as session:
+        kept = session.get_one(ScanEvent, second)
+        assert (kept.conflict, kept.conflict_with) == (True, None)
+    assert [row["id"] for row in archived(tmp_path)] == [first]
+
+
+def test_when_the_archive_cannot_be_written_nothing_is_deleted(
+    make: Builders, context: AppContext, clock: FrozenClock, tmp_path: Path
+) -> None:
+    orq = make.org()
+    operator = make.staff(orq, Role.OPERATOR)
+    scan(make, operator, make.ticket(orq, "ACTIVATED"), "first")
+    clock.advance(HISTORY + timedelta(hours=1))
+    not_a_directory = tmp_path / "archive"
+    not_a_directory.write_text("a file where the archive directory should be")
+    before = make.snapshot()
+    assert prune_scans(context.sessions, before=clock.now() - HISTORY, archive=not_a_directory) == 0
+    assert make.snapshot() == before
+
+
+def test_the_sweepers_round_prunes_the_history_when_a_length_is_set(
+    make: Builders, context: AppContext, clock: FrozenClock
+) -> None:
+    scan_then_another_past_the_history(make, clock, "old", "new")
+    stop = threading.Event()
+    run_sweeper(
+        sessions=context.sessions,
+        clock=clock,
+        stop=stop,
+        interval=60,
+        counted=lambda _outcome, _count: stop.set(),
+        history=Retention(HISTORY, archive=None),
+    )
+    with context.sessions() as session:
+        assert [e.nonce for e in session.scalars(select(ScanEvent))] == ["new"]

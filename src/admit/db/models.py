@@ -276,6 +276,13 @@ class ScanEvent(Base):
             postgresql_where=text("response IS NOT NULL"),
             sqlite_where=text("response IS NOT NULL"),
         ),
+        # The few second entries: pruning an old first entry finds the rows that point at it.
+        Index(
+            "ix_scan_events_conflict_with",
+            "conflict_with",
+            postgresql_where=text("conflict_with IS NOT NULL"),
+            sqlite_where=text("conflict_with IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,8 @@
 """The expiry sweep on a schedule, inside `admit serve`: one node sweeps at a time, the others skip.
 
-Each round also drops the door's stored answers that are past their retention window (services.retention);
-that work is safe on every node at once, so it runs outside the lock.
+Each round also drops the door's stored answers that are past their retention window, and prunes scans
+older than the history length when one is set (services.retention); that work is safe on every node at
+once, so it runs outside the lock.
 
 On PostgreSQL a pass first takes a transaction-level advisory lock on a connection of its own and holds
 that transaction open while it sweeps; a node that cannot take the lock skips the round, and a node that
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import structlog
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from admit.clock import Clock
 from admit.services.expiry import expire_due
-from admit.services.retention import compact_answers
+from admit.services.retention import compact_answers, prune_scans
 
 log = structlog.get_logger()
 
@@ -33,6 +36,14 @@ ADVISORY_LOCK_KEY = int.from_bytes(b"admit:ex", "big")
 STATEMENT_TIMEOUT_MS = 30_000
 
 Outcome = Literal["swept", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long scans are kept, and where pruned ones are archived (None: not archived)."""
+
+    length: timedelta
+    archive: Path | None
 
 
 def sweep(sessions: sessionmaker[Session], *, clock: Clock) -> int | None:
@@ -63,10 +74,12 @@ def run_sweeper(
     interval: float,
     counted: Callable[[Outcome, int], None],
     answer_retention: timedelta | None = None,
+    history: Retention | None = None,
 ) -> None:
     """Sweep every `interval` seconds until `stop` is set; a failing pass is logged and tried next round.
 
-    With `answer_retention`, each round also drops the stored scan answers older than that.
+    With `answer_retention`, each round also drops the stored scan answers older than that; with
+    `history`, it prunes the scans older than its length.
     """
     while not stop.is_set():
         try:
@@ -83,6 +96,8 @@ def run_sweeper(
                     log.info("expiry.swept", expired=expired)
         if answer_retention is not None:
             _compact(sessions, before=clock.now() - answer_retention)
+        if history is not None:
+            _prune(sessions, before=clock.now() - history.length, archive=history.archive)
         stop.wait(interval)
 
 
@@ -94,6 +109,16 @@ def _compact(sessions: sessionmaker[Session], *, before: datetime) -> None:
     else:
         if dropped:
             log.info("retention.compacted", answers=dropped)
+
+
+def _prune(sessions: sessionmaker[Session], *, before: datetime, archive: Path | None) -> None:
+    try:
+        pruned = prune_scans(_bounded(sessions), before=before, archive=archive)
+    except Exception:  # the old scans wait for the next round
+        log.exception("retention.prune_pass_failed")
+    else:
+        if pruned:
+            log.info("retention.pruned", scans=pruned, archived=archive is not None)
 
 
 def _bounded(sessions: sessionmaker[Session]) -> Callable[[], Session]:
