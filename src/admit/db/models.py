@@ -106,6 +106,17 @@ class CacheVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class DailyCount(Base):
+    """How often something with no row of its own happened on a venue day, e.g. visitors' ticket checks."""
+
+    __tablename__ = "daily_counts"
+
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
 class Order(Base):
     __tablename__ = "orders"
 

@@ -24,6 +24,7 @@ from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import times
 from admit.services.organizations import policy_of
+from admit.services.rates import count_ticket_check
 from admit.services.ticket_lookup import BY_CODE, BY_CODE_IN_ORGANIZATION, lookup_hash
 from admit.services.transitions import CUSTOMER, apply_event
 
@@ -146,6 +147,8 @@ def check_reservable(session: Session, *, code: str, keys: CodeKeys, now: dateti
         ticket = get_ticket_or_raise(session, code=code, keys=keys)
         ticket_view = view(session, ticket, code=code, now=now)
         next_status(ticket_view.status, TicketEvent.RESERVE)
+        org = session.get_one(Organization, ticket.orq)  # read by view() already: no query
+        count_ticket_check(session, orq=ticket.orq, day=local_now(now, org.timezone).date())
         return ticket_view
 
 
