@@ -39,6 +39,7 @@ from admit.services.scans import HistoryFilter, day_stats, make_cursor, scan_his
 from admit.settings import Settings
 from bench._common import (
     DEFAULT_PG_URL,
+    FROZEN_NOW,
     TIMEZONE,
     Client,
     bench_context,
@@ -70,6 +71,8 @@ DEEP_DAYS = 30
 REQUESTS = 60
 WARM_UP = 5
 GROWTH_LIMIT = 2.0
+TRENDS = "trends page's numbers, 28 days"
+TRENDS_P95_MS = 300.0  # at the largest size
 PASSWORD = "bench-manager-password"
 ORDER_SIZE = 100
 SLOT_HOURS = range(9, 17)
@@ -300,6 +303,7 @@ def time_reads(client: Client, seeded: Seeded, requests: int) -> dict[str, list[
     if login.status != 200:
         sys.exit(f"the manager could not log in: {login.label} {login.body[:200]!r}")
     staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    today = FROZEN_NOW[:10]
     reads: dict[str, tuple[str, dict[str, str] | None]] = {
         "stats (today)": ("/api/operator/stats", staff),
         "scan history, first page": ("/api/operators/scan-history", staff),
@@ -309,6 +313,8 @@ def time_reads(client: Client, seeded: Seeded, requests: int) -> dict[str, list[
         ),
         "scan history, RED only": ("/api/operators/scan-history?result=RED", staff),
         "calendar, 90 days": (f"/api/reservation-slots/available?orq={seeded.orq}", None),
+        "trends page's numbers, last day": (f"/api/reports/numbers?from={today}&to={today}", staff),
+        TRENDS: ("/api/reports/numbers", staff),
     }
     timings: dict[str, list[float]] = {}
     for name, (path, headers) in reads.items():
@@ -368,11 +374,17 @@ def report(sizes: list[Size], results: dict[str, dict[str, list[float]]]) -> int
             for s in sizes
         ]
         growth = p50s[-1] / p50s[0] if len(sizes) > 1 else 1.0
+        if name == TRENDS:  # the smaller sizes hold fewer than 28 days: more of its range is empty
+            rows.append([name, *cells, "(not compared)"])
+            continue
         if growth > GROWTH_LIMIT:
             grown.append(f"{name}: {growth:.1f}x")
         rows.append([name, *cells, f"{growth:.2f}x"])
     title = ", ".join(f"{s.name} = {s.tickets:,} tickets / {s.scans:,} scans" for s in sizes)
     print_table(f"Staff reads by size ({title}), 1 server, one request at a time", headers, rows)
+    trends = percentile(results[sizes[-1].name][TRENDS], 95)
+    met = "met" if trends < TRENDS_P95_MS else "MISSED"
+    print(f"\n{TRENDS} at {sizes[-1].name}: p95 {trends:.1f} ms (target < {TRENDS_P95_MS:.0f} ms: {met})")
     if grown:
         span = f"from {sizes[0].name} to {sizes[-1].name}"
         print(f"\nFAIL: staff reads grew more than {GROWTH_LIMIT:.0f}x {span}:")

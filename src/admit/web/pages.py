@@ -135,6 +135,12 @@ def manager(request: Request) -> HTMLResponse:
     return _page(request, "manager.html")
 
 
+@router.get("/manager/trends")
+def trends(request: Request) -> HTMLResponse:
+    """The venue's rates and charts over a range of days."""
+    return _page(request, "trends.html")
+
+
 @router.get("/admin")
 def admin(request: Request) -> HTMLResponse:
     """The organization's policy and its slots."""

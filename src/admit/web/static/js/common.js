@@ -44,6 +44,8 @@ window.Admit = (function () {
     } finally {
       clearTimeout(timer);
     }
+    // `raw`: a download (CSV); the caller reads the body. Errors still come as the API's JSON.
+    if (opts.raw && response.ok) return response;
     let data = null;
     try {
       data = await response.json();
@@ -337,8 +339,18 @@ window.Admit = (function () {
     return session;
   }
 
+  /** A file from the API saved by the browser: the token goes in a header, so a plain link would not do. */
+  async function download(session, path, query, filename) {
+    const response = await session.call("GET", path, { query: query, raw: true });
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: filename });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  }
+
   return {
     ApiError, api, el, $, show, setMessage, focus, parseDay, isoDay, addDays, longDate, shortDate, dayIn,
-    clockTime, timeRange, formatCode, normaliseCode, randomId, serverNow, staffPage,
+    clockTime, timeRange, formatCode, normaliseCode, randomId, serverNow, staffPage, download,
   };
 })();
