@@ -1,4 +1,9 @@
-"""Structured logs: readable on a console, JSON lines in production."""
+"""Structured logs: readable on a console, JSON lines in production.
+
+Every event about a ticket names it by `ticket_id` and `code_suffix` (the code's last four characters,
+None when a refused code is no ticket), refusals included, so that a dispute can be followed from a log
+line to the ticket's story (`GET /api/tickets/{code_suffix}/story`); the code itself is never logged.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,8 @@ log = structlog.get_logger()
 def log_scan(outcome: ScanOutcome, *, operator_id: int, orq: int, seconds: float) -> None:
     """One scan under the stories' event names; the ticket code never appears in full."""
     fields = {
+        "ticket_id": outcome.ticket_id,
+        "code_suffix": outcome.code_suffix,
         "orq": orq,
         "operator_id": operator_id,
         "result": outcome.result.value,
@@ -52,7 +59,13 @@ def log_scan(outcome: ScanOutcome, *, operator_id: int, orq: int, seconds: float
     admitted = outcome.body.get("entry_allowed", False)
     log.info("scan.validation.success" if admitted else "scan.validation.failure", **fields)
     if outcome.verified_now:
-        log.info("ticket.verified", orq=orq, operator_id=operator_id)
+        log.info(
+            "ticket.verified",
+            ticket_id=outcome.ticket_id,
+            code_suffix=outcome.code_suffix,
+            orq=orq,
+            operator_id=operator_id,
+        )
 
 
 def log_sync(answers: list[SyncAnswer], *, operator_id: int, orq: int, device_id: str) -> None:

@@ -142,7 +142,9 @@ def _sync_one(
                 and verified_after(found, door.at)
             )
             second = found is not None and let_in and not again and verdict.code == "ALREADY_VERIFIED"
-            outcome = render(verdict, found=found, verified_now=verified_now or takes_over, door=door)
+            outcome = render(
+                verdict, credential, found=found, verified_now=verified_now or takes_over, door=door
+            )
             event = event_row(credential, found, outcome, door=door)
             event.update(scan_id=item.scan_id, synced_at=now, latency_ms=0.0, conflict=second)
             event_id = session.connection().execute(_RECORD, event).scalar_one()
