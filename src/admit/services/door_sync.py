@@ -32,6 +32,7 @@ from admit.services.door import (
     Door,
     FoundTicket,
     OfflineVerdict,
+    ScanOutcome,
     admit,
     event_row,
     judge,
@@ -76,6 +77,7 @@ class SyncAnswer:
     body: dict[str, Any]
     result: str | None = None  # the verdict recorded, for the scan counters (None: nothing new stored)
     reason: str | None = None
+    scan: ScanOutcome | None = None  # the scan as decided now (None: nothing new stored), for its log lines
 
 
 def sync_scans(
@@ -164,7 +166,7 @@ def _sync_one(
                 "conflict": _conflict_view(session, *pair, door.venue.timezone) if pair else None,
             }
             return SyncAnswer(
-                item.scan_id, Outcome(body["outcome"]), body, outcome.result.value, outcome.code
+                item.scan_id, Outcome(body["outcome"]), body, outcome.result.value, outcome.code, outcome
             )
     except IntegrityError:
         # The same scan stored at the same moment by another request (the queue sent twice at once):
