@@ -113,8 +113,8 @@ def expire() -> None:
     from admit.services.expiry import expire_due
 
     with _session() as (session, now):
-        expired = expire_due(session, now=now)
-    typer.echo(f"{expired.tickets} tickets expired.")
+        count = expire_due(session, now=now)
+    typer.echo(f"{count} tickets expired.")
 
 
 @app.command("mail")

@@ -250,10 +250,11 @@ class Metrics:
             registry=self.registry,
         )
 
-    def count_expiry(self, outcome: str, expired: int, no_shows: int) -> None:
+    def count_expiry(self, outcome: str, expired: int) -> None:
         self.expiry_passes.labels(outcome).inc()
         self.expired.inc(expired)
-        self.no_shows.inc(no_shows)
+        # A pass's count carries its no-shows (services.expiry.Expired); a plain number has none.
+        self.no_shows.inc(getattr(expired, "no_shows", 0))
 
     def watch(self, name: str, collector: Collector) -> None:
         """Add a collector that reads another system: bounded at each scrape, its failures counted."""

@@ -279,9 +279,9 @@ def test_no_shows_are_counted_once_when_the_entry_window_closes(make: Builders, 
     context = make.context
     rounds = 0
 
-    def counted(outcome: Outcome, expired: int, no_shows: int) -> None:
+    def counted(outcome: Outcome, expired: int) -> None:
         nonlocal rounds
-        context.metrics.count_expiry(outcome, expired, no_shows)
+        context.metrics.count_expiry(outcome, expired)
         rounds += 1
         if rounds == 2:
             stop.set()

@@ -105,7 +105,7 @@ def status_and_reservation(make: Builders, code: str, reservation_id: str) -> tu
 
 def sweep(context: AppContext) -> int:
     with context.sessions() as session:
-        return expire_due(session, now=context.clock.now()).tickets
+        return expire_due(session, now=context.clock.now())
 
 
 @VENUES

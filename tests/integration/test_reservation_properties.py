@@ -42,7 +42,7 @@ from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketStat
 from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
 from admit.domain.roles import Role
 from admit.services.door import Action, scan
-from admit.services.expiry import Expired, expire_due
+from admit.services.expiry import expire_due
 from admit.services.issuance import create_order
 from admit.services.operators import StaffMember, create_operator
 from admit.services.organizations import create_organization, load_venue, update_policy
@@ -633,8 +633,9 @@ class ReservationMachine(RuleBasedStateMachine):
         due = [t for t in self.tickets if t.status is S.RESERVED and self.effective(t) is S.EXPIRED]
         with self.session() as session:
             expired = expire_due(session, now=self.clock.now())
+        assert expired == len(due), (expired, due)
         # The model's tickets have no validity date: every one due is a reservation nobody came to.
-        assert expired == Expired(tickets=len(due), no_shows=len(due)), (expired, due)
+        assert expired.no_shows == len(due), (expired.no_shows, due)
         event(f"sweep: {'expired some' if due else 'nothing due'}")
         for ticket in due:
             ticket.status = S.EXPIRED

@@ -124,7 +124,7 @@ def test_the_sweepers_round_drops_the_answers_past_the_window(
         clock=clock,
         stop=stop,
         interval=60,
-        counted=lambda _outcome, _count, _no_shows: stop.set(),  # one round
+        counted=lambda _outcome, _count: stop.set(),  # one round
         answer_retention=WINDOW,
     )
     assert kept_answers(context) == [False, True]

@@ -6,7 +6,6 @@ PostgreSQL (SQLite has one writer at a time), and a row already expired is simpl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -25,32 +24,33 @@ from admit.services.transitions import SYSTEM, apply_event
 BATCH = 500
 
 
-@dataclass(frozen=True)
-class Expired:
-    """What a pass wrote: tickets expired, and of them the reserved ones whose entry window closed
-    without a scan (no-shows). Each ticket is expired once, by whichever pass claims it first, so the
-    no-shows are counted once however many nodes sweep."""
+class Expired(int):
+    """How many tickets a pass expired, and `no_shows`: of them, the reserved ones whose entry window
+    closed without a scan. Each ticket is expired once, by whichever pass claims it first, so no-shows
+    are counted once however many nodes sweep."""
 
-    tickets: int = 0
-    no_shows: int = 0
+    no_shows: int
 
-    def __add__(self, other: Expired) -> Expired:
-        return Expired(self.tickets + other.tickets, self.no_shows + other.no_shows)
+    def __new__(cls, tickets: int = 0, no_shows: int = 0) -> Expired:
+        made = super().__new__(cls, tickets)
+        made.no_shows = no_shows
+        return made
 
 
 def expire_due(session: Session, *, now: datetime) -> Expired:
-    """Expire every ticket that is due, in batches."""
+    """Expire every ticket that is due, in batches; returns how many were expired."""
     with session.begin():
         orgs = [
             (org.id, org.timezone, policy_of(org).entry_window)
             for org in session.scalars(select(Organization))
         ]
-    expired = Expired()
+    expired = no_shows = 0
     for orq, timezone, window in orgs:
         now_local = local_now(now, timezone)
-        while (batch := _expire_batch(session, orq=orq, now=now, now_local=now_local, window=window)).tickets:
+        while batch := _expire_batch(session, orq=orq, now=now, now_local=now_local, window=window):
             expired += batch
-    return expired
+            no_shows += batch.no_shows
+    return Expired(expired, no_shows)
 
 
 def _expire_batch(

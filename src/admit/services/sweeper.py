@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from admit.clock import Clock
-from admit.services.expiry import Expired, expire_due
+from admit.services.expiry import expire_due
 from admit.services.retention import compact_answers
 
 log = structlog.get_logger()
@@ -35,8 +35,8 @@ STATEMENT_TIMEOUT_MS = 30_000
 Outcome = Literal["swept", "skipped", "failed"]
 
 
-def sweep(sessions: sessionmaker[Session], *, clock: Clock) -> Expired | None:
-    """One pass: what was expired, or None when another node is sweeping right now."""
+def sweep(sessions: sessionmaker[Session], *, clock: Clock) -> int | None:
+    """One pass: how many tickets were expired, or None when another node is sweeping right now."""
     with sessions() as guard, guard.begin():
         postgresql = guard.get_bind().dialect.name == "postgresql"
         if postgresql and not guard.scalar(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))):
@@ -61,7 +61,7 @@ def run_sweeper(
     clock: Clock,
     stop: threading.Event,
     interval: float,
-    counted: Callable[[Outcome, int, int], None],
+    counted: Callable[[Outcome, int], None],
     answer_retention: timedelta | None = None,
 ) -> None:
     """Sweep every `interval` seconds until `stop` is set; a failing pass is logged and tried next round.
@@ -73,14 +73,14 @@ def run_sweeper(
             expired = sweep(sessions, clock=clock)
         except Exception:  # keep the scheduler alive: the database may be back next round
             log.exception("expiry.pass_failed")
-            counted("failed", 0, 0)
+            counted("failed", 0)
         else:
             if expired is None:
-                counted("skipped", 0, 0)
+                counted("skipped", 0)
             else:
-                counted("swept", expired.tickets, expired.no_shows)
-                if expired.tickets:
-                    log.info("expiry.swept", expired=expired.tickets, no_shows=expired.no_shows)
+                counted("swept", expired)
+                if expired:
+                    log.info("expiry.swept", expired=expired)
         if answer_retention is not None:
             _compact(sessions, before=clock.now() - answer_retention)
         stop.wait(interval)
