@@ -25,6 +25,7 @@ from admit.api import (
     reservations,
     slots,
     staff,
+    ticket_story,
     tickets,
 )
 from admit.api.errors import error_response, install_error_handlers
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         reservations,
         slots,
         tickets,
+        ticket_story,
         staff,
         operators,
         organizations,

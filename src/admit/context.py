@@ -16,7 +16,7 @@ from admit.db.probe import DatabaseProbe
 from admit.mail.compose import Sender
 from admit.mail.sender import MailContext
 from admit.mail.transport import transport_for
-from admit.metrics import Metrics
+from admit.metrics import DAYS_AHEAD, Metrics
 from admit.outbox.depth import outbox_depth
 from admit.ratelimit import RateLimits
 from admit.security.codes import CodeKeys
@@ -26,7 +26,7 @@ from admit.security.tokens import TokenIssuer
 from admit.services import cache_version
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue, load_venue
-from admit.services.slots import todays_slots
+from admit.services.slots import upcoming_slots
 from admit.settings import Settings
 
 
@@ -108,7 +108,9 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
             },
         ),
         hashing=HashingThreads(settings.login_hashes),
-        metrics=Metrics(partial(todays_slots, sessions, clock), partial(outbox_depth, sessions, clock)),
+        metrics=Metrics(
+            partial(upcoming_slots, sessions, clock, days=DAYS_AHEAD), partial(outbox_depth, sessions, clock)
+        ),
         probe=DatabaseProbe(engine),
         offline=OfflineSecrets(settings.secret_key),
     )

@@ -22,6 +22,11 @@ class TicketNotFound(DomainError):
     message = "No ticket has this code."
 
 
+class AmbiguousTicket(DomainError):
+    code = "AMBIGUOUS_TICKET"
+    message = "Several tickets end with these characters: give more of the code."
+
+
 class PaymentPending(DomainError):
     code = "PAYMENT_PENDING"
     message = "Payment for this ticket has not been completed."

@@ -1,4 +1,9 @@
-"""Structured logs: readable on a console, JSON lines in production."""
+"""Structured logs: readable on a console, JSON lines in production.
+
+Every event about a ticket names it by `ticket_id` and `code_suffix` (the code's last four characters,
+None when a refused code is no ticket), refusals included, so that a dispute can be followed from a log
+line to the ticket's story (`GET /api/tickets/{code_suffix}/story`); the code itself is never logged.
+"""
 
 from __future__ import annotations
 
@@ -38,28 +43,47 @@ def configure_logging(log_format: str) -> None:
 log = structlog.get_logger()
 
 
-def log_scan(outcome: ScanOutcome, *, operator_id: int, orq: int, seconds: float) -> None:
-    """One scan under the stories' event names; the ticket code never appears in full."""
+def log_scan(
+    outcome: ScanOutcome, *, operator_id: int, orq: int, seconds: float | None, **context: object
+) -> None:
+    """One scan under the stories' event names; the ticket code never appears in full. `seconds` is
+    how long the server took to decide (None for a scan decided offline and synced later)."""
     fields = {
+        **context,
+        "ticket_id": outcome.ticket_id,
+        "code_suffix": outcome.code_suffix,
         "orq": orq,
         "operator_id": operator_id,
         "result": outcome.result.value,
         "reason": outcome.code,
         "replayed": outcome.replayed,
-        "ms": round(seconds * 1000, 2),
     }
+    if seconds is not None:
+        fields["ms"] = round(seconds * 1000, 2)
     log.info("validation.result", **fields)
     admitted = outcome.body.get("entry_allowed", False)
     log.info("scan.validation.success" if admitted else "scan.validation.failure", **fields)
     if outcome.verified_now:
-        log.info("ticket.verified", orq=orq, operator_id=operator_id)
+        log.info(
+            "ticket.verified",
+            ticket_id=outcome.ticket_id,
+            code_suffix=outcome.code_suffix,
+            orq=orq,
+            operator_id=operator_id,
+            **context,
+        )
 
 
 def log_sync(answers: list[SyncAnswer], *, operator_id: int, orq: int, device_id: str) -> None:
-    """A device's queue as one event, and each second entry on a ticket as an event of its own."""
+    """A device's queue as one event, each scan it stores under the stories' names as an online scan is,
+    and each second entry on a ticket as an event of its own."""
     outcomes: dict[str, int] = {}
     for answer in answers:
         outcomes[answer.outcome.value] = outcomes.get(answer.outcome.value, 0) + 1
+        if answer.scan is not None:
+            log_scan(
+                answer.scan, operator_id=operator_id, orq=orq, seconds=0.0, device_id=device_id, offline=True
+            )
         conflict = answer.body.get("conflict")
         if conflict:
             first, second = conflict["first"] or {}, conflict["second"] or {}

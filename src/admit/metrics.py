@@ -1,4 +1,5 @@
-"""Prometheus metrics: request latency per route, scans by result and reason, reservations by outcome.
+"""Prometheus metrics: request latency per route; activations, checks, scans and reservations by
+outcome; no-shows; slots of the next two weeks by day; the outbox.
 
 No label names an organization, a slot, a ticket or a person: whoever may read the metrics sees
 figures for the whole service only.
@@ -29,33 +30,77 @@ COLLECT_WITHIN = 2.0
 # A slot this share booked (but not full) counts as nearly full.
 NEARLY_FULL = 0.9
 
-SlotFill = tuple[int, int]  # booked, capacity of one of today's slots
+# Slots are watched this many days ahead (each venue's today and the 13 after it): a day selling out
+# shows before it comes. One label value per day ahead, so the series stay bounded.
+DAYS_AHEAD = 14
+# Figures read from the database are served again for this long (seconds): several scrapers, or a
+# scraper retrying, do not each read the database.
+FRESH_FOR = 5.0
+
+SlotFill = tuple[int, int, int]  # days ahead (0 = the venue's today), booked, capacity of one slot
+_FILLS = ("open", "nearly_full", "full")
 
 
-class TodaysSlots(Collector):
-    """Today's slots (each venue's today) as totals across organizations, read at scrape time."""
+def _fill(booked: int, capacity: int) -> str:
+    if booked >= capacity:
+        return "full"
+    return "nearly_full" if booked >= NEARLY_FULL * capacity else "open"
+
+
+class UpcomingSlots(Collector):
+    """Slots of the next DAYS_AHEAD days (each venue's days) as totals per day across organizations."""
 
     def __init__(self, read_slots: Callable[[], Iterable[SlotFill]]) -> None:
         self.read_slots = read_slots
 
     def collect(self) -> Iterable[Metric]:
-        slots = {"open": 0, "nearly_full": 0, "full": 0}
-        booked = capacity = 0
-        for slot_booked, slot_capacity in self.read_slots():
-            booked += slot_booked
-            capacity += slot_capacity
-            if slot_booked >= slot_capacity:
-                slots["full"] += 1
-            elif slot_booked >= NEARLY_FULL * slot_capacity:
-                slots["nearly_full"] += 1
-            else:
-                slots["open"] += 1
+        slots = {(ahead, fill): 0 for ahead in range(DAYS_AHEAD) for fill in _FILLS}
+        booked = dict.fromkeys(range(DAYS_AHEAD), 0)
+        places = dict.fromkeys(range(DAYS_AHEAD), 0)
+        for ahead, slot_booked, slot_capacity in self.read_slots():
+            slots[ahead, _fill(slot_booked, slot_capacity)] += 1
+            booked[ahead] += slot_booked
+            places[ahead] += slot_capacity
         by_fill = GaugeMetricFamily("admit_slots_today", "Today's slots by how full", labels=["fill"])
-        for fill, count in slots.items():
-            by_fill.add_metric([fill], count)
+        for fill in _FILLS:
+            by_fill.add_metric([fill], slots[0, fill])
         yield by_fill
-        yield GaugeMetricFamily("admit_slot_places_booked_today", "Places booked in today's slots", booked)
-        yield GaugeMetricFamily("admit_slot_places_today", "Places (capacity) of today's slots", capacity)
+        yield GaugeMetricFamily("admit_slot_places_booked_today", "Places booked in today's slots", booked[0])
+        yield GaugeMetricFamily("admit_slot_places_today", "Places (capacity) of today's slots", places[0])
+        ahead_fill = GaugeMetricFamily(
+            "admit_upcoming_slots",
+            "Slots by days ahead (0 = today) and how full, for the next 14 days",
+            labels=["days_ahead", "fill"],
+        )
+        ahead_booked = GaugeMetricFamily(
+            "admit_upcoming_places_booked", "Places booked by days ahead (0 = today)", labels=["days_ahead"]
+        )
+        ahead_places = GaugeMetricFamily(
+            "admit_upcoming_places", "Places (capacity) by days ahead (0 = today)", labels=["days_ahead"]
+        )
+        for ahead in range(DAYS_AHEAD):
+            for fill in _FILLS:
+                ahead_fill.add_metric([str(ahead), fill], slots[ahead, fill])
+            ahead_booked.add_metric([str(ahead)], booked[ahead])
+            ahead_places.add_metric([str(ahead)], places[ahead])
+        yield from (ahead_fill, ahead_booked, ahead_places)
+
+
+class Fresh(Collector):
+    """A collector's last figures, served again for `seconds`; a failed read is not kept."""
+
+    def __init__(self, collector: Collector, *, seconds: float) -> None:
+        self.collector = collector
+        self.seconds = seconds
+        self._kept: tuple[float, list[Metric]] | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        now = time.monotonic()
+        if self._kept is not None and now - self._kept[0] < self.seconds:
+            return self._kept[1]
+        metrics = list(self.collector.collect())
+        self._kept = (now, metrics)
+        return metrics
 
 
 class Watched(Collector):
@@ -65,8 +110,9 @@ class Watched(Collector):
     most: one that fails or is still reading by then is left out of this scrape and counted.
     """
 
-    def __init__(self, *, within: float) -> None:
+    def __init__(self, *, within: float, fresh_for: float = FRESH_FOR) -> None:
         self.within = within
+        self.fresh_for = fresh_for
         self.collectors: dict[str, Collector] = {}
         self.errors = Counter(
             "admit_metrics_collector_errors_total",
@@ -77,7 +123,7 @@ class Watched(Collector):
         self._threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="metrics")
 
     def add(self, name: str, collector: Collector) -> None:
-        self.collectors[name] = collector
+        self.collectors[name] = Fresh(collector, seconds=self.fresh_for) if self.fresh_for else collector
         self.errors.labels(name)  # shown as 0 from the start, so that an alert sees the first error
 
     def collect(self) -> Iterable[Metric]:
@@ -128,13 +174,14 @@ class Metrics:
         read_outbox: Callable[[], OutboxRow] | None = None,
         *,
         within: float = COLLECT_WITHIN,
+        fresh_for: float = FRESH_FOR,
     ) -> None:
         self.registry = CollectorRegistry()
-        self.watched = Watched(within=within)
+        self.watched = Watched(within=within, fresh_for=fresh_for)
         self.registry.register(self.watched)
         self._limiter: anyio.CapacityLimiter | None = None
         if read_slots is not None:
-            self.watch("slots_today", TodaysSlots(read_slots))
+            self.watch("slots", UpcomingSlots(read_slots))
         if read_outbox is not None:
             self.watch("outbox", OutboxDepth(read_outbox))
         self.requests = Histogram(
@@ -167,6 +214,29 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.refused_changes = Counter(
+            "admit_reservation_changes_refused_total",
+            "Moves and cancellations refused, by change (move, cancel) and the refusal's code",
+            ["change", "reason"],
+            registry=self.registry,
+        )
+        self.activations = Counter(
+            "admit_activations_total",
+            "Ticket activations by outcome (activated, refused, error) and reason (the refusal's code)",
+            ["outcome", "reason"],
+            registry=self.registry,
+        )
+        self.validations = Counter(
+            "admit_ticket_validations_total",
+            "Holders' checks of a code before booking, by outcome (valid, refused, error) and reason",
+            ["outcome", "reason"],
+            registry=self.registry,
+        )
+        self.no_shows = Counter(
+            "admit_no_shows_total",
+            "Reservations whose entry window closed without a scan (counted once, by the expiry sweep)",
+            registry=self.registry,
+        )
 
         self.expiry_passes = Counter(
             "admit_expiry_passes_total",
@@ -183,6 +253,8 @@ class Metrics:
     def count_expiry(self, outcome: str, expired: int) -> None:
         self.expiry_passes.labels(outcome).inc()
         self.expired.inc(expired)
+        # A pass's count carries its no-shows (services.expiry.Expired); a plain number has none.
+        self.no_shows.inc(getattr(expired, "no_shows", 0))
 
     def watch(self, name: str, collector: Collector) -> None:
         """Add a collector that reads another system: bounded at each scrape, its failures counted."""

@@ -147,7 +147,7 @@ def test_health_readiness_and_metrics_answer_while_every_worker_thread_waits_on_
         assert ready.json()["error"]["code"] == "DATABASE_UNREACHABLE"
         scraped = httpx.get(f"{base}/metrics", timeout=WITHIN)
         assert scraped.status_code == 200
-        assert metric(scraped.text, "admit_metrics_collector_errors_total", collector="slots_today") >= 1
+        assert metric(scraped.text, "admit_metrics_collector_errors_total", collector="slots") >= 1
         assert metric(scraped.text, "admit_scans_total", result="GREEN", reason="VALID") == 1
 
         for future in stuck:
@@ -187,7 +187,7 @@ def test_a_database_that_is_down_gets_503_at_once_and_metrics_still_answer(
         assert client.get("/readyz").status_code == 503
         scraped = client.get("/metrics", **scrape)
         assert scraped.status_code == 200
-        assert metric(scraped.text, "admit_metrics_collector_errors_total", collector="slots_today") == 1
+        assert metric(scraped.text, "admit_metrics_collector_errors_total", collector="slots") == 1
         assert make.snapshot() == before
 
         proxy.set_mode("pass")
@@ -196,4 +196,4 @@ def test_a_database_that_is_down_gets_503_at_once_and_metrics_still_answer(
         assert client.get("/readyz").status_code == 200
         scraped = client.get("/metrics", **scrape)
         assert metric(scraped.text, "admit_slot_places_booked_today") == 0  # the slot is tomorrow's
-        assert metric(scraped.text, "admit_metrics_collector_errors_total", collector="slots_today") == 1
+        assert metric(scraped.text, "admit_metrics_collector_errors_total", collector="slots") == 1

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from prometheus_client import generate_latest
 from structlog.testing import capture_logs
 
 from admit.app import context_of, create_app
 from admit.clock import FrozenClock
 from admit.domain.roles import Role
+from admit.metrics import Metrics
+from admit.services.sweeper import Outcome, run_sweeper
 from admit.settings import Settings
 from tests.builders import Builders
 
+HISTOGRAM = ("bucket", "count", "sum")
 ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 
 
@@ -64,7 +71,7 @@ def test_metrics_count_scans_reservations_requests_and_todays_slots(make: Builde
     assert metric(text, "admit_slots_today", fill="open") == 1
     assert metric(text, "admit_slot_places_booked_today") == 2
     assert metric(text, "admit_slot_places_today") == 12
-    assert metric(text, "admit_metrics_collector_errors_total", collector="slots_today") == 0
+    assert metric(text, "admit_metrics_collector_errors_total", collector="slots") == 0
     count = metric(
         text, "admit_http_request_duration_seconds_count", route="/api/operator/validate-ticket", status="200"
     )
@@ -121,20 +128,43 @@ def test_metrics_with_a_token_need_it_as_a_bearer_token(settings: Settings, cloc
     context_of(app).engine.dispose()
 
 
-def test_every_alert_rule_names_a_metric_admit_exports(make: Builders) -> None:
+def test_every_alert_rule_watches_a_metric_admit_serves_after_a_journey(make: Builders) -> None:
+    orq = make.org()
+    slot = make.slot(orq, day="2025-11-20", start="10:00", end="11:00")
+    code = make.ticket(orq, "INACTIVE")
+    make.client.post(f"/api/tickets/{code}/activate")
+    reservation_id = make.reserve([code], slot).json()["reservations"][0]["reservation_id"]
+    make.client.get(f"/api/reservations/{reservation_id}")
+    operator = make.staff(orq, Role.OPERATOR)
+    make.client.post("/api/operator/verify-ticket", json={"code": code}, headers=operator.headers)
+
     rules = [rule for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
-    exported = set(re.findall(r"^# TYPE (\w+) (\w+)", scrape(make).text, re.MULTILINE))
-    names = {name for name, _ in exported}
-    for name, kind in exported:
-        if kind == "histogram":
-            names |= {f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+    # Names with a sample in the scrape, not merely declared: an alert on them can fire.
+    served = set(re.findall(r"^(admit_\w+)(?:\{| )", scrape(make).text, re.MULTILINE))
     for rule in rules:
         used = set(re.findall(r"\b(admit_\w+|up)\b", rule["expr"]))
         assert used, rule["alert"]
-        assert used <= names | {"up"}, (rule["alert"], used - names)
+        assert used <= served | {"up"}, (rule["alert"], used - served)
     alerts = {rule["alert"]: rule["expr"] for rule in rules}
     assert any(re.search(r"\bup\b.*== 0", expr) for expr in alerts.values()), "an alert on the target down"
     assert any("admit_metrics_collector_errors_total" in expr for expr in alerts.values())
+
+
+def test_the_dashboard_beside_the_alert_rules_charts_metrics_admit_exports(make: Builders) -> None:
+    dashboard = json.loads((ALERTS.parent / "grafana-dashboard.json").read_text())
+    exported = set(re.findall(r"^# TYPE (\w+) (\w+)", scrape(make).text, re.MULTILINE))
+    names = {name for name, _ in exported}
+    names |= {f"{name}_{part}" for name, kind in exported if kind == "histogram" for part in HISTOGRAM}
+    names |= {f"{name}_total" for name, kind in exported if kind == "counter"}
+    charted = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(admit_\w+)\b", target["expr"])
+    }
+    assert charted <= names, charted - names
+    alerted = set(re.findall(r"\b(admit_\w+)\b", ALERTS.read_text()))
+    assert alerted <= charted, alerted - charted  # every figure an alert watches is on the dashboard
 
 
 def test_the_stories_log_events_are_emitted_without_the_code(make: Builders) -> None:
@@ -163,3 +193,103 @@ def test_the_stories_log_events_are_emitted_without_the_code(make: Builders) -> 
         assert name in events, name
     assert reservation_id
     assert all(inactive not in repr(entry) for entry in logs)
+
+
+def test_slots_of_the_next_two_weeks_are_counted_per_day_ahead(make: Builders) -> None:
+    orq = make.org()
+    make.slot(orq, day="2025-11-20", start="10:00", end="11:00", capacity=10)  # today
+    selling_out = make.slot(orq, day="2025-11-22", start="10:00", end="11:00", capacity=2)
+    make.slot(orq, day="2025-11-22", start="11:00", end="12:00", capacity=8)
+    make.slot(orq, day="2025-12-03", start="10:00", end="11:00", capacity=7)  # the 14th day
+    make.slot(orq, day="2025-12-04", start="10:00", end="11:00", capacity=5)  # beyond: not counted
+    codes = [make.ticket(orq, "ACTIVATED") for _ in range(2)]
+    assert make.reserve(codes, selling_out).status_code == 201
+
+    text = scrape(make).text
+    assert metric(text, "admit_upcoming_slots", days_ahead="2", fill="full") == 1
+    assert metric(text, "admit_upcoming_slots", days_ahead="2", fill="open") == 1
+    assert metric(text, "admit_upcoming_places_booked", days_ahead="2") == 2
+    assert metric(text, "admit_upcoming_places", days_ahead="2") == 10
+    assert metric(text, "admit_upcoming_places", days_ahead="0") == 10
+    assert metric(text, "admit_upcoming_places", days_ahead="13") == 7
+    places = re.findall(r'^admit_upcoming_places\{days_ahead="(\d+)"\} (\S+)$', text, re.MULTILINE)
+    assert [int(day) for day, _ in places] == list(range(14))  # one series per day ahead, no more
+    assert sum(float(value) for _, value in places) == 27
+    assert metric(text, "admit_slots_today", fill="open") == 1
+
+
+def test_figures_read_from_the_database_are_served_again_for_a_few_seconds() -> None:
+    reads: list[int] = []
+
+    def read_slots() -> list[tuple[int, int, int]]:
+        reads.append(1)
+        if len(reads) == 1:
+            raise RuntimeError("database away")
+        return [(0, len(reads), 10)]
+
+    metrics = Metrics(read_slots, fresh_for=60)
+    failed = generate_latest(metrics.registry).decode()
+    assert "admit_upcoming_places_booked" not in failed  # a failed read is not kept ...
+    first = generate_latest(metrics.registry).decode()
+    second = generate_latest(metrics.registry).decode()
+    assert len(reads) == 2  # ... a good one is, for the next scrape
+    assert metric(first, "admit_upcoming_places_booked", days_ahead="0") == 2
+    assert metric(second, "admit_upcoming_places_booked", days_ahead="0") == 2
+    uncached = Metrics(read_slots, fresh_for=0)
+    generate_latest(uncached.registry)
+    generate_latest(uncached.registry)
+    assert len(reads) == 4
+
+
+def test_activations_checks_moves_and_refused_changes_are_counted_by_outcome(make: Builders) -> None:
+    orq = make.org()
+    later, other = make.slot(orq, day="2025-11-22"), make.slot(orq, day="2025-11-23")
+    inactive = make.ticket(orq, "INACTIVE")
+    make.client.post("/api/tickets/validate", json={"code": inactive})
+    make.client.post(f"/api/tickets/{inactive}/activate")
+    make.client.post(f"/api/tickets/{inactive}/activate")
+    make.client.post("/api/tickets/validate", json={"code": inactive})
+    reservation_id = make.reserve([inactive], later).json()["reservations"][0]["reservation_id"]
+    assert make.client.put(f"/api/reservations/{reservation_id}", json={"slot_id": other}).status_code == 200
+    assert make.client.put(f"/api/reservations/{reservation_id}", json={"slot_id": 999999}).status_code == 404
+    assert make.client.delete(f"/api/reservations/{reservation_id}").status_code == 200
+    assert make.client.delete(f"/api/reservations/{reservation_id}").status_code == 409
+
+    text = scrape(make).text
+    assert metric(text, "admit_activations_total", outcome="activated") == 1
+    assert metric(text, "admit_activations_total", outcome="refused", reason="ALREADY_ACTIVATED") == 1
+    assert metric(text, "admit_ticket_validations_total", outcome="refused", reason="NOT_ACTIVATED") == 1
+    assert metric(text, "admit_ticket_validations_total", outcome="valid") == 1
+    assert metric(text, "admit_reservations_total", outcome="moved") == 1
+    assert metric(text, "admit_reservations_total", outcome="cancelled") == 1
+    assert (
+        metric(text, "admit_reservation_changes_refused_total", change="move", reason="SLOT_NOT_FOUND") == 1
+    )
+    assert metric(text, "admit_reservation_changes_refused_total", change="cancel") == 1
+
+
+def test_no_shows_are_counted_once_when_the_entry_window_closes(make: Builders, clock: FrozenClock) -> None:
+    orq = make.org()
+    today = make.slot(orq, day="2025-11-20", start="10:00", end="11:00")
+    make.reservation(orq, today)  # nobody comes
+    came, _ = make.reservation(orq, today)
+    operator = make.staff(orq, Role.OPERATOR)
+    make.client.post("/api/operator/verify-ticket", json={"code": came}, headers=operator.headers)
+    make.order(orq, valid_until="2025-11-20")  # a validity that passes: expired, but no reservation missed
+    context = make.context
+    rounds = 0
+
+    def counted(outcome: Outcome, expired: int) -> None:
+        nonlocal rounds
+        context.metrics.count_expiry(outcome, expired)
+        rounds += 1
+        if rounds == 2:
+            stop.set()
+
+    stop = threading.Event()
+    clock.advance(timedelta(days=1))
+    run_sweeper(sessions=context.sessions, clock=clock, stop=stop, interval=0, counted=counted)
+
+    text = scrape(make).text
+    assert metric(text, "admit_tickets_expired_total") == 2
+    assert metric(text, "admit_no_shows_total") == 1  # the second round found nothing more

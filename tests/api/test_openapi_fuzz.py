@@ -53,6 +53,8 @@ OPERATIONS = [
     "GET /api/reservation-slots/available",
     "GET /api/tickets/{code}/availability",
     "GET /api/reservations/{reservation_id}",
+    # A ticket named by a code or its last characters.
+    "GET /api/tickets/{ticket}/story",
 ]
 CONFIG = schemathesis.Config.from_dict(
     {

@@ -34,6 +34,29 @@ def test_an_admin_creates_one_slot_with_all_its_counts(make: Builders) -> None:
     }
 
 
+def test_a_slot_or_a_schedule_without_a_capacity_gets_200_places(make: Builders) -> None:
+    orq = make.org()
+    one = {k: v for k, v in ONE.items() if k != "total_capacity"}
+    (slot,) = create(make, orq, one).json()["slots"]
+    assert (slot["total_capacity"], slot["available_count"]) == (200, 200)
+    schedule = {
+        "from": "2025-11-24",
+        "to": "2025-11-24",
+        "weekdays": [0],
+        "first_start": "09:00",
+        "last_start": "10:00",
+        "every_minutes": 60,
+        "duration_minutes": 45,
+    }
+    made = create(make, orq, schedule).json()["slots"]
+    assert [s["total_capacity"] for s in made] == [200, 200]
+
+
+def test_the_admin_pages_schedule_form_offers_200_places(make: Builders) -> None:
+    page = make.client.get("/admin").text
+    assert 'name="total_capacity" type="number" min="0" max="100000" value="200"' in page
+
+
 def test_a_second_slot_at_the_same_date_and_start_is_a_duplicate(make: Builders) -> None:
     orq = make.org()
     create(make, orq, ONE)

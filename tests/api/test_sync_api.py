@@ -424,3 +424,28 @@ def test_a_device_admitting_again_what_it_verified_online_moments_apart_is_one_e
     counts = stats(make, manager)
     assert (counts["verified"], counts["conflicts"]) == (1, 1)
     assert [event["device_id"] for event in history(make, manager, result="CONFLICT")] == ["lane-2"]
+
+
+def test_each_synced_scan_is_logged_once_like_an_online_one_naming_its_ticket_device_and_not_its_code(
+    make: Builders, venue: tuple[int, int, Staff]
+) -> None:
+    orq, slot, _ = venue
+    operator = make.staff(orq, Role.OPERATOR)
+    admitted, _ = make.reservation(orq, slot)
+    queue = (
+        offline("s-1", admitted, "08:10"),
+        offline("s-2", "NOT-A-TICKET-0000", "08:11", action="validate"),
+    )
+    with capture_logs() as logs:
+        sync(make.client, operator, "lane-1", *queue)
+        sync(make.client, operator, "lane-1", *queue)  # sent again: stored once, logged once
+    results = [entry for entry in logs if entry["event"] == "validation.result"]
+    assert [(e["result"], e["reason"], e["device_id"], e["offline"]) for e in results] == [
+        ("GREEN", "VALID", "lane-1", True),
+        ("RED", "INVALID_TICKET", "lane-1", True),
+    ]
+    assert results[0]["ticket_id"] is not None and results[0]["code_suffix"] == admitted[-4:]
+    assert (results[1]["ticket_id"], results[1]["code_suffix"]) == (None, "0000")
+    [verified] = [entry for entry in logs if entry["event"] == "ticket.verified"]
+    assert (verified["ticket_id"], verified["device_id"]) == (results[0]["ticket_id"], "lane-1")
+    assert all(admitted not in repr(entry) for entry in logs)

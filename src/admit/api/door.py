@@ -93,7 +93,13 @@ def _scan(
         started=started,
         admit_warnings=admit_warnings,
     )
-    log_scan(outcome, operator_id=operator.id, orq=operator.orq, seconds=timer.perf_counter() - started)
+    log_scan(
+        outcome,
+        operator_id=operator.id,
+        orq=operator.orq,
+        seconds=timer.perf_counter() - started,
+        device_id=body.device_id,
+    )
     if not outcome.replayed:
         context.metrics.scans.labels(outcome.result.value, outcome.code).inc()
     return outcome

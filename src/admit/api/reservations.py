@@ -19,6 +19,7 @@ from admit.services import reservations
 from admit.services.capacity import slot_json
 from admit.services.reservation_qr import qr_payload
 from admit.services.reservations import MAX_BATCH, ReservationView, checked_contact
+from admit.services.ticket_lookup import reservation_ticket, suffix_of, ticket_refs
 
 router = APIRouter(tags=["reservations"])
 log = structlog.get_logger()
@@ -141,11 +142,27 @@ def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> Re
         )
     except DomainError as refused:
         context.metrics.reservations.labels(refused.code).inc()
-        log.info("reservation.failed", slot_id=body.slot_id, tickets=len(body.codes()), reason=refused.code)
+        codes = body.codes()
+        # One line per ticket, like a booking's: each ticket's story shows the refusal.
+        for code, ref in zip(codes, ticket_refs(session, ticket_codes=codes, keys=context.keys), strict=True):
+            log.info(
+                "reservation.failed",
+                ticket_id=ref.id if ref else None,
+                code_suffix=suffix_of(code),
+                slot_id=body.slot_id,
+                tickets=len(codes),
+                reason=refused.code,
+            )
         raise
     context.metrics.reservations.labels("created").inc(len(made))
     for made_one in made:
-        log.info("reservation.created", reservation_id=made_one.reservation_id, slot_id=body.slot_id)
+        log.info(
+            "reservation.created",
+            ticket_id=made_one.ticket_id,
+            code_suffix=suffix_of(made_one.ticket_code),
+            reservation_id=made_one.reservation_id,
+            slot_id=body.slot_id,
+        )
     return ReservationsOut(reservations=[brief_out(context, r) for r in made])
 
 
@@ -171,12 +188,24 @@ def get_reservation(
 def move_reservation(
     reservation_id: ReservationId, body: MoveIn, context: ContextDep, session: SessionDep
 ) -> ReservationOut:
-    moved = reservations.move_reservation(
-        session,
+    try:
+        moved = reservations.move_reservation(
+            session,
+            reservation_id=reservation_id,
+            slot_id=body.slot_id,
+            keys=context.keys,
+            now=context.clock.now(),
+        )
+    except DomainError as refused:
+        _refused_change("move", refused, reservation_id, context, session, slot_id=body.slot_id)
+        raise
+    context.metrics.reservations.labels("moved").inc()
+    log.info(
+        "reservation.modified",
+        ticket_id=moved.ticket_id,
+        code_suffix=suffix_of(moved.ticket_code),
         reservation_id=reservation_id,
-        slot_id=body.slot_id,
-        keys=context.keys,
-        now=context.clock.now(),
+        slot_id=moved.slot.id,
     )
     return full_out(context, moved, _payload(moved, context, session))
 
@@ -185,12 +214,43 @@ def move_reservation(
 def cancel_reservation(
     reservation_id: ReservationId, context: ContextDep, session: SessionDep
 ) -> ReservationOut:
-    cancelled = reservations.cancel_reservation(
-        session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
-    )
+    try:
+        cancelled = reservations.cancel_reservation(
+            session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
+        )
+    except DomainError as refused:
+        _refused_change("cancel", refused, reservation_id, context, session)
+        raise
     context.metrics.reservations.labels("cancelled").inc()
-    log.info("reservation.cancelled", reservation_id=reservation_id)
+    log.info(
+        "reservation.cancelled",
+        ticket_id=cancelled.ticket_id,
+        code_suffix=suffix_of(cancelled.ticket_code),
+        reservation_id=reservation_id,
+        slot_id=cancelled.slot.id,
+    )
     return full_out(context, cancelled, _payload(cancelled, context, session))
+
+
+def _refused_change(
+    change: str,
+    refused: DomainError,
+    reservation_id: str,
+    context: AppContext,
+    session: SessionDep,
+    **fields: object,
+) -> None:
+    context.metrics.refused_changes.labels(change, refused.code).inc()
+    ref = reservation_ticket(session, reservation_id=reservation_id)
+    log.info(
+        "reservation.failed",
+        change=change,
+        ticket_id=ref.id if ref else None,
+        code_suffix=ref.code_suffix if ref else None,
+        reservation_id=reservation_id,
+        reason=refused.code,
+        **fields,
+    )
 
 
 def _found(reservation_id: str, context: AppContext, session: SessionDep) -> ReservationView:

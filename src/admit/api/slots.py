@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StrictInt, model_validator
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
 from admit.api.schemas import MAX_ID, Body, IsoDate, SlotOut
-from admit.domain.calendar import DayLevel, SlotStatus
+from admit.domain.calendar import DEFAULT_CAPACITY, DayLevel, SlotStatus
 from admit.services import slots
 from admit.services.capacity import slot_json, slot_row_json
 from admit.services.slots import Availability, NewSlot
@@ -27,7 +27,7 @@ class SlotCreateIn(Body):
     """One slot (date, start_time, end_time) or a weekly schedule (from, to, weekdays, …)."""
 
     orq: StrictInt = Field(ge=1, le=MAX_ID)
-    total_capacity: Capacity
+    total_capacity: Capacity = DEFAULT_CAPACITY
     date: IsoDate | None = None
     start_time: time | None = None
     end_time: time | None = None

@@ -14,7 +14,10 @@ from admit.api.deps import ContextDep, SessionDep, limit_validation
 from admit.api.orders import CodePath
 from admit.api.schemas import Body, IsoDate, TicketOut
 from admit.api.slots import AVAILABILITY, availability_json
+from admit.context import AppContext
+from admit.errors import DomainError
 from admit.services import slots, tickets
+from admit.services.ticket_lookup import suffix_of, ticket_refs
 
 router = APIRouter(tags=["tickets"])
 log = structlog.get_logger()
@@ -42,8 +45,23 @@ def ticket_status(code: CodePath, context: ContextDep, session: SessionDep) -> T
 
 @router.post("/api/tickets/{code}/activate", dependencies=[Depends(limit_validation)])
 def activate_ticket(code: CodePath, context: ContextDep, session: SessionDep) -> ActivatedOut:
-    view = tickets.activate_ticket(session, code=code, keys=context.keys, now=context.clock.now())
-    log.info("ticket.activation.success", orq=view.orq, mode=view.activation_mode.value)
+    try:
+        view = tickets.activate_ticket(session, code=code, keys=context.keys, now=context.clock.now())
+    except DomainError as refused:
+        context.metrics.activations.labels("refused", refused.code).inc()
+        log.info("ticket.activation.failure", reason=refused.code, **_ticket_of(code, context, session))
+        raise
+    except Exception:
+        context.metrics.activations.labels("error", "none").inc()
+        raise
+    context.metrics.activations.labels("activated", "none").inc()
+    log.info(
+        "ticket.activation.success",
+        ticket_id=view.id,
+        code_suffix=suffix_of(view.code),
+        orq=view.orq,
+        mode=view.activation_mode.value,
+    )
     return ActivatedOut(status=view.status.value, activated_at=view.activated_at, ticket=TicketOut.of(view))
 
 
@@ -67,6 +85,30 @@ def ticket_availability(
 
 @router.post("/api/tickets/validate", dependencies=[Depends(limit_validation)])
 def validate_ticket(body: CodeIn, context: ContextDep, session: SessionDep) -> ValidOut:
-    view = tickets.check_reservable(session, code=body.code, keys=context.keys, now=context.clock.now())
-    log.info("ticket.validated", orq=view.orq, status=view.status.value)
+    try:
+        view = tickets.check_reservable(session, code=body.code, keys=context.keys, now=context.clock.now())
+    except DomainError as refused:
+        context.metrics.validations.labels("refused", refused.code).inc()
+        log.info(
+            "ticket.validated", valid=False, reason=refused.code, **_ticket_of(body.code, context, session)
+        )
+        raise
+    except Exception:
+        context.metrics.validations.labels("error", "none").inc()
+        raise
+    context.metrics.validations.labels("valid", "none").inc()
+    log.info(
+        "ticket.validated",
+        valid=True,
+        ticket_id=view.id,
+        code_suffix=suffix_of(view.code),
+        orq=view.orq,
+        status=view.status.value,
+    )
     return ValidOut(valid=True, ticket=TicketOut.of(view))
+
+
+def _ticket_of(code: str, context: AppContext, session: SessionDep) -> dict[str, object]:
+    """A refused code's ticket for the log line: its id when the code is a ticket, and its last four."""
+    (ref,) = ticket_refs(session, ticket_codes=[code], keys=context.keys)
+    return {"ticket_id": ref.id if ref else None, "code_suffix": suffix_of(code)}

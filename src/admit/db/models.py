@@ -133,6 +133,8 @@ class Order(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # A manager finds a ticket by the last characters of its code (a ticket's story).
+    __table_args__ = (Index("ix_tickets_orq_code_suffix", "orq", "code_suffix"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -228,6 +230,8 @@ class Reservation(Base):
             sqlite_where=text("status <> 'CANCELLED'"),
         ),
         Index("ix_ticket_reservations_slot_status", "slot_id", "status"),
+        # A ticket's story reads all its reservations, cancelled ones too.
+        Index("ix_ticket_reservations_ticket", "ticket_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -345,7 +349,7 @@ class OutboxMessage(Base):
     orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     kind: Mapped[MailKind] = mapped_column(str_enum(MailKind, "mail_kind"))
     reservation_id: Mapped[str | None] = mapped_column(ForeignKey("ticket_reservations.id"))
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(320))
     # Reminders are sent once: their key is unique; other messages have none.
     dedupe_key: Mapped[str | None] = mapped_column(String(100))

@@ -10,6 +10,9 @@ from typing import Any
 
 from admit.domain.rules import PY, Ops
 
+# A slot's places when its creator names none (US-015's schema: `total_capacity INT DEFAULT 200`).
+DEFAULT_CAPACITY = 200
+
 
 class SlotStatus(StrEnum):
     ACTIVE = "ACTIVE"

@@ -27,6 +27,7 @@ LENGTH = 20
 _READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.]+")
 _VALID = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
+_VALID_END = re.compile(f"[{ALPHABET}]+")
 _NONCE_BYTES = 12  # AES-GCM's standard nonce, random per seal
 
 
@@ -40,6 +41,13 @@ def normalise(raw: str) -> str | None:
         return None
     code = _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
     return code if _VALID.fullmatch(code) else None
+
+
+def code_end(raw: str, *, shortest: int) -> str | None:
+    """The last characters of a code as someone read them out (at least `shortest`, fewer than a whole
+    code), canonical like a code; None if they cannot be the end of one."""
+    end = _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
+    return end if shortest <= len(end) < LENGTH and _VALID_END.fullmatch(end) else None
 
 
 def display(code: str) -> str:

@@ -35,7 +35,7 @@ from admit.security.codes import CodeKeys
 from admit.services.offline_bundle import find_public_key
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue
-from admit.services.ticket_lookup import BY_CODE_IN_ORGANIZATION
+from admit.services.ticket_lookup import BY_CODE_IN_ORGANIZATION, code_suffix
 from admit.services.transitions import change_statuses, operator_actor
 
 
@@ -53,6 +53,10 @@ class ScanOutcome:
     code: str
     verified_now: bool
     replayed: bool
+    # Who the scan was about, for the logs: the ticket's id (None for an unknown code) and the last
+    # four characters of the code as scanned, never the code.
+    ticket_id: int | None = None
+    code_suffix: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ def scan(
             found = lookup(session, credential, door=door)
             verdict = judge(found, door=door)
             verified_now = admit(session, found, verdict, door=door)
-            outcome = render(verdict, found=found, verified_now=verified_now, door=door)
+            outcome = render(verdict, credential, found=found, verified_now=verified_now, door=door)
             event = event_row(credential, found, outcome, door=door)
             event.update(nonce=nonce, latency_ms=round((timer.perf_counter() - started) * 1000, 3))
             record(session, event)
@@ -224,7 +228,9 @@ def admit(session: Session, found: FoundTicket | None, verdict: Verdict, *, door
     return True
 
 
-def render(verdict: Verdict, *, found: FoundTicket | None, verified_now: bool, door: Door) -> ScanOutcome:
+def render(
+    verdict: Verdict, credential: Credential, *, found: FoundTicket | None, verified_now: bool, door: Door
+) -> ScanOutcome:
     """Step 5: the answer as sent (and kept for a retry)."""
     body = verdict_json(
         verdict,
@@ -238,7 +244,16 @@ def render(verdict: Verdict, *, found: FoundTicket | None, verified_now: bool, d
     body["verified_now"] = verified_now
     body["scanned_at"] = door.at.isoformat()
     sent = json.dumps(body)
-    return ScanOutcome(body, sent, verdict.result, verdict.code, verified_now, replayed=False)
+    return ScanOutcome(
+        body,
+        sent,
+        verdict.result,
+        verdict.code,
+        verified_now,
+        replayed=False,
+        ticket_id=found.id if found else None,
+        code_suffix=credential.suffix,
+    )
 
 
 def event_row(
@@ -327,6 +342,7 @@ _PRIOR = select(
     ScanEvent.code_suffix,
     ScanEvent.action,
     ScanEvent.operator_id,
+    ScanEvent.ticket_id,
 ).where(ScanEvent.orq == bindparam("orq"), ScanEvent.nonce == bindparam("nonce"))
 
 
@@ -360,11 +376,6 @@ def _verify(session: Session, found: FoundTicket, *, operator: StaffMember, now:
         connection.execute(_VERIFY_RESERVATION, {"reservation": found.reservation_id, "now": now})
 
 
-def code_suffix(canonical: str | None, code: str) -> str:
-    """What a scan event keeps of the code: its last four characters, never the whole."""
-    return (canonical or code.strip().upper())[-4:]
-
-
 def _find_prior(
     session: Session, orq: int, nonce: str
 ) -> tuple[ScanOutcome | None, tuple[str | None, str, str, int]] | None:
@@ -372,11 +383,20 @@ def _find_prior(
     row = session.connection().execute(_PRIOR, {"orq": orq, "nonce": nonce}).first()
     if row is None:
         return None
-    sent, result, reason, code_hash, suffix, action, operator_id = row
+    sent, result, reason, code_hash, suffix, action, operator_id, ticket_id = row
     answer = (
         None
         if sent is None
-        else ScanOutcome(json.loads(sent), sent, Result(result), reason, verified_now=False, replayed=True)
+        else ScanOutcome(
+            json.loads(sent),
+            sent,
+            Result(result),
+            reason,
+            verified_now=False,
+            replayed=True,
+            ticket_id=ticket_id,
+            code_suffix=suffix,
+        )
     )
     return answer, (code_hash, suffix, action, operator_id)
 

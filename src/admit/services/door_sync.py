@@ -32,6 +32,7 @@ from admit.services.door import (
     Door,
     FoundTicket,
     OfflineVerdict,
+    ScanOutcome,
     admit,
     event_row,
     judge,
@@ -76,6 +77,7 @@ class SyncAnswer:
     body: dict[str, Any]
     result: str | None = None  # the verdict recorded, for the scan counters (None: nothing new stored)
     reason: str | None = None
+    scan: ScanOutcome | None = None  # the scan as decided now (None: nothing new stored), for its log lines
 
 
 def sync_scans(
@@ -142,7 +144,9 @@ def _sync_one(
                 and verified_after(found, door.at)
             )
             second = found is not None and let_in and not again and verdict.code == "ALREADY_VERIFIED"
-            outcome = render(verdict, found=found, verified_now=verified_now or takes_over, door=door)
+            outcome = render(
+                verdict, credential, found=found, verified_now=verified_now or takes_over, door=door
+            )
             event = event_row(credential, found, outcome, door=door)
             event.update(scan_id=item.scan_id, synced_at=now, latency_ms=0.0, conflict=second)
             event_id = session.connection().execute(_RECORD, event).scalar_one()
@@ -162,7 +166,7 @@ def _sync_one(
                 "conflict": _conflict_view(session, *pair, door.venue.timezone) if pair else None,
             }
             return SyncAnswer(
-                item.scan_id, Outcome(body["outcome"]), body, outcome.result.value, outcome.code
+                item.scan_id, Outcome(body["outcome"]), body, outcome.result.value, outcome.code, outcome
             )
     except IntegrityError:
         # The same scan stored at the same moment by another request (the queue sent twice at once):

@@ -24,24 +24,38 @@ from admit.services.transitions import SYSTEM, apply_event
 BATCH = 500
 
 
-def expire_due(session: Session, *, now: datetime) -> int:
+class Expired(int):
+    """How many tickets a pass expired, and `no_shows`: of them, the reserved ones whose entry window
+    closed without a scan. Each ticket is expired once, by whichever pass claims it first, so no-shows
+    are counted once however many nodes sweep."""
+
+    no_shows: int
+
+    def __new__(cls, tickets: int = 0, no_shows: int = 0) -> Expired:
+        made = super().__new__(cls, tickets)
+        made.no_shows = no_shows
+        return made
+
+
+def expire_due(session: Session, *, now: datetime) -> Expired:
     """Expire every ticket that is due, in batches; returns how many were expired."""
     with session.begin():
         orgs = [
             (org.id, org.timezone, policy_of(org).entry_window)
             for org in session.scalars(select(Organization))
         ]
-    expired = 0
+    expired = no_shows = 0
     for orq, timezone, window in orgs:
         now_local = local_now(now, timezone)
         while batch := _expire_batch(session, orq=orq, now=now, now_local=now_local, window=window):
             expired += batch
-    return expired
+            no_shows += batch.no_shows
+    return Expired(expired, no_shows)
 
 
 def _expire_batch(
     session: Session, *, orq: int, now: datetime, now_local: datetime, window: EntryWindow
-) -> int:
+) -> Expired:
     reserved_and_closed = (
         select(Ticket.id)
         .join(Reservation, Reservation.ticket_id == Ticket.id)
@@ -63,8 +77,8 @@ def _expire_batch(
     )
     with session.begin():
         # Tickets first, then their reservations: the lock order of every other use case.
-        due = session.scalars(
-            select(Ticket)
+        due = session.execute(
+            select(Ticket, Ticket.id.in_(reserved_and_closed))
             .where(
                 Ticket.status.not_in(FINAL),
                 or_(Ticket.id.in_(reserved_and_closed), Ticket.id.in_(past_validity)),
@@ -73,10 +87,12 @@ def _expire_batch(
             .limit(BATCH)
             .with_for_update(skip_locked=True)
         ).all()
-        for ticket in due:
+        no_shows = 0
+        for ticket, window_closed in due:
             reservation = live_reservation(session, ticket, lock=True)
             if reservation is not None and reservation.status is ReservationStatus.RESERVED:
                 reservation.status = ReservationStatus.EXPIRED
                 reservation.updated_at = now
+                no_shows += bool(window_closed)
             apply_event(session, ticket, TicketEvent.EXPIRE, actor=SYSTEM, now=now)
-        return len(due)
+        return Expired(len(due), no_shows)

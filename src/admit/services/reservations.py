@@ -44,6 +44,7 @@ MAX_BATCH = 50
 @dataclass(frozen=True)
 class ReservationView:
     reservation_id: str
+    ticket_id: int
     ticket_code: str
     ticket_status: TicketStatus
     status: ReservationStatus
@@ -61,6 +62,8 @@ class _Booked(Protocol):
 
     @property
     def id(self) -> str: ...
+    @property
+    def ticket_id(self) -> int: ...
     @property
     def customer_email(self) -> str: ...
     @property
@@ -384,6 +387,7 @@ def _view(
     """The one answer about a reservation, from a loaded row or from one just written."""
     return ReservationView(
         reservation_id=reservation.id,
+        ticket_id=reservation.ticket_id,
         ticket_code=code,
         ticket_status=ticket_status,
         status=status,

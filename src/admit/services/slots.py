@@ -240,13 +240,18 @@ def availability(
         return Availability(orq=org.id, timezone=org.timezone, days=days)
 
 
-def todays_slots(sessions: sessionmaker[Session], clock: Clock) -> list[tuple[int, int]]:
-    """(booked, capacity) of every organization's slots today (each venue's today), for the metrics."""
+def upcoming_slots(sessions: sessionmaker[Session], clock: Clock, *, days: int) -> list[tuple[int, int, int]]:
+    """(days ahead, booked, capacity) of every organization's slots from today (each venue's today) for
+    `days` days, for the metrics: one read per distinct venue date, however many organizations."""
     now = clock.now()
     with sessions() as session, session.begin():
+        by_today: dict[date, list[int]] = {}
+        for orq, timezone in session.execute(select(Organization.id, Organization.timezone)):
+            by_today.setdefault(local_now(now, timezone).date(), []).append(orq)
         rows = []
-        for org in session.scalars(select(Organization)):
-            today = local_now(now, org.timezone).date()
-            for slot in session.scalars(select(Slot).where(Slot.orq == org.id, Slot.date == today)):
-                rows.append((slot.booked_count, slot.total_capacity))
+        for today, orgs in by_today.items():
+            found = select(Slot.date, Slot.booked_count, Slot.total_capacity).where(
+                Slot.orq.in_(orgs), Slot.date >= today, Slot.date < today + timedelta(days=days)
+            )
+            rows += [(((day - today).days), booked, total) for day, booked, total in session.execute(found)]
         return rows

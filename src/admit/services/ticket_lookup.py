@@ -8,9 +8,12 @@ confined to one organization) or `BY_CODES` (bound as `code_hashes`); statements
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, bindparam
+from dataclasses import dataclass
 
-from admit.db.models import Ticket
+from sqlalchemy import ColumnElement, and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from admit.db.models import Reservation, Ticket
 from admit.security import codes
 from admit.security.codes import CodeKeys
 
@@ -24,3 +27,51 @@ def lookup_hash(code: str, keys: CodeKeys) -> str | None:
     """What `code` is found by, or None when it cannot be a ticket code at all."""
     canonical = codes.normalise(code)
     return None if canonical is None else keys.lookup_hash(canonical)
+
+
+def code_suffix(canonical: str | None, code: str) -> str:
+    """What logs and scan events keep of a code: its last four characters, never the whole."""
+    return (canonical or code.strip().upper())[-4:]
+
+
+def suffix_of(code: str) -> str:
+    return code_suffix(codes.normalise(code), code)
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    """A ticket as a log line names it: its id and its code's last four characters."""
+
+    id: int
+    code_suffix: str
+
+
+def ticket_refs(session: Session, *, ticket_codes: list[str], keys: CodeKeys) -> list[TicketRef | None]:
+    """The tickets of these codes, in their order (None for a code that is no ticket), in one read.
+
+    For the log line of a refusal: the use case has rolled back and said why, not which tickets.
+    """
+    hashes = [lookup_hash(code, keys) for code in ticket_codes]
+    with session.begin():
+        found = {
+            code_hash: TicketRef(ticket_id, suffix)
+            for ticket_id, code_hash, suffix in session.execute(
+                _REFS, {"code_hashes": [h for h in hashes if h is not None]}
+            )
+        }
+    return [found.get(code_hash) if code_hash else None for code_hash in hashes]
+
+
+def reservation_ticket(session: Session, *, reservation_id: str) -> TicketRef | None:
+    """The ticket a reservation id belongs to, for the log line of a refused change."""
+    with session.begin():
+        row = session.execute(_OF_RESERVATION, {"reservation": reservation_id}).first()
+    return None if row is None else TicketRef(*row)
+
+
+_REFS = select(Ticket.id, Ticket.code_hash, Ticket.code_suffix).where(BY_CODES)
+_OF_RESERVATION = (
+    select(Ticket.id, Ticket.code_suffix)
+    .join(Reservation, Reservation.ticket_id == Ticket.id)
+    .where(Reservation.id == bindparam("reservation"))
+)

@@ -43,6 +43,7 @@ class ReservationSummary:
 class TicketView:
     """What a holder (or the door) may know of a ticket, with expiry applied by the venue's clock."""
 
+    id: int
     code: str
     orq: int
     status: TicketStatus
@@ -116,6 +117,7 @@ def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> Ticke
     if summary is not None and status is TicketStatus.EXPIRED:
         summary = replace(summary, status=ReservationStatus.EXPIRED)
     return TicketView(
+        id=ticket.id,
         code=codes.normalise(code) or code,
         orq=ticket.orq,
         status=status,

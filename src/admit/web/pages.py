@@ -14,6 +14,7 @@ from admit import errors
 from admit.api.deps import ContextDep, limit_code_page
 from admit.api.reservations import ReservationId
 from admit.context import AppContext
+from admit.domain.calendar import DEFAULT_CAPACITY
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
@@ -144,4 +145,4 @@ def trends(request: Request) -> HTMLResponse:
 @router.get("/admin")
 def admin(request: Request) -> HTMLResponse:
     """The organization's policy and its slots."""
-    return _page(request, "admin.html")
+    return _page(request, "admin.html", default_capacity=DEFAULT_CAPACITY)
