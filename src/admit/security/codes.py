@@ -38,8 +38,14 @@ def normalise(raw: str) -> str | None:
     """The canonical code for what a person typed or a scanner read, or None if it cannot be one."""
     if len(raw) > 4 * LENGTH:
         return None
-    code = _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
+    code = tidy(raw)
     return code if _VALID.fullmatch(code) else None
+
+
+def tidy(raw: str) -> str:
+    """What a person typed of a code, tidied as a whole code is: no separators, upper case, look-alikes
+    read as digits; for matching the last characters of a code, not for finding a ticket."""
+    return _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
 
 
 def display(code: str) -> str:

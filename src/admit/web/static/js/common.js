@@ -44,6 +44,8 @@ window.Admit = (function () {
     } finally {
       clearTimeout(timer);
     }
+    // `raw`: a download (CSV); the caller reads the body. Errors still come as the API's JSON.
+    if (opts.raw && response.ok) return response;
     let data = null;
     try {
       data = await response.json();
