@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from admit.api import (
     door,
+    exports,
     health,
     mail,
     offline,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Routes are matched in order, one by one: the door's and the booking paths' go first.
     for module in (
         door,
+        exports,
         reservations,
         slots,
         tickets,

@@ -127,6 +127,11 @@ class CannotDisableYourself(DomainError):
     message = "You cannot disable your own account: ask another admin."
 
 
+class CannotChangeOwnRole(DomainError):
+    code = "CANNOT_CHANGE_OWN_ROLE"
+    message = "You cannot change your own role: ask another admin."
+
+
 class ValidationFailed(DomainError):
     code = "VALIDATION_ERROR"
     message = "Some fields are not valid."
@@ -247,6 +252,7 @@ HTTP_STATUS: dict[str, int] = {
     "MESSAGE_NOT_FOUND": 404,
     "OPERATOR_NOT_FOUND": 404,
     "CANNOT_DISABLE_YOURSELF": 403,
+    "CANNOT_CHANGE_OWN_ROLE": 403,
     "RATE_LIMITED": 429,
     "SERVICE_BUSY": 503,
     "MISSING_PARAMETER": 400,

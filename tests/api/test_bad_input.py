@@ -773,6 +773,8 @@ DATE_QUERIES = [
     ("/api/operator/stats?date={}", "date"),
     ("/api/operators/scan-history?from={}", "from"),
     ("/api/operators/scan-history?to={}", "to"),
+    ("/api/operators/scan-history.csv?from={}", "from"),
+    ("/api/reservations.csv?date={}", "date"),
     ("/api/reservation-slots/available?orq={orq}&from={}", "from"),
     ("/api/reservation-slots/available?orq={orq}&to={}", "to"),
     ("/api/tickets/{code}/availability?from={}", "from"),

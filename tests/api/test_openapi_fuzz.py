@@ -47,6 +47,11 @@ OPERATIONS = [
     "POST /api/tickets/validate",
     # Dates, cursors and schedules: the staff side's arithmetic on what a client sends.
     "GET /api/operators/scan-history",
+    "GET /api/operators/scan-history.csv",
+    "GET /api/reservations.csv",
+    "POST /api/operators",
+    "PATCH /api/operators/{operator_id}",
+    "POST /api/operators/{operator_id}/pin",
     "GET /api/operator/stats",
     "POST /api/reservation-slots/create",
     "PATCH /api/reservation-slots/{slot_id}",

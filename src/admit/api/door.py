@@ -6,7 +6,7 @@ import time as timer
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BeforeValidator, Field, StrictBool, StrictStr
 
@@ -165,18 +165,32 @@ def sync_scans(body: SyncIn, operator: StaffDep, context: ContextDep, session: S
     return {"results": [answer.body for answer in answers]}
 
 
-@router.get("/api/operators/scan-history")
-def scan_history(
-    manager: ManagerDep,
-    session: SessionDep,
+def history_filter(
+    context: ContextDep,
     from_: Annotated[IsoDate | None, Query(alias="from")] = None,
     to: Annotated[IsoDate | None, Query()] = None,
     result: Annotated[Literal["GREEN", "YELLOW", "RED", "CONFLICT"] | None, Query()] = None,
     operator_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    ticket: Annotated[
+        str | None, Query(max_length=100, description="A ticket code, or at least its last 4 characters")
+    ] = None,
+) -> HistoryFilter:
+    """The history's filters, for its pages and its CSV export alike."""
+    by_ticket = scans.ticket_filter(ticket, context.keys) if ticket else {}
+    return HistoryFilter(first=from_, last=to, result=result, operator_id=operator_id, **by_ticket)
+
+
+HistoryFilterDep = Annotated[HistoryFilter, Depends(history_filter)]
+
+
+@router.get("/api/operators/scan-history")
+def scan_history(
+    manager: ManagerDep,
+    session: SessionDep,
+    where: HistoryFilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HistoryOut:
-    where = HistoryFilter(first=from_, last=to, result=result, operator_id=operator_id)
     events, next_cursor = scans.scan_history(
         session, orq=manager.orq, where=where, limit=limit, cursor=cursor
     )

@@ -39,14 +39,20 @@ def normalise(raw: str) -> str | None:
     """The canonical code for what a person typed or a scanner read, or None if it cannot be one."""
     if len(raw) > 4 * LENGTH:
         return None
-    code = _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
+    code = tidy(raw)
     return code if _VALID.fullmatch(code) else None
+
+
+def tidy(raw: str) -> str:
+    """What a person typed of a code, tidied as a whole code is: no separators, upper case, look-alikes
+    read as digits; for matching the last characters of a code, not for finding a ticket."""
+    return _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
 
 
 def code_end(raw: str, *, shortest: int) -> str | None:
     """The last characters of a code as someone read them out (at least `shortest`, fewer than a whole
     code), canonical like a code; None if they cannot be the end of one."""
-    end = _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
+    end = tidy(raw)
     return end if shortest <= len(end) < LENGTH and _VALID_END.fullmatch(end) else None
 
 

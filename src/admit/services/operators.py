@@ -41,10 +41,7 @@ def create_operator(
         problems["password"] = "give a password, a PIN, or both"
     if password is not None and len(password) < MIN_PASSWORD:
         problems["password"] = f"at least {MIN_PASSWORD} characters"
-    if pin is not None and not PIN.fullmatch(pin):
-        problems["pin"] = "6 to 8 digits"
-    if name is not None and not 0 < len(name.strip()) <= MAX_NAME:
-        problems["name"] = f"1 to {MAX_NAME} characters"
+    problems |= secret_and_name_problems(pin=pin, name=name)
     if problems:
         raise errors.ValidationFailed(fields=problems)
     if not 1 <= orq <= MAX_ID:
@@ -67,6 +64,16 @@ def create_operator(
     except IntegrityError as exc:  # the unique index is the arbiter between concurrent creators
         raise errors.DuplicateUsername(fields={"username": "taken"}) from exc
     return operator
+
+
+def secret_and_name_problems(*, pin: str | None, name: str | None) -> dict[str, str]:
+    """What is wrong with a new PIN or a shown name, by field: for creating and for changing an account."""
+    problems: dict[str, str] = {}
+    if pin is not None and not PIN.fullmatch(pin):
+        problems["pin"] = "6 to 8 digits"
+    if name is not None and not 0 < len(name.strip()) <= MAX_NAME:
+        problems["name"] = f"1 to {MAX_NAME} characters"
+    return problems
 
 
 def normal_username(username: str) -> str:

@@ -16,6 +16,8 @@ from admit.db.models import Operator, Organization, ReservationSlot, ScanEvent, 
 from admit.db.types import MAX_ID
 from admit.domain.lifecycle import TicketEvent
 from admit.domain.venue_time import is_supported_day, local_now, zone
+from admit.security import codes
+from admit.security.codes import CodeKeys
 
 MAX_PAGE = 200
 CONFLICT = "CONFLICT"  # the history's filter for second entries on one ticket
@@ -27,6 +29,27 @@ class HistoryFilter:
     last: date | None = None
     result: str | None = None
     operator_id: int | None = None
+    # One ticket's scans: by its whole code's hash, or by the last four characters the scans keep.
+    code_hash: str | None = None
+    code_suffix: str | None = None
+
+
+SUFFIX_LENGTH = 4  # what a scan event keeps of a code
+
+
+def ticket_filter(typed: str, keys: CodeKeys) -> dict[str, str]:
+    """The HistoryFilter fields for a ticket as typed: a whole code, or at least its last four characters.
+
+    A whole code finds its own ticket's scans only; a shorter part matches on its last four characters,
+    which scans of other tickets may share.
+    """
+    canonical = codes.normalise(typed)
+    if canonical is not None:
+        return {"code_hash": keys.lookup_hash(canonical)}
+    tail = codes.code_end(typed, shortest=SUFFIX_LENGTH)
+    if tail is None:
+        raise errors.ValidationFailed(fields={"ticket": "a ticket code or at least its last 4 characters"})
+    return {"code_suffix": tail[-SUFFIX_LENGTH:]}
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
@@ -60,6 +83,10 @@ def scan_history(
             query = query.where(ScanEvent.result == where.result)
         if where.operator_id is not None:
             query = query.where(ScanEvent.operator_id == where.operator_id)
+        if where.code_hash is not None:
+            query = query.where(ScanEvent.code_hash == where.code_hash)
+        if where.code_suffix is not None:
+            query = query.where(ScanEvent.code_suffix == where.code_suffix)
         if cursor is not None:
             at, event_id = _read_cursor(cursor)
             # A row comparison starts the index range (orq, scanned_at, id) right after the cursor; the

@@ -1,4 +1,4 @@
-/* The admin page: the organization's policy, weekly slot schedules, and one day's slots. */
+/* The admin page: the organization's policy, weekly slot schedules, one day's slots, and staff accounts. */
 "use strict";
 
 (function (A) {
@@ -40,7 +40,6 @@
 
   async function loadOrganization() {
     const orq = session.operator.orq;
-    $("orq-value").textContent = String(orq);
     try {
       const org = await session.call("GET", "/api/organizations/" + orq);
       $("org-title").textContent = org.name;
@@ -156,7 +155,9 @@
       A.el("td", {}, A.el("div", { class: "actions" }, save, toggle)));
   }
 
-  // ---- Staff accounts: disable and enable ----
+  // ---- Staff accounts: create, change role, new PIN, disable and enable ----
+  const ROLES = ["operator", "manager", "admin"];
+
   async function loadStaff() {
     try {
       const answer = await session.call("GET", "/api/operators");
@@ -166,28 +167,72 @@
     }
   }
 
+  // One change to an account, then its message and the list read again.
+  async function change(method, path, body, done) {
+    try {
+      const answer = await session.call(method, path, body === undefined ? {} : { body: body });
+      A.setMessage($("staff-message"), done(answer), "ok");
+      loadStaff();
+    } catch (error) {
+      fail("staff-message", error);
+    }
+  }
+
+  function roleCell(member, self) {
+    if (self) return A.el("span", {}, member.role);  // no one changes their own role: an admin always remains
+    const select = A.el("select", { class: "staff-role" },
+      ...ROLES.map((role) => A.el("option", { value: role }, role)));
+    select.value = member.role;
+    select.setAttribute("aria-label", "Role of " + member.username);
+    select.addEventListener("change", () => change("PATCH", "/api/operators/" + member.id, { role: select.value },
+      (changed) => "✓ " + changed.username + " is now " + (changed.role === "operator" ? "an " : "a ") + changed.role + "."));
+    return select;
+  }
+
   function staffRow(member) {
     const self = member.id === session.operator.id;
+    const path = "/api/operators/" + member.id;
+    const action = member.disabled ? "enable" : "disable";
     const toggle = A.el("button", { type: "button", class: "button small" + (member.disabled ? "" : " danger") },
       member.disabled ? "Enable" : "Disable");
     toggle.setAttribute("aria-label", (member.disabled ? "Enable " : "Disable ") + member.username);
-    toggle.disabled = self;  // no one disables themself: another admin would have to undo it
-    toggle.addEventListener("click", async () => {
-      const action = member.disabled ? "enable" : "disable";
-      try {
-        await session.call("POST", "/api/operators/" + member.id + "/" + action);
-        A.setMessage($("staff-message"), "✓ " + member.username + " is " + action + "d.", "ok");
-        loadStaff();
-      } catch (error) {
-        fail("staff-message", error);
-      }
-    });
+    toggle.addEventListener("click", () => change("POST", path + "/" + action, undefined,
+      () => "✓ " + member.username + " is " + action + "d."));
+    const pin = A.el("button", { type: "button", class: "button small" }, "New PIN");
+    pin.setAttribute("aria-label", "New PIN for " + member.username);
+    pin.addEventListener("click", () => change("POST", path + "/pin", {},
+      (answer) => "New PIN for " + member.username + ": " + answer.generated_pin +
+        ". It is shown only now: give it to them; their current logins have ended."));
+    // Not for oneself: disabling is refused (no one would be left to undo it), and a new PIN would end
+    // this very login.
+    const actions = self ? [A.el("span", { class: "muted" }, "you")] : [pin, toggle];
     return A.el("tr", { "data-operator-id": String(member.id), "data-username": member.username },
       A.el("td", { class: "staff-member" }, member.name, A.el("div", { class: "muted" }, member.username)),
-      A.el("td", {}, member.role),
+      A.el("td", {}, roleCell(member, self)),
       A.el("td", { class: "staff-status" }, member.disabled ? "disabled" : "active"),
-      A.el("td", {}, self ? A.el("span", { class: "muted" }, "you") : toggle));
+      A.el("td", {}, A.el("div", { class: "actions" }, ...actions)));
   }
+
+  $("staff-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const value = (name) => form.elements[name].value.trim() || undefined;
+    const body = {
+      username: form.elements.username.value,
+      name: value("name"),
+      role: form.elements.role.value,
+      pin: value("pin"),
+      password: form.elements.password.value || undefined,
+    };
+    try {
+      const created = await session.call("POST", "/api/operators", { body: body });
+      A.setMessage($("staff-message"), "✓ " + created.username + " can now log in as " + created.role + ".", "ok");
+      form.reset();
+      loadStaff();
+    } catch (error) {
+      fail("staff-message", error);
+    }
+  });
 
   $("slots-day-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -146,9 +146,19 @@
       to: form.elements.to.value || day,
       result: form.elements.result.value,
       operator_id: form.elements.operator_id.value,
+      ticket: form.elements.ticket.value.trim(),
       limit: 25,
       cursor: cursor,
     };
+  }
+
+  async function download(path, query, filename) {
+    try {
+      await A.download(session, path, query, filename);
+      A.setMessage($("dash-message"), "");
+    } catch (error) {
+      if (!error.handled) A.setMessage($("dash-message"), "Could not download: " + error.message);
+    }
   }
 
   function historyRow(event) {
@@ -162,7 +172,7 @@
         (event.conflict ? " · double entry" : "") + (event.offline ? " · offline" : "")),
       A.el("td", {}, event.ticket_code_suffix ? "…" + event.ticket_code_suffix : "—"),
       A.el("td", {}, r ? A.shortDate(r.date) + (r.start_time ? " " + r.start_time : "") : "—"),
-      A.el("td", {}, event.operator.name),
+      A.el("td", {}, event.operator.name, A.el("span", { class: "muted" }, " #" + event.operator.id)),
       A.el("td", { title: event.device_id || "" }, event.device_id ? event.device_id.slice(0, 14) : "—"));
   }
 
@@ -230,8 +240,18 @@
     try {
       await loadHistory(false);
     } catch (error) {
-      if (!error.handled) A.setMessage($("dash-message"), error.message);
+      // A filter the server refuses (a ticket of under 4 characters) is named with the reason.
+      const fields = Object.entries((error.details && error.details.fields) || {}).map(([name, why]) => name + ": " + why);
+      if (!error.handled) A.setMessage($("dash-message"), error.message + (fields.length ? " (" + fields.join("; ") + ")" : ""));
     }
+  });
+  $("history-csv").addEventListener("click", () => {
+    const query = historyQuery(null);
+    delete query.limit;
+    download("/api/operators/scan-history.csv", query, "scan-history-" + query.from + "-to-" + query.to + ".csv");
+  });
+  $("reservations-csv").addEventListener("click", () => {
+    download("/api/reservations.csv", { date: day }, "reservations-" + day + ".csv");
   });
   $("history-more").addEventListener("click", async () => {
     try {
