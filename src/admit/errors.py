@@ -182,6 +182,11 @@ class CancellationNotAllowed(DomainError):
     message = "This venue does not allow reservations to be cancelled."
 
 
+class ReservationNotLive(DomainError):
+    code = "RESERVATION_NOT_LIVE"
+    message = "This reservation is cancelled, used or past: it has no ticket to print or add to a wallet."
+
+
 class MessageNotFound(DomainError):
     code = "MESSAGE_NOT_FOUND"
     message = "No e-mail has this id."

@@ -17,6 +17,7 @@ from admit.domain.mail import MailKind
 from admit.domain.text import one_line
 from admit.security.codes import display
 from admit.services.reservations import ReservationView
+from admit.ticket_pdf import PrintedTicket, ticket_pdf
 
 SUBJECTS = {
     MailKind.CONFIRMATION: "Your visit to {venue}: {when}",
@@ -31,6 +32,8 @@ LEADS = {
     MailKind.VISIT_REMINDER: "See you tomorrow.",
 }
 ORDER_STATES = {TicketStatus.INACTIVE: "not activated yet", TicketStatus.ACTIVATED: "ready to book"}
+# The printable ticket goes with every message that gives a (new) time; a moved visit's QR code changes.
+PRINTED = {MailKind.CONFIRMATION, MailKind.UPDATE}
 # The invitation's METHOD: a new or changed event is a REQUEST, a cancelled one a CANCEL.
 METHODS = {MailKind.CONFIRMATION: "REQUEST", MailKind.UPDATE: "REQUEST", MailKind.CANCELLATION: "CANCEL"}
 
@@ -91,6 +94,11 @@ def reservation_message(
         html_part = message.get_body(("html",))
         assert html_part is not None
         html_part.add_related(qr_png(qr_text), "image", "png", cid=qr_cid, filename="ticket-qr.png")
+    if kind in PRINTED:
+        printed = PrintedTicket(reservation, qr_text, link)
+        message.add_attachment(
+            ticket_pdf([printed], now=now), maintype="application", subtype="pdf", filename="ticket.pdf"
+        )
     if kind in METHODS:
         method = METHODS[kind]
         invite = calendar_ics(
