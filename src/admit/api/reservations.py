@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
 
 from admit import confirmation, errors
 from admit import ticket_pdf as printable
+from admit import wallet_pass as wallet
 from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
 from admit.api.schemas import MAX_ID, Body, SlotOut
 from admit.context import AppContext
@@ -246,6 +247,17 @@ def ticket_pdf(reservation_id: ReservationId, context: ContextDep, session: Sess
     name = f"ticket-{found.ticket_code[-4:]}.pdf"
     headers = {**_private(), "Content-Disposition": f'inline; filename="{name}"'}
     return Response(body, media_type="application/pdf", headers=headers)
+
+
+@router.get("/api/reservations/{reservation_id}/pass.pkpass", response_class=Response)
+def wallet_pass(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
+    if context.wallet is None:
+        raise errors.WalletPassNotConfigured()
+    found = _live(reservation_id, context, session)
+    link = links(context, reservation_id)["manage_url"]
+    body = wallet.pkpass(found, qr_text=_payload(found, context, session), link=link, signer=context.wallet)
+    headers = {**_private(), "Content-Disposition": f'attachment; filename="{wallet.pass_name(found)}"'}
+    return Response(body, media_type="application/vnd.apple.pkpass", headers=headers)
 
 
 def _live(reservation_id: str, context: AppContext, session: SessionDep) -> ReservationView:
