@@ -28,6 +28,7 @@ from admit.services.operators import StaffMember
 from admit.services.organizations import Venue, load_venue
 from admit.services.slots import upcoming_slots
 from admit.settings import Settings
+from admit.wallet_pass import PassSigner, load_pass_signer
 
 
 @dataclass
@@ -44,6 +45,8 @@ class AppContext:
     probe: DatabaseProbe
     # Password hashing runs on its own few threads, so a login flood cannot take the door's.
     hashing: HashingThreads
+    # Signs Apple Wallet passes; None when the venue has not configured its pass certificate.
+    wallet: PassSigner | None = None
     # Who is behind a token, and an organization's time zone and policy, until the database's change
     # counter moves: a scan need not read its operator's row every time.
     facts: SharedFacts = field(init=False)
@@ -113,4 +116,5 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         ),
         probe=DatabaseProbe(engine),
         offline=OfflineSecrets(settings.secret_key),
+        wallet=load_pass_signer(settings),
     )

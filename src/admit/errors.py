@@ -192,6 +192,16 @@ class CancellationNotAllowed(DomainError):
     message = "This venue does not allow reservations to be cancelled."
 
 
+class ReservationNotLive(DomainError):
+    code = "RESERVATION_NOT_LIVE"
+    message = "This reservation is cancelled, used or past: it has no ticket to print or add to a wallet."
+
+
+class WalletPassNotConfigured(DomainError):
+    code = "WALLET_PASS_NOT_CONFIGURED"
+    message = "This venue does not offer Apple Wallet passes."
+
+
 class MessageNotFound(DomainError):
     code = "MESSAGE_NOT_FOUND"
     message = "No e-mail has this id."
@@ -248,6 +258,7 @@ HTTP_STATUS: dict[str, int] = {
     "ORDER_NOT_FOUND": 404,
     "ORGANIZATION_NOT_FOUND": 404,
     "RESERVATION_NOT_FOUND": 404,
+    "WALLET_PASS_NOT_CONFIGURED": 404,
     "SLOT_NOT_FOUND": 404,
     "MESSAGE_NOT_FOUND": 404,
     "OPERATOR_NOT_FOUND": 404,

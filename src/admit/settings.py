@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = True
     mail_from: str = "Admit <no-reply@localhost>"
+    # Apple Wallet passes, offered only when the pass certificate and its key are set (PEM files; the
+    # certificate may be DER); the pass type and team identifiers are those of the certificate. Apple's
+    # WWDR intermediate certificate goes into each signature when given.
+    wallet_pass_certificate: Path | None = None
+    wallet_pass_key: Path | None = None
+    wallet_pass_key_password: str = ""
+    wallet_pass_wwdr_certificate: Path | None = None
+    wallet_pass_type_id: str = ""
+    wallet_team_id: str = ""
 
     @field_validator("frozen_now")
     @classmethod
@@ -136,6 +145,19 @@ class Settings(BaseSettings):
         if value not in ("console", "json"):
             raise ValueError("ADMIT_LOG_FORMAT is 'console' or 'json'")
         return value
+
+    @model_validator(mode="after")
+    def _wallet_pass_complete(self) -> Settings:
+        wanted = {
+            "ADMIT_WALLET_PASS_CERTIFICATE": self.wallet_pass_certificate,
+            "ADMIT_WALLET_PASS_KEY": self.wallet_pass_key,
+            "ADMIT_WALLET_PASS_TYPE_ID": self.wallet_pass_type_id,
+            "ADMIT_WALLET_TEAM_ID": self.wallet_team_id,
+        }
+        missing = [name for name, value in wanted.items() if not value]
+        if missing and (self.wallet_pass_certificate or self.wallet_pass_key):
+            raise ValueError(f"Apple Wallet passes need {', '.join(missing)} as well")
+        return self
 
     @model_validator(mode="after")
     def _pool_serves_every_worker(self) -> Settings:

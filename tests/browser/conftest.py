@@ -101,6 +101,8 @@ def server(
         "ADMIT_PUBLIC_URL": base_url,
     }
     env.pop("REDIS_URL", None)
+    # A module may start its server with settings of its own: `server_env(data_dir)` gives them.
+    env.update(getattr(request.module, "server_env", lambda _: {})(data_dir))
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     module = request.module.__name__.rsplit(".", 1)[-1]
     log_path = ARTIFACTS.parent / "server-logs" / f"{module}-{backend}.log"

@@ -26,6 +26,8 @@ def test_a_visitor_moves_a_reservation_from_its_link_with_the_keyboard(
     expect(page.locator("#res-date")).to_have_text("Tuesday, 25 November 2025")
     qr_name = f"QR code of ticket {code[:4]}-{code[4:8]}"
     expect(page.get_by_role("img", name=qr_name, exact=False)).to_be_visible()
+    expect(page.get_by_role("link", name="Printable ticket")).to_be_visible()
+    expect(page.get_by_role("link", name="Add to Apple Wallet")).to_have_count(0)  # no pass certificate here
     page.get_by_role("button", name="Choose another time").click()
 
     # The calendar opens on the booked day; the arrow keys move to the next day, Enter picks it.

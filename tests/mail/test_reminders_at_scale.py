@@ -88,12 +88,16 @@ def test_reminders_take_the_same_few_statements_for_many_venues_and_are_queued_o
         orq = make.org(f"Early venue in {zone}", zone)
         order = make.order(orq, quantity=2, mode="immediate", customer_email="holder@example.com")
         unreserved += [t["code"] for t in order["tickets"]]
-    clock.set(datetime.fromisoformat("2025-11-28T11:30:00+00:00"))
+    now = datetime.fromisoformat("2025-11-28T11:30:00+00:00")
+    clock.set(now - timedelta(days=2))  # booked days before: a visit booked the day before is not reminded
     due = venues_with_visits(make, per_zone=1, due_per_venue=2)
+    clock.set(now)
 
     with statements_on(context.engine) as few:
         assert queue_reminders(context.sessions, now=clock.now()) == len(due) + len(unreserved)
+    clock.set(now - timedelta(days=2))
     more = venues_with_visits(make, per_zone=3, due_per_venue=4)  # four times the venues, more rows each
+    clock.set(now)
     with statements_on(context.engine) as many:  # two senders (two nodes' engines) at once
         assert sum(at_the_same_moment([context, standalone_context], clock.now())) == len(more)
     assert len(many) == len(few) <= 8

@@ -9,7 +9,7 @@ The layers of the package, from the bottom:
 4. outbox: writing e-mails into the outbox table inside a use case's transaction, and its depth.
 5. services: the use cases; they queue their e-mails through the outbox.
 6. delivery: what goes out from the services' views: the mail sender, composer and reminders, the QR
-   code and calendar entry, and the logs of what the door decided.
+   code and calendar entry, the printable ticket and the wallet pass, and the logs of what the door decided.
 7. wiring: the context that builds the services' collaborators from the settings.
 8. interfaces: the HTTP API and the web pages.
 9. entry points: the app factory, the command line and the demo.
@@ -44,7 +44,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("outbox", ("admit.outbox",)),
     ("services", ("admit.services",)),
-    ("delivery", ("admit.mail", "admit.confirmation", "admit.logging")),
+    (
+        "delivery",
+        ("admit.mail", "admit.confirmation", "admit.ticket_pdf", "admit.wallet_pass", "admit.logging"),
+    ),
     ("wiring", ("admit.context",)),
     ("interfaces", ("admit.api", "admit.web")),
     ("entry points", ("admit.app", "admit.cli", "admit.demo")),

@@ -9,7 +9,9 @@ import structlog
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
 
-from admit import confirmation
+from admit import confirmation, errors
+from admit import ticket_pdf as printable
+from admit import wallet_pass as wallet
 from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
 from admit.api.schemas import MAX_ID, Body, SlotOut
 from admit.context import AppContext
@@ -20,6 +22,7 @@ from admit.services.capacity import slot_json
 from admit.services.reservation_qr import qr_payload
 from admit.services.reservations import MAX_BATCH, ReservationView, checked_contact
 from admit.services.ticket_lookup import reservation_ticket, suffix_of, ticket_refs
+from admit.ticket_pdf import PrintedTicket
 
 router = APIRouter(tags=["reservations"])
 log = structlog.get_logger()
@@ -293,6 +296,36 @@ def calendar(reservation_id: ReservationId, context: ContextDep, session: Sessio
     )
     headers = {**_private(), "Content-Disposition": 'attachment; filename="visit.ics"'}
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+@router.get("/api/reservations/{reservation_id}/ticket.pdf", response_class=Response)
+def ticket_pdf(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
+    found = _live(reservation_id, context, session)
+    link = links(context, reservation_id)["manage_url"]
+    printed = PrintedTicket(found, _payload(found, context, session), link)
+    body = printable.ticket_pdf([printed], now=context.clock.now())
+    name = f"ticket-{found.ticket_code[-4:]}.pdf"
+    headers = {**_private(), "Content-Disposition": f'inline; filename="{name}"'}
+    return Response(body, media_type="application/pdf", headers=headers)
+
+
+@router.get("/api/reservations/{reservation_id}/pass.pkpass", response_class=Response)
+def wallet_pass(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
+    if context.wallet is None:
+        raise errors.WalletPassNotConfigured()
+    found = _live(reservation_id, context, session)
+    link = links(context, reservation_id)["manage_url"]
+    body = wallet.pkpass(found, qr_text=_payload(found, context, session), link=link, signer=context.wallet)
+    headers = {**_private(), "Content-Disposition": f'attachment; filename="{wallet.pass_name(found)}"'}
+    return Response(body, media_type="application/vnd.apple.pkpass", headers=headers)
+
+
+def _live(reservation_id: str, context: AppContext, session: SessionDep) -> ReservationView:
+    """A reservation that can still be used: a printout or pass of any other would not get anyone in."""
+    found = _found(reservation_id, context, session)
+    if found.status is not ReservationStatus.RESERVED:
+        raise errors.ReservationNotLive()
+    return found
 
 
 def _private() -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+
+from admit.domain.venue_time import zone
 
 
 class MailKind(StrEnum):
@@ -12,6 +14,7 @@ class MailKind(StrEnum):
     CANCELLATION = "cancellation"
     RESERVE_REMINDER = "reserve_reminder"  # activated some days ago, still no reservation
     VISIT_REMINDER = "visit_reminder"  # the visit is tomorrow
+    ORDER = "order"  # tickets issued to a buyer: the codes, how to activate them, where to book
 
 
 class MailStatus(StrEnum):
@@ -33,3 +36,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 def gives_up(attempts: int) -> bool:
     return attempts >= MAX_ATTEMPTS
+
+
+def reminded_if_booked_before(visit_day: date, timezone: str) -> datetime:
+    """A visit booked on the day before it (venue time) or later gets no "tomorrow" reminder.
+
+    Its confirmation has just said the same; a reminder hours after it would only repeat it. The
+    answer is the venue's midnight starting that day: bookings made before it are reminded.
+    """
+    return datetime.combine(visit_day - timedelta(days=1), time.min, tzinfo=zone(timezone))

@@ -12,10 +12,12 @@ from html import escape
 from admit import errors
 from admit.confirmation import calendar_ics, qr_png
 from admit.domain.contact import ContactError, mail_address
+from admit.domain.lifecycle import TicketStatus
 from admit.domain.mail import MailKind
 from admit.domain.text import one_line
 from admit.security.codes import display
 from admit.services.reservations import ReservationView
+from admit.ticket_pdf import PrintedTicket, ticket_pdf
 
 SUBJECTS = {
     MailKind.CONFIRMATION: "Your visit to {venue}: {when}",
@@ -29,6 +31,9 @@ LEADS = {
     MailKind.CANCELLATION: "Your visit has been cancelled. The ticket can be booked for another time.",
     MailKind.VISIT_REMINDER: "See you tomorrow.",
 }
+ORDER_STATES = {TicketStatus.INACTIVE: "not activated yet", TicketStatus.ACTIVATED: "ready to book"}
+# The printable ticket goes with every message that gives a (new) time; a moved visit's QR code changes.
+PRINTED = {MailKind.CONFIRMATION, MailKind.UPDATE}
 # The invitation's METHOD: a new or changed event is a REQUEST, a cancelled one a CANCEL.
 METHODS = {MailKind.CONFIRMATION: "REQUEST", MailKind.UPDATE: "REQUEST", MailKind.CANCELLATION: "CANCEL"}
 
@@ -89,6 +94,11 @@ def reservation_message(
         html_part = message.get_body(("html",))
         assert html_part is not None
         html_part.add_related(qr_png(qr_text), "image", "png", cid=qr_cid, filename="ticket-qr.png")
+    if kind in PRINTED:
+        printed = PrintedTicket(reservation, qr_text, link)
+        message.add_attachment(
+            ticket_pdf([printed], now=now), maintype="application", subtype="pdf", filename="ticket.pdf"
+        )
     if kind in METHODS:
         method = METHODS[kind]
         invite = calendar_ics(
@@ -119,6 +129,43 @@ def reserve_reminder(*, venue: str, ticket_code: str, recipient: str, sender: Se
         f"<!doctype html><html><body><p>Your ticket <strong>{escape(display(ticket_code))}</strong> for "
         f"{escape(venue)} is active but has no date yet.</p>"
         f"<p><a href='{escape(link)}'>Choose a date and time</a></p></body></html>",
+        subtype="html",
+    )
+    return message
+
+
+def order_message(
+    *, venue: str, tickets: list[tuple[str, TicketStatus]], recipient: str, sender: Sender
+) -> EmailMessage:
+    """The buyer's tickets: each code, how to activate a pre-made one, and where to book a visit."""
+    venue = one_line(venue)
+    base = f"{sender.public_url.rstrip('/')}/reserve"
+    # The booking page opens with one ticket's code filled in: each ticket has its own link.
+    listed = [(display(code), status, f"{base}?code={code}") for code, status in tickets]
+    inactive = any(status is TicketStatus.INACTIVE for _, status, _ in listed)
+    count = f"{len(listed)} tickets" if len(listed) != 1 else "1 ticket"
+    message = _message(f"Your tickets for {venue}", sender, recipient)
+    lead = f"Here are your tickets for {venue} ({count})."
+    how = (
+        "Tickets marked 'not activated yet' are ready for when you (or the person you give one to) want "
+        "to use them: open the ticket's link, activate it, then pick a date and time. Activation is "
+        "permanent."
+        if inactive
+        else "Open a ticket's link to pick the date and time of your visit."
+    )
+    lines = [lead, "", how, ""]
+    for shown, status, link in listed:
+        lines += [f"Ticket {shown} ({ORDER_STATES.get(status, status.value)})", f"  Book: {link}"]
+    lines += ["", "Keep this e-mail: the ticket code is your ticket. Show it or its QR code at the entrance."]
+    message.set_content("\n".join(lines))
+    items = "".join(
+        f"<li><strong>{escape(shown)}</strong> ({escape(ORDER_STATES.get(status, status.value))}) "
+        f"<a href='{escape(link)}'>Book a visit with ticket {escape(shown)}</a></li>"
+        for shown, status, link in listed
+    )
+    message.add_alternative(
+        f"<!doctype html><html><body><p>{escape(lead)}</p><p>{escape(how)}</p><ul>{items}</ul>"
+        "<p>Keep this e-mail: the ticket code is your ticket.</p></body></html>",
         subtype="html",
     )
     return message

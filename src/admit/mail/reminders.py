@@ -13,13 +13,13 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, exists, literal, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from admit.db.models import Organization, OutboxMessage, Reservation, ReservationSlot, Ticket
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
-from admit.domain.mail import MailKind
+from admit.domain.mail import MailKind, reminded_if_booked_before
 from admit.domain.venue_time import local_now
 from admit.outbox.writer import message_row
 
@@ -76,7 +76,15 @@ def _visits(tomorrow: date, zones: set[str], now: datetime) -> tuple[list[str], 
         .join(ReservationSlot, ReservationSlot.id == Reservation.slot_id)
         .join(Organization, Organization.id == Reservation.orq)
         .where(
-            Organization.timezone.in_(sorted(zones)),
+            or_(
+                *(
+                    and_(
+                        Organization.timezone == timezone,
+                        Reservation.reserved_at < reminded_if_booked_before(tomorrow, timezone),
+                    )
+                    for timezone in sorted(zones)
+                )
+            ),
             ReservationSlot.date == tomorrow,
             Reservation.status == ReservationStatus.RESERVED,
             _not_queued(key),

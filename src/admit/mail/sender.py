@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from admit import errors
 from admit.clock import Clock
 from admit.db.models import Organization, OutboxMessage, Reservation, Ticket
-from admit.domain.lifecycle import ReservationStatus
+from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
-from admit.mail.compose import Sender, reservation_message, reserve_reminder
+from admit.mail.compose import Sender, order_message, reservation_message, reserve_reminder
 from admit.mail.transport import DELIVERY_ERRORS, Transport
 from admit.security.codes import CodeKeys
 from admit.security.offline import OfflineSecrets
@@ -132,6 +132,8 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
             recipient=row.recipient,
             sender=mail.sender,
         )
+    if row.kind is MailKind.ORDER:
+        return _order_message(session, row, mail)
     reservation = session.get_one(Reservation, row.reservation_id)
     cancelled = reservation.status is ReservationStatus.CANCELLED
     if cancelled and row.kind is not MailKind.CANCELLATION:
@@ -139,6 +141,24 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
     view = current_view(session, reservation, mail.keys, now)
     qr_text = qr_payload_in(session, reservation=view, offline_secrets=mail.offline, now=now)
     return reservation_message(row.kind, view, qr_text=qr_text, sender=mail.sender, now=now)
+
+
+def _order_message(session: Session, row: OutboxMessage, mail: MailContext) -> EmailMessage | None:
+    """The order's tickets as they are now; None when every one has been voided since."""
+    first = session.get_one(Ticket, row.ticket_id)
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.order_id == first.order_id, Ticket.status != TicketStatus.VOID)
+        .order_by(Ticket.id)
+    ).all()
+    if not tickets:
+        return None
+    return order_message(
+        venue=session.get_one(Organization, row.orq).name,
+        tickets=[(mail.keys.unseal(t.code_sealed), t.status) for t in tickets],
+        recipient=row.recipient,
+        sender=mail.sender,
+    )
 
 
 def _record(mail: MailContext, message_id: int, outcome: _Outcome, report: SendReport) -> None:

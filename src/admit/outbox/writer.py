@@ -36,9 +36,12 @@ def enqueue(
     now: datetime,
     reservation: Reservation | None = None,
     ticket_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> None:
     """Queue one message (reminders, queued once each by their dedupe key, are queued set-based)."""
-    row = message_row(orq=orq, kind=kind, recipient=recipient, now=now, ticket_id=ticket_id)
+    row = message_row(
+        orq=orq, kind=kind, recipient=recipient, now=now, ticket_id=ticket_id, dedupe_key=dedupe_key
+    )
     # Through the relationship, the reservation's row is written first and its id filled in here.
     session.add(OutboxMessage(**row, reservation=reservation))
 

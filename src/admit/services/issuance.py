@@ -14,7 +14,7 @@ from admit.db.models import Order, Organization, Ticket
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEvent, TicketStatus, payment_event
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
-from admit.outbox.writer import enqueue_for_reservation
+from admit.outbox.writer import enqueue, enqueue_for_reservation
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import lock_slots, release_places
@@ -92,6 +92,9 @@ def create_order(
             if paid:
                 apply_event(session, ticket, payment_event(activation_mode), actor=actor, now=now)
             issued.append(IssuedTicket(code=code, status=ticket.status))
+        if paid:
+            session.flush()  # the tickets' ids, for the order e-mail's row
+            _queue_order_mail(session, order, now=now)
     return IssuedOrder(order_id=order.id, paid=paid, tickets=issued)
 
 
@@ -117,8 +120,28 @@ def confirm_payment(
                 if ticket.status is TicketStatus.PENDING_PAYMENT:
                     event = payment_event(order.activation_mode)
                     apply_event(session, ticket, event, actor=operator_actor(actor_id), now=now)
+            _queue_order_mail(session, order, now=now)
     issued = [IssuedTicket(code=keys.unseal(t.code_sealed), status=t.status) for t in tickets]
     return IssuedOrder(order_id=order.id, paid=True, tickets=issued)
+
+
+def _queue_order_mail(session: Session, order: Order, *, now: datetime) -> None:
+    """The buyer's one e-mail with the tickets, once the order is paid and only if an address was given.
+
+    Its dedupe key names the order, so no path (a repeated confirmation included) can queue a second.
+    """
+    if order.customer_email is None:
+        return
+    first = session.scalar(select(Ticket.id).where(Ticket.order_id == order.id).order_by(Ticket.id).limit(1))
+    enqueue(
+        session,
+        orq=order.orq,
+        kind=MailKind.ORDER,
+        recipient=order.customer_email,
+        now=now,
+        ticket_id=first,
+        dedupe_key=f"order:{order.id}",
+    )
 
 
 def void_ticket(

@@ -78,6 +78,7 @@ def manage(request: Request, reservation_id: ReservationId, context: ContextDep)
         found=True,
         move=move,
         cancel=cancel,
+        wallet_pass=context.wallet is not None,
     )
 
 

@@ -61,7 +61,12 @@
         }),
         A.el("div", { class: "actions" },
           A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + r.ticket.code.slice(-4) + ".png" }, "Download QR"),
-          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, "Add to calendar"))));
+          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, "Add to calendar"),
+          A.el("a", { class: "button", href: base + "/ticket.pdf", target: "_blank", rel: "noopener" }, "Printable ticket"),
+          // Offered only where the venue has its Apple Wallet pass certificate configured.
+          data.walletPass === "true"
+            ? A.el("a", { class: "button", href: base + "/pass.pkpass" }, "Add to Apple Wallet")
+            : "")));
     } else if (r.status === "CANCELLED") {
       body.append(A.el("p", {}, "This reservation is cancelled. ",
         r.ticket.status === "ACTIVATED"
