@@ -101,13 +101,16 @@ class Contact:
     phone: str
 
 
-def checked_contact(email: str, phone: str) -> Contact:
-    """Both contact fields normalised, or INVALID_CONTACT naming every field that is wrong."""
+def checked_contact(email: str, phone: str, phone_region: str | None = None) -> Contact:
+    """Both contact fields normalised, or INVALID_CONTACT naming every field that is wrong.
+
+    `phone_region`: the country a phone number without its country code is read in.
+    """
     problems: dict[str, str] = {}
     normalised: dict[str, str] = {}
     for field, value, rule in (
         ("customer_email", email, normalise_email),
-        ("customer_phone", phone, normalise_phone),
+        ("customer_phone", phone, lambda v, f: normalise_phone(v, f, phone_region)),
     ):
         try:
             normalised[field] = rule(value, field)
