@@ -15,6 +15,7 @@ from admit.api.deps import ContextDep, limit_code_page
 from admit.api.reservations import ReservationId
 from admit.context import AppContext
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
+from admit.domain.countries import phone_countries
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
 from admit.services import reservations
@@ -48,10 +49,25 @@ def home() -> RedirectResponse:
     return RedirectResponse("/reserve", status_code=307)
 
 
+# The done page offers a ticket's PDF and wallet pass where this server has those routes.
+TICKET_PDF = "/api/reservations/{reservation_id}/ticket.pdf"
+WALLET_PASS = "/api/reservations/{reservation_id}/pass.pkpass"
+
+
+def _has_route(request: Request, path: str) -> bool:
+    return any(getattr(route, "path", None) == path for route in request.app.routes)
+
+
 @router.get("/reserve", dependencies=[Depends(limit_code_page)])
 def reserve(request: Request) -> HTMLResponse:
     """The visitor's portal; `?code=` fills in the ticket code."""
-    return _page(request, "reserve.html")
+    return _page(
+        request,
+        "reserve.html",
+        phone_countries=phone_countries(),
+        ticket_pdf=_has_route(request, TICKET_PDF),
+        wallet_pass=_has_route(request, WALLET_PASS),
+    )
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ class Allowed:
 def manage(request: Request, reservation_id: ReservationId, context: ContextDep) -> HTMLResponse:
     """A reservation's own page (the e-mail's link): see it, move it, cancel it where the policy allows."""
     try:
-        move, cancel = _change_options(context, reservation_id)
+        orq, move, cancel = _change_options(context, reservation_id)
     except errors.ReservationNotFound:
         return _page(request, "manage.html", status_code=404, reservation_id="", found=False)
     return _page(
@@ -75,12 +91,13 @@ def manage(request: Request, reservation_id: ReservationId, context: ContextDep)
         "manage.html",
         reservation_id=reservation_id,
         found=True,
+        orq=orq,
         move=move,
         cancel=cancel,
     )
 
 
-def _change_options(context: AppContext, reservation_id: str) -> tuple[Allowed, Allowed]:
+def _change_options(context: AppContext, reservation_id: str) -> tuple[int, Allowed, Allowed]:
     """Ask the same rules the API applies, so the page can say why before the visitor tries."""
     now = context.clock.now()
     with context.sessions() as session:
@@ -89,12 +106,13 @@ def _change_options(context: AppContext, reservation_id: str) -> tuple[Allowed, 
         )
         if found.status is not ReservationStatus.RESERVED:
             closed = Allowed(False, found.status.value, "")
-            return closed, closed
+            return found.slot.orq, closed, closed
         with session.begin():
             org = get_organization_or_raise(session, found.slot.orq)
             policy = policy_of(org)
     starts, now_local = times(found.slot).starts_at, local_now(now, found.timezone)
     return (
+        found.slot.orq,
         _ask(lambda: check_change_allowed(policy, slot_starts_at=starts, now_local=now_local)),
         _ask(lambda: check_cancel_allowed(policy, slot_starts_at=starts, now_local=now_local)),
     )

@@ -337,7 +337,47 @@ window.Admit = (function () {
     return session;
   }
 
+  /**
+   * Show the venue's identity on a visitor's page: its logo and name in the header, in its brand colour
+   * with the text colour the server chose for contrast, and its address and opening hours below.
+   * Answers the venue (or null: the page works without it).
+   */
+  async function showVenue(orq) {
+    let venue;
+    try {
+      venue = await api("GET", "/api/venues/" + encodeURIComponent(orq));
+    } catch (error) {
+      return null;
+    }
+    const header = document.querySelector(".site-header");
+    if (venue.brand_colour) {
+      header.style.setProperty("--brand", venue.brand_colour);
+      header.style.setProperty("--brand-ink", venue.brand_text_colour);
+    }
+    const logo = $("venue-logo");
+    if (logo && venue.logo_url) logo.src = venue.logo_url;
+    if (logo) show(logo, Boolean(venue.logo_url));
+    const brandGlyph = header.querySelector(".brand");
+    if (brandGlyph) show(brandGlyph, !venue.logo_url);
+    const name = $("venue-name");
+    if (name) {
+      name.textContent = venue.name;
+      show(name, true);
+    }
+    if ($("venue-info")) {
+      $("venue-info-name").textContent = venue.name;
+      $("venue-info-address").textContent = venue.address || "";
+      show($("venue-info-address"), Boolean(venue.address));
+      $("venue-info-hours").textContent = venue.opening_hours || "";
+      show($("venue-info-hours-block"), Boolean(venue.opening_hours));
+      show($("venue-info"), Boolean(venue.address || venue.opening_hours));
+    }
+    document.title = document.title.replace(/Admit$/, venue.name);
+    return venue;
+  }
+
   return {
+    showVenue,
     ApiError, api, el, $, show, setMessage, focus, parseDay, isoDay, addDays, longDate, shortDate, dayIn,
     clockTime, timeRange, formatCode, normaliseCode, randomId, serverNow, staffPage,
   };

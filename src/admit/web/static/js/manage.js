@@ -120,6 +120,7 @@
     A.show($("change-picker"), true);
     A.show($("move-confirm"), false);
     A.show($("change-start"), false);
+    calendar.select(reservation); // the current time stays marked among the others
     calendar.open(reservation.date).then(() => {
       const focusable = document.querySelector("#calendar button.day[tabindex='0']");
       if (focusable) focusable.focus();
@@ -186,4 +187,5 @@
   });
 
   load();
+  A.showVenue(data.orq);
 })(window.Admit);
