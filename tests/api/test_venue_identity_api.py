@@ -32,6 +32,7 @@ def test_a_new_venue_shows_its_name_and_the_country_of_its_time_zone(make: Build
         "brand_colour": None,
         "brand_text_colour": None,
         "country": "NL",
+        "country_is_default": True,
         "calling_code": 31,
         "logo_url": None,
     }

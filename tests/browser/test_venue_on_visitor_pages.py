@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Seed, Shot, hours
+from tests.browser.conftest import Seed, Shot, hours, staff_login
 from tests.browser.test_accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
@@ -124,3 +125,42 @@ def test_the_booked_time_stays_marked_while_moving_it(page: Page, seed: Seed, vi
     expect(other).to_have_attribute("aria-pressed", "true")
     expect(current).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#move-question")).to_contain_text(hours("11:00", "12:00"))
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_admin_sets_the_venue_and_uploads_its_logo_which_visitors_then_see(
+    page: Page, seed: Seed, shot: Shot, tmp_path: Path
+) -> None:
+    orq = seed.org("zoo-internal")
+    seed.slot(orq, day="2025-12-02")
+    (code,) = seed.tickets(orq)
+    page.goto("/admin")
+    staff_login(page, seed.admin(orq))
+    expect(page.locator("#i-country-default")).to_have_text("From the time zone (NL)")
+    page.get_by_label("Name shown to visitors").fill("Artis Zoo")
+    page.get_by_label("Address").fill("Plantage Kerklaan 38\nAmsterdam")
+    page.get_by_label("Brand colour").fill("navy")
+    page.get_by_role("button", name="Save venue details").click()
+    expect(page.locator("#identity-message")).to_contain_text("brand_colour")
+    page.get_by_label("Brand colour").fill("#14532d")
+    page.get_by_role("button", name="Save venue details").click()
+    expect(page.locator("#identity-message")).to_contain_text("Venue details saved")
+
+    not_an_image = tmp_path / "logo.png"
+    not_an_image.write_text("<svg xmlns='http://www.w3.org/2000/svg'></svg>")
+    page.get_by_label("Logo file").set_input_files(str(not_an_image))
+    page.get_by_role("button", name="Upload logo").click()
+    expect(page.locator("#logo-message")).to_contain_text("PNG or JPEG")
+    real = tmp_path / "real-logo.png"
+    real.write_bytes(logo_png())
+    page.get_by_label("Logo file").set_input_files(str(real))
+    page.get_by_role("button", name="Upload logo").click()
+    expect(page.locator("#logo-message")).to_contain_text("Logo saved")
+    expect(page.get_by_role("img", name="Current logo")).to_be_visible()
+    assert serious_violations(page) == []
+    shot(page, "admin-identity")
+
+    enter_ticket(page, code)
+    expect(page.locator("#venue-name")).to_have_text("Artis Zoo")
+    expect(page.locator("#venue-logo")).to_be_visible()
+    expect(page.locator("#venue-info")).to_contain_text("Plantage Kerklaan 38")

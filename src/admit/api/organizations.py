@@ -91,6 +91,7 @@ class IdentityOut(BaseModel):
     brand_colour: str | None
     brand_text_colour: str | None
     country: str | None
+    country_is_default: bool
     calling_code: int | None
     logo_url: str | None
 

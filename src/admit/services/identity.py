@@ -39,6 +39,7 @@ class Identity:
     brand_colour: str | None
     brand_text_colour: str | None  # black or white, whichever reads on the brand colour
     country: str | None
+    country_is_default: bool  # not set: the time zone's country
     calling_code: int | None
     logo_url: str | None
     display_name: str | None
@@ -67,6 +68,7 @@ def identity_of(session: Session, org: Organization) -> Identity:
         brand_colour=org.brand_colour,
         brand_text_colour=text_colour_on(org.brand_colour) if org.brand_colour else None,
         country=country,
+        country_is_default=org.country is None,
         calling_code=calling_code(country) if country else None,
         # The tag in the address lets a browser keep the image for long and still see a new one at once.
         logo_url=f"/o/{org.id}/logo?v={logo.etag[:12]}" if logo else None,

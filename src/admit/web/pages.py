@@ -15,7 +15,7 @@ from admit.api.deps import ContextDep, limit_code_page
 from admit.api.reservations import ReservationId
 from admit.context import AppContext
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
-from admit.domain.countries import phone_countries
+from admit.domain.countries import country_names, phone_countries
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
 from admit.services import reservations
@@ -155,5 +155,6 @@ def manager(request: Request) -> HTMLResponse:
 
 @router.get("/admin")
 def admin(request: Request) -> HTMLResponse:
-    """The organization's policy and its slots."""
-    return _page(request, "admin.html")
+    """The organization's policy, its identity for visitors, and its slots."""
+    countries = sorted(country_names().items(), key=lambda item: item[1])
+    return _page(request, "admin.html", countries=countries)

@@ -17,6 +17,8 @@ window.Admit = (function () {
     const opts = options || {};
     const headers = { Accept: "application/json" };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+    // `file`: a Blob sent as it is (an image upload); the server reads its type from its bytes.
+    if (opts.file) headers["Content-Type"] = opts.file.type || "application/octet-stream";
     if (opts.token) headers.Authorization = "Bearer " + opts.token;
     let url = path;
     if (opts.query) {
@@ -35,7 +37,7 @@ window.Admit = (function () {
       response = await fetch(url, {
         method: method,
         headers: headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        body: opts.file || (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
         cache: "no-store",
         signal: abort ? abort.signal : undefined,
       });
