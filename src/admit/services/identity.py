@@ -24,7 +24,7 @@ from admit.domain.identity import (
     text_colour_on,
 )
 from admit.domain.text import has_control_characters
-from admit.services.organizations import get_organization_or_raise
+from admit.services.organizations import get_organization_or_raise, shown_name
 
 # Address and opening hours are written on several lines; any other control character is refused.
 _CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -62,7 +62,7 @@ def identity_of(session: Session, org: Organization) -> Identity:
     country = country_of(org)
     return Identity(
         orq=org.id,
-        name=org.display_name or org.name,
+        name=shown_name(org),
         address=org.address,
         opening_hours=org.opening_hours,
         brand_colour=org.brand_colour,
