@@ -350,7 +350,7 @@
   function done(reservations) {
     const list = $("done-list");
     const offers = document.body.dataset;
-    $("done-sent").textContent = "Confirmation sent to " + masked(state.email) + ".";
+    $("done-sent").replaceChildren("Confirmation sent to ", A.el("strong", { class: "nowrap" }, masked(state.email)), ".");
     list.replaceChildren();
     reservations.forEach((r) => {
       const base = "/api/reservations/" + encodeURIComponent(r.reservation_id);
