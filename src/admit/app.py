@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,10 +29,12 @@ from admit.api import (
     staff,
     ticket_story,
     tickets,
+    venues,
 )
 from admit.api.errors import error_response, install_error_handlers
 from admit.clock import Clock
 from admit.context import AppContext, build_context
+from admit.domain.identity import MAX_LOGO_BYTES
 from admit.logging import configure_logging
 from admit.metrics import RequestTimer
 from admit.security.headers import SecurityHeaders
@@ -39,8 +42,8 @@ from admit.settings import Settings
 from admit.web import STATIC_DIR, pages
 
 MAX_BODY_BYTES = 64 * 1024
-# A device's offline queue (up to 500 scans) is the one body that may be larger.
-LARGER_BODIES = {"/api/operator/scans/sync": 256 * 1024}
+# A device's offline queue (up to 500 scans) and a venue's logo may be larger (paths as patterns).
+LARGER_BODIES = {"/api/operator/scans/sync": 256 * 1024, r"/api/organizations/\d+/logo": MAX_LOGO_BYTES}
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         mail,
         offline,
         health,
+        venues,
     ):
         app.include_router(module.router)
     app.include_router(pages.router)
@@ -121,7 +125,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self.larger.get(scope["path"], self.max_bytes)
+        max_bytes = next(
+            (size for path, size in self.larger.items() if re.fullmatch(path, scope["path"])), self.max_bytes
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
             await self._refuse(scope, receive, send, max_bytes)

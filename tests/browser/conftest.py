@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,18 @@ class Server:
 
 
 @pytest.fixture(scope="module")
+def server_now(request: pytest.FixtureRequest) -> datetime:
+    """The pinned clock of the module's server: a module may set its own `SERVER_NOW`."""
+    now: datetime = getattr(request.module, "SERVER_NOW", DEFAULT_NOW)
+    return now
+
+
+@pytest.fixture(scope="module")
 def server(
-    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    server_now: datetime,
 ) -> Iterator[Server]:
     """A real Admit on a free port, on an emptied test database, for one test module.
 
@@ -92,7 +102,7 @@ def server(
         **os.environ,
         "DATABASE_URL": database_url,
         "ADMIT_SECRET_KEY": TEST_SECRET,
-        "ADMIT_FROZEN_NOW": DEFAULT_NOW.isoformat(),
+        "ADMIT_FROZEN_NOW": server_now.isoformat(),
         "ADMIT_RATE_LIMIT_RESERVATIONS": "off",
         "ADMIT_RATE_LIMIT_VALIDATION": "off",
         "ADMIT_RATE_LIMIT_LOGIN": "off",
@@ -187,7 +197,8 @@ class Seed:
                 pin=pin,
                 now=self.context.clock.now(),
             )
-        token, _ = self.context.tokens.issue(operator_id=operator.id, orq=orq, role=role, now=DEFAULT_NOW)
+        now = self.context.clock.now()
+        token, _ = self.context.tokens.issue(operator_id=operator.id, orq=orq, role=role, now=now)
         return StaffLogin(operator.id, orq, username, name, role, {"Authorization": f"Bearer {token}"})
 
     def admin(self, orq: int) -> StaffLogin:
@@ -231,13 +242,16 @@ class Seed:
     def expired_token(self, staff: StaffLogin) -> str:
         """A token that this server signed nine hours ago: expired an hour ago by its clock."""
         token, _ = self.context.tokens.issue(
-            operator_id=staff.id, orq=staff.orq, role=staff.role, now=DEFAULT_NOW - timedelta(hours=9)
+            operator_id=staff.id,
+            orq=staff.orq,
+            role=staff.role,
+            now=self.context.clock.now() - timedelta(hours=9),
         )
         return token
 
 
 @pytest.fixture(scope="module")
-def seed(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
+def seed(server: Server, tmp_path_factory: pytest.TempPathFactory, server_now: datetime) -> Iterator[Seed]:
     """One per module, like the server: organizations and staff made once can serve several tests."""
     settings = Settings(
         database_url=server.database_url,
@@ -246,7 +260,7 @@ def seed(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         rate_limit_reservations="off",
         rate_limit_validation="off",
     )
-    context = build_context(settings, FrozenClock(DEFAULT_NOW))
+    context = build_context(settings, FrozenClock(server_now))
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
         yield Seed(server, context, http)
     context.engine.dispose()

@@ -257,3 +257,22 @@ def test_reminders_go_once_the_day_before_a_visit_and_days_after_an_unreserved_a
     assert str(visit["Subject"]).strip().startswith("Tomorrow:")
     assert book["To"] == "holder@example.com"
     assert f"/reserve?code={unreserved}" in book.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_the_confirmation_names_the_venue_as_visitors_know_it_with_its_address(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org("rijks-internal-01", "Europe/Amsterdam")
+    identity = {"display_name": "Rijksmuseum", "address": "Museumstraat 1\n1071 XX Amsterdam"}
+    response = make.client.patch(
+        f"/api/organizations/{orq}/identity", json=identity, headers=make.admin(orq).headers
+    )
+    assert response.status_code == 200
+    make.reservation(orq, make.slot(orq))
+    assert send_due(mail).sent == 1
+    (message,) = smtp.inbox.messages
+    assert "Rijksmuseum" in message["Subject"] and "rijks-internal" not in message["Subject"]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert text.replace("\r\n", "\n").rstrip().endswith("-- \nRijksmuseum\nMuseumstraat 1\n1071 XX Amsterdam")
+    assert "Rijksmuseum<br>Museumstraat 1<br>1071 XX Amsterdam" in html

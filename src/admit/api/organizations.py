@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from starlette.concurrency import run_in_threadpool
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
 from admit.api.schemas import MAX_ID
+from admit.domain.identity import MAX_LOGO_BYTES
 from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
+from admit.services import identity
 from admit.services.operators import StaffMember
 from admit.services.organizations import get_organization_or_raise, policy_of, update_policy
 
@@ -77,11 +80,43 @@ class PolicyPatch(BaseModel):
         return changes
 
 
+class IdentityOut(BaseModel):
+    """What visitors see of the venue; `name` is the display name where one is set."""
+
+    orq: int
+    name: str
+    display_name: str | None
+    address: str | None
+    opening_hours: str | None
+    brand_colour: str | None
+    brand_text_colour: str | None
+    country: str | None
+    country_is_default: bool
+    calling_code: int | None
+    logo_url: str | None
+
+    @classmethod
+    def of(cls, found: identity.Identity) -> IdentityOut:
+        return cls.model_validate(found, from_attributes=True)
+
+
+class IdentityPatch(BaseModel):
+    """Any subset; null or "" clears a field (the country then follows the time zone again)."""
+
+    model_config = ConfigDict(extra="forbid")
+    display_name: StrictStr | None = Field(default=None, max_length=1000)
+    address: StrictStr | None = Field(default=None, max_length=2000)
+    opening_hours: StrictStr | None = Field(default=None, max_length=4000)
+    brand_colour: StrictStr | None = Field(default=None, max_length=32)
+    country: StrictStr | None = Field(default=None, max_length=8)
+
+
 class OrganizationOut(BaseModel):
     orq: int
     name: str
     timezone: str
     policy: PolicyBody
+    identity: IdentityOut
 
 
 def _own_organization(operator: StaffMember, orq: int) -> None:
@@ -96,7 +131,11 @@ def get_organization(orq: OrqPath, admin: AdminDep, session: SessionDep) -> Orga
     with session.begin():
         org = get_organization_or_raise(session, orq)
         return OrganizationOut(
-            orq=org.id, name=org.name, timezone=org.timezone, policy=PolicyBody.of(policy_of(org))
+            orq=org.id,
+            name=org.name,
+            timezone=org.timezone,
+            policy=PolicyBody.of(policy_of(org)),
+            identity=IdentityOut.of(identity.identity_of(session, org)),
         )
 
 
@@ -108,3 +147,38 @@ def patch_policy(
     policy = update_policy(session, orq=orq, changes=body.changes())
     context.facts.changed_here()
     return PolicyBody.of(policy)
+
+
+@router.patch("/api/organizations/{orq}/identity")
+def patch_identity(orq: OrqPath, body: IdentityPatch, admin: AdminDep, session: SessionDep) -> IdentityOut:
+    _own_organization(admin, orq)
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    return IdentityOut.of(identity.update_identity(session, orq=orq, changes=changes))
+
+
+@router.put(
+    "/api/organizations/{orq}/logo",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": f"The image file itself, PNG or JPEG, at most {MAX_LOGO_BYTES // 1024} KiB.",
+            "content": {"image/png": {}, "image/jpeg": {}},
+        }
+    },
+)
+async def put_logo(
+    orq: OrqPath, request: Request, admin: AdminDep, context: ContextDep, session: SessionDep
+) -> IdentityOut:
+    """The body is the image's bytes; its type is read from them, not from any name or header."""
+    _own_organization(admin, orq)
+    data = await request.body()  # at most the route's body limit (app.py)
+    stored = await run_in_threadpool(
+        lambda: identity.store_logo(session, orq=orq, data=data, now=context.clock.now())
+    )
+    return IdentityOut.of(stored)
+
+
+@router.delete("/api/organizations/{orq}/logo")
+def delete_logo(orq: OrqPath, admin: AdminDep, session: SessionDep) -> IdentityOut:
+    _own_organization(admin, orq)
+    return IdentityOut.of(identity.remove_logo(session, orq=orq))

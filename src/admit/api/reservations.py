@@ -15,10 +15,12 @@ from admit import wallet_pass as wallet
 from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
 from admit.api.schemas import MAX_ID, Body, SlotOut
 from admit.context import AppContext
+from admit.domain.countries import is_country
 from admit.domain.lifecycle import ReservationStatus
 from admit.errors import DomainError
 from admit.services import reservations
 from admit.services.capacity import slot_json
+from admit.services.identity import phone_region_of_slot
 from admit.services.reservation_qr import qr_payload
 from admit.services.reservations import MAX_BATCH, ReservationView, checked_contact
 from admit.services.ticket_lookup import reservation_ticket, suffix_of, ticket_refs
@@ -38,6 +40,8 @@ class ReservationIn(Body):
     slot_id: SlotId
     customer_email: StrictStr = Field(max_length=320)
     customer_phone: StrictStr = Field(max_length=40)
+    # The country a phone number without its country code is in; by default the venue's.
+    phone_country: StrictStr | None = Field(default=None, max_length=2)
 
     @model_validator(mode="after")
     def _codes(self) -> ReservationIn:
@@ -132,9 +136,19 @@ def full_out(context: AppContext, reservation: ReservationView, qr_payload: str)
     )
 
 
+def _phone_region(body: ReservationIn, session: SessionDep) -> str | None:
+    if body.phone_country is not None:
+        if not is_country(body.phone_country):
+            raise errors.InvalidContact(fields={"phone_country": "an ISO 3166 country code, e.g. NL"})
+        return body.phone_country
+    if body.customer_phone.strip().startswith("+"):
+        return None  # the number names its country: no look-up on the busiest write
+    return phone_region_of_slot(session, body.slot_id)
+
+
 def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> ReservationsOut:
     try:
-        contact = checked_contact(body.customer_email, body.customer_phone)
+        contact = checked_contact(body.customer_email, body.customer_phone, _phone_region(body, session))
         made = reservations.reserve(
             session,
             ticket_codes=body.codes(),

@@ -62,6 +62,24 @@ class Organization(Base):
     entry_minutes_after_end: Mapped[int | None]
     reminder_after_days: Mapped[int | None]
     created_at: Mapped[datetime]
+    # The venue's identity as visitors see it; all optional. No country: the time zone's (services).
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    opening_hours: Mapped[str | None] = mapped_column(String(1000))
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    country: Mapped[str | None] = mapped_column(String(2))
+
+
+class OrganizationLogo(Base):
+    """The venue's logo, kept in the database so that every server process serves the same one."""
+
+    __tablename__ = "organization_logos"
+
+    orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
 
 
 class Operator(Base):

@@ -35,15 +35,21 @@ def _validated(value: str, field: str) -> ValidatedEmail:
         raise ContactError(field, str(exc)) from exc
 
 
-def normalise_phone(value: str, field: str = "customer_phone") -> str:
-    """The number in E.164 form; a leading + and country code are required."""
-    reason = "Enter the number in international form, e.g. +31 20 123 4567."
-    if not value.strip().startswith("+"):
-        raise ContactError(field, reason)
+def normalise_phone(value: str, field: str = "customer_phone", region: str | None = None) -> str:
+    """The number in E.164 form.
+
+    A number with + and its country code is read as it stands; one without, as people write it at
+    home (020 123 4567), is read in `region` (ISO 3166 alpha-2), the venue's country unless the
+    visitor chose another.
+    """
+    text = value.strip()
+    if not text.startswith("+") and region is None:
+        raise ContactError(field, "Enter the number in international form, e.g. +31 20 123 4567.")
     try:
-        number = phonenumbers.parse(value, None)
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException as exc:
-        raise ContactError(field, reason) from exc
+        raise ContactError(field, "This is not a phone number: use digits, spaces and dashes.") from exc
     if not phonenumbers.is_valid_number(number):
-        raise ContactError(field, "This is not a valid phone number.")
+        where = "" if text.startswith("+") or region is None else f" in {region}"
+        raise ContactError(field, f"This is not a valid phone number{where}.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -68,6 +68,10 @@ def reservation_message(
         "",
         "Show the QR code at the entrance, or give the ticket code above." if show_qr else "",
         f"View, move or cancel your reservation: {link}",
+        "",
+        "-- ",
+        venue,
+        *(reservation.venue_address or "").splitlines(),
     ]
     message.set_content("\n".join(lines))
     qr_cid = make_msgid(domain="admit")
@@ -87,7 +91,8 @@ def reservation_message(
     )
     message.add_alternative(
         f"<!doctype html><html><body><p>{escape(LEADS[kind])}</p><table>{rows}</table>{qr_html}"
-        f"<p><a href='{escape(link)}'>View, move or cancel your reservation</a></p></body></html>",
+        f"<p><a href='{escape(link)}'>View, move or cancel your reservation</a></p>"
+        f"{_venue_footer(venue, reservation.venue_address)}</body></html>",
         subtype="html",
     )
     if show_qr:
@@ -113,6 +118,12 @@ def reservation_message(
             invite, maintype="text", subtype="calendar", params={"method": method}, filename="visit.ics"
         )
     return message
+
+
+def _venue_footer(venue: str, address: str | None) -> str:
+    """The venue's name and address at the foot of the message, one line each."""
+    lines = [venue, *(address or "").splitlines()]
+    return "<hr><p>" + "<br>".join(escape(line) for line in lines) + "</p>"
 
 
 def reserve_reminder(*, venue: str, ticket_code: str, recipient: str, sender: Sender) -> EmailMessage:

@@ -30,6 +30,7 @@ from admit.mail.compose import Sender, order_message, reservation_message, reser
 from admit.mail.transport import DELIVERY_ERRORS, Transport
 from admit.security.codes import CodeKeys
 from admit.security.offline import OfflineSecrets
+from admit.services.organizations import shown_name
 from admit.services.reservation_qr import qr_payload_in
 from admit.services.reservations import current_view
 
@@ -127,7 +128,7 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
         ticket = session.get_one(Ticket, row.ticket_id)
         org = session.get_one(Organization, row.orq)
         return reserve_reminder(
-            venue=org.name,
+            venue=shown_name(org),
             ticket_code=mail.keys.unseal(ticket.code_sealed),
             recipient=row.recipient,
             sender=mail.sender,

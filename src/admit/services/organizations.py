@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from admit import errors
@@ -31,6 +32,14 @@ def create_organization(session: Session, *, name: str, timezone: str, now: date
         write_policy(org, Policy())
         session.add(org)
     return org
+
+
+def shown_name(org: Organization) -> str:
+    """The name visitors see: the display name where one is set (as SQL: SHOWN_NAME)."""
+    return org.display_name or org.name
+
+
+SHOWN_NAME = func.coalesce(Organization.display_name, Organization.name)
 
 
 def find_organization(session: Session, orq: int) -> Organization | None:

@@ -33,7 +33,7 @@ from admit.services.capacity import (
     times,
     with_alternatives,
 )
-from admit.services.organizations import policy_of
+from admit.services.organizations import SHOWN_NAME, policy_of, shown_name
 from admit.services.ticket_lookup import BY_CODES
 from admit.services.tickets import view
 from admit.services.transitions import CUSTOMER, apply_event, change_statuses
@@ -54,7 +54,8 @@ class ReservationView:
     reserved_at: datetime
     sequence: int
     timezone: str
-    venue: str
+    venue: str  # the name visitors see
+    venue_address: str | None = None
 
 
 class _Booked(Protocol):
@@ -104,13 +105,16 @@ class Contact:
     phone: str
 
 
-def checked_contact(email: str, phone: str) -> Contact:
-    """Both contact fields normalised, or INVALID_CONTACT naming every field that is wrong."""
+def checked_contact(email: str, phone: str, phone_region: str | None = None) -> Contact:
+    """Both contact fields normalised, or INVALID_CONTACT naming every field that is wrong.
+
+    `phone_region`: the country a phone number without its country code is read in.
+    """
     problems: dict[str, str] = {}
     normalised: dict[str, str] = {}
     for field, value, rule in (
         ("customer_email", email, normalise_email),
-        ("customer_phone", phone, normalise_phone),
+        ("customer_phone", phone, lambda v, f: normalise_phone(v, f, phone_region)),
     ):
         try:
             normalised[field] = rule(value, field)
@@ -197,6 +201,7 @@ def reserve(
             code=code,
             timezone=found.timezone,
             venue=found.name,
+            venue_address=found.address,
             ticket_status=TicketStatus.RESERVED,
             status=ReservationStatus.RESERVED,
         )
@@ -207,7 +212,10 @@ def reserve(
 _SLOT_FIELDS = ("id", "orq", "date", "start_time", "end_time", "total_capacity", "booked_count", "status")
 _SLOT_AND_VENUE = (
     select(
-        *(getattr(ReservationSlot, name) for name in _SLOT_FIELDS), Organization.timezone, Organization.name
+        *(getattr(ReservationSlot, name) for name in _SLOT_FIELDS),
+        Organization.timezone,
+        SHOWN_NAME.label("name"),
+        Organization.address,
     )
     .join(Organization, Organization.id == ReservationSlot.orq)
     .where(ReservationSlot.id == bindparam("slot"))
@@ -368,7 +376,8 @@ def current_view(
         slot=reservation.slot,
         code=code,
         timezone=org.timezone,
-        venue=org.name,
+        venue=shown_name(org),
+        venue_address=org.address,
         ticket_status=ticket_view.status,
         status=status,
     )
@@ -381,6 +390,7 @@ def _view(
     code: str,
     timezone: str,
     venue: str,
+    venue_address: str | None,
     ticket_status: TicketStatus,
     status: ReservationStatus,
 ) -> ReservationView:
@@ -398,4 +408,5 @@ def _view(
         sequence=reservation.sequence,
         timezone=timezone,
         venue=venue,
+        venue_address=venue_address,
     )

@@ -16,6 +16,7 @@ from admit.api.reservations import ReservationId
 from admit.context import AppContext
 from admit.domain.calendar import DEFAULT_CAPACITY
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
+from admit.domain.countries import country_names, phone_countries
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
 from admit.services import reservations
@@ -50,9 +51,16 @@ def home() -> RedirectResponse:
 
 
 @router.get("/reserve", dependencies=[Depends(limit_code_page)])
-def reserve(request: Request) -> HTMLResponse:
-    """The visitor's portal; `?code=` fills in the ticket code."""
-    return _page(request, "reserve.html")
+def reserve(request: Request, context: ContextDep) -> HTMLResponse:
+    """The visitor's portal; `?code=` fills in the ticket code. The done page offers the printable
+    ticket, and the wallet pass where this server has a pass certificate."""
+    return _page(
+        request,
+        "reserve.html",
+        phone_countries=phone_countries(),
+        ticket_pdf=True,
+        wallet_pass=context.wallet is not None,
+    )
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class Allowed:
 def manage(request: Request, reservation_id: ReservationId, context: ContextDep) -> HTMLResponse:
     """A reservation's own page (the e-mail's link): see it, move it, cancel it where the policy allows."""
     try:
-        move, cancel = _change_options(context, reservation_id)
+        orq, move, cancel = _change_options(context, reservation_id)
     except errors.ReservationNotFound:
         return _page(request, "manage.html", status_code=404, reservation_id="", found=False)
     return _page(
@@ -76,13 +84,14 @@ def manage(request: Request, reservation_id: ReservationId, context: ContextDep)
         "manage.html",
         reservation_id=reservation_id,
         found=True,
+        orq=orq,
         move=move,
         cancel=cancel,
         wallet_pass=context.wallet is not None,
     )
 
 
-def _change_options(context: AppContext, reservation_id: str) -> tuple[Allowed, Allowed]:
+def _change_options(context: AppContext, reservation_id: str) -> tuple[int, Allowed, Allowed]:
     """Ask the same rules the API applies, so the page can say why before the visitor tries."""
     now = context.clock.now()
     with context.sessions() as session:
@@ -91,12 +100,13 @@ def _change_options(context: AppContext, reservation_id: str) -> tuple[Allowed, 
         )
         if found.status is not ReservationStatus.RESERVED:
             closed = Allowed(False, found.status.value, "")
-            return closed, closed
+            return found.slot.orq, closed, closed
         with session.begin():
             org = get_organization_or_raise(session, found.slot.orq)
             policy = policy_of(org)
     starts, now_local = times(found.slot).starts_at, local_now(now, found.timezone)
     return (
+        found.slot.orq,
         _ask(lambda: check_change_allowed(policy, slot_starts_at=starts, now_local=now_local)),
         _ask(lambda: check_cancel_allowed(policy, slot_starts_at=starts, now_local=now_local)),
     )
@@ -145,5 +155,6 @@ def trends(request: Request) -> HTMLResponse:
 
 @router.get("/admin")
 def admin(request: Request) -> HTMLResponse:
-    """The organization's policy and its slots."""
-    return _page(request, "admin.html", default_capacity=DEFAULT_CAPACITY)
+    """The organization's policy, its identity for visitors, and its slots."""
+    countries = sorted(country_names().items(), key=lambda item: item[1])
+    return _page(request, "admin.html", default_capacity=DEFAULT_CAPACITY, countries=countries)

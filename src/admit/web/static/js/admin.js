@@ -45,10 +45,69 @@
       $("org-title").textContent = org.name;
       $("org-line").textContent = "Organization " + org.orq + " · time zone " + org.timezone;
       fillPolicy(org.policy);
+      fillIdentity(org.identity);
     } catch (error) {
       fail("policy-message", error);
     }
   }
+
+  // ---- The venue as visitors see it ----
+  function fillIdentity(identity) {
+    const form = $("identity-form");
+    form.elements.display_name.value = identity.display_name || "";
+    form.elements.address.value = identity.address || "";
+    form.elements.opening_hours.value = identity.opening_hours || "";
+    form.elements.brand_colour.value = identity.brand_colour || "";
+    // The country chosen, or else the time zone's, named in the default choice.
+    const byZone = identity.country_is_default;
+    form.elements.country.value = byZone ? "" : identity.country;
+    $("i-country-default").textContent = "From the time zone" + (byZone && identity.country ? " (" + identity.country + ")" : "");
+    A.show($("logo-preview"), Boolean(identity.logo_url));
+    if (identity.logo_url) $("logo-preview").src = identity.logo_url;
+    A.show($("logo-remove"), Boolean(identity.logo_url));
+  }
+
+  $("identity-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const body = {};
+    ["display_name", "address", "opening_hours", "brand_colour", "country"].forEach((name) => {
+      body[name] = form.elements[name].value.trim() || null;
+    });
+    try {
+      const identity = await session.call("PATCH", "/api/organizations/" + session.operator.orq + "/identity", { body: body });
+      fillIdentity(identity);
+      A.setMessage($("identity-message"), "✓ Venue details saved.", "ok");
+    } catch (error) {
+      fail("identity-message", error);
+    }
+  });
+
+  $("logo-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = $("logo-file").files[0];
+    if (!file) {
+      A.setMessage($("logo-message"), "Choose an image file first.");
+      return;
+    }
+    try {
+      const identity = await session.call("PUT", "/api/organizations/" + session.operator.orq + "/logo", { file: file });
+      fillIdentity(identity);
+      $("logo-file").value = "";
+      A.setMessage($("logo-message"), "✓ Logo saved.", "ok");
+    } catch (error) {
+      fail("logo-message", error);
+    }
+  });
+
+  $("logo-remove").addEventListener("click", async () => {
+    try {
+      fillIdentity(await session.call("DELETE", "/api/organizations/" + session.operator.orq + "/logo"));
+      A.setMessage($("logo-message"), "✓ Logo removed.", "ok");
+    } catch (error) {
+      fail("logo-message", error);
+    }
+  });
 
   $("policy-form").addEventListener("submit", async (event) => {
     event.preventDefault();

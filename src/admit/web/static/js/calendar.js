@@ -52,6 +52,9 @@
     return "full";
   }
 
+  /** Two months side by side where the screen is wide enough for both, one on a phone. */
+  const WIDE = window.matchMedia("(min-width: 56rem)");
+
   /**
    * options.code(): the ticket code whose organization's slots to show; options.places(): how many
    * places a slot needs; options.onPick(slot): a time was chosen; options.headingLevel: "h3".
@@ -63,12 +66,8 @@
       text: "Use the arrow keys to move between days and Enter to pick one. Past days and days without times cannot be picked." });
     const prev = A.el("button", { type: "button", class: "button cal-nav", "aria-label": "Previous month" }, "‹");
     const next = A.el("button", { type: "button", class: "button cal-nav", "aria-label": "Next month" }, "›");
-    const title = A.el("h3", { id: uid + "-title", "aria-live": "polite" });
-    const body = A.el("tbody");
-    const head = A.el("tr");
-    WEEKDAYS.forEach(([short, long]) => head.append(A.el("th", { scope: "col", abbr: long }, short)));
-    const table = A.el("table", { class: "calendar", "aria-labelledby": uid + "-title", "aria-describedby": uid + "-help" },
-      A.el("thead", {}, head), body);
+    const monthsBox = A.el("div", { class: "cal-months" });
+    let panes = [];
     const legend = A.el("ul", { class: "legend", "aria-label": "What the days show" },
       A.el("li", {}, A.el("span", { class: "key available", "aria-hidden": "true" }), "Open: more than half the places free"),
       A.el("li", {}, A.el("span", { class: "key limited", "aria-hidden": "true" }), "Few left: 10–50 % free"),
@@ -77,15 +76,43 @@
     const slotsTitle = A.el("h3", { id: uid + "-slots-title", tabindex: "-1" });
     const slotList = A.el("ul", { class: "slot-list", "aria-labelledby": uid + "-slots-title" });
     const slotsPanel = A.el("div", { class: "slots-panel", hidden: true }, slotsTitle, slotList);
-    root.replaceChildren(help, A.el("div", { class: "cal-head" }, prev, title, next), table, legend, status, slotsPanel);
+    root.replaceChildren(help, monthsBox, legend, status, slotsPanel);
+
+    /** One table per month shown; the first carries Previous, the last Next, beside their titles. */
+    function buildPanes() {
+      const count = WIDE.matches ? 2 : 1;
+      panes = [];
+      monthsBox.replaceChildren();
+      for (let i = 0; i < count; i += 1) {
+        const title = A.el("h3", { id: uid + "-title-" + i, "aria-live": "polite" });
+        const body = A.el("tbody");
+        const head = A.el("tr");
+        WEEKDAYS.forEach(([short, long]) => head.append(A.el("th", { scope: "col", abbr: long }, short)));
+        const table = A.el("table", { class: "calendar", "aria-labelledby": title.id, "aria-describedby": uid + "-help" },
+          A.el("thead", {}, head), body);
+        body.addEventListener("keydown", onKey);
+        body.addEventListener("click", (event) => {
+          const button = event.target.closest("button.day");
+          if (button) pickDay(button.dataset.date, true);
+        });
+        const bar = A.el("div", { class: "cal-head" }, i === 0 ? prev : A.el("span", { class: "cal-nav-space" }), title,
+          i === count - 1 ? next : A.el("span", { class: "cal-nav-space" }));
+        monthsBox.append(A.el("div", { class: "cal-month" }, bar, table));
+        panes.push({ title: title, body: body });
+      }
+    }
+    buildPanes();
+    WIDE.addEventListener("change", () => {
+      buildPanes();
+      if (state.month) goMonth(state.month);
+    });
+
+    function shownMonths() {
+      return panes.map((_, i) => shiftMonth(state.month, i));
+    }
 
     prev.addEventListener("click", () => goMonth(shiftMonth(state.month, -1)));
     next.addEventListener("click", () => goMonth(shiftMonth(state.month, 1)));
-    body.addEventListener("keydown", onKey);
-    body.addEventListener("click", (event) => {
-      const button = event.target.closest("button.day");
-      if (button) pickDay(button.dataset.date, true);
-    });
 
     async function fetchRange(from, to) {
       return A.api("GET", "/api/tickets/" + encodeURIComponent(options.code()) + "/availability", {
@@ -102,7 +129,28 @@
       return days;
     }
 
-    /** Find the venue's time zone and today, then show the month of the chosen day or of today. */
+    /** A day the visitor can book: a time on it still has room for all their places. */
+    function bookable(day) {
+      const places = options.places();
+      return day.slots.some((slot) => slot.available_count >= places);
+    }
+
+    /** The first day from today on with room, month by month up to a year ahead (null: none). */
+    async function firstBookableDay() {
+      const first = monthOf(state.today);
+      for (let i = 0; i <= MONTHS_AHEAD; i += 1) {
+        const month = shiftMonth(first, i);
+        const days = await loadMonth(month);
+        const found = Array.from(days.keys()).sort().find((iso) => iso >= state.today && bookable(days.get(iso)));
+        if (found) return found;
+      }
+      return null;
+    }
+
+    /**
+     * Find the venue's time zone and today, then show the month of the chosen day, or else the first
+     * month with a day that can be booked (on the last day of a month, often the next one).
+     */
     async function open(initialDay) {
       A.setMessage(status, "");
       state.months.clear();
@@ -113,16 +161,15 @@
           state.tz = probe.timezone;
           state.today = A.dayIn(A.serverNow(), state.tz);
         }
-        const start = initialDay && initialDay >= state.today ? initialDay : state.selected || state.today;
+        const chosen = initialDay && initialDay >= state.today ? initialDay : state.selected;
+        const start = chosen || (await firstBookableDay()) || state.today;
         state.month = monthOf(start);
-        const days = await loadMonth(state.month);
+        await Promise.all(shownMonths().map(loadMonth));
         state.focused = start;
-        if (!days.has(start) && !state.selected) {
-          const first = Array.from(days.keys()).sort()[0];
-          if (first) state.focused = first;
-        }
         render(false);
-        if (state.selected && state.months.get(state.month).has(state.selected)) showSlots(state.selected, false);
+        if (state.selected && (state.months.get(monthOf(state.selected)) || new Map()).has(state.selected)) {
+          showSlots(state.selected, false);
+        }
       } catch (error) {
         A.setMessage(status, error.message);
       }
@@ -133,9 +180,9 @@
       const last = shiftMonth(first, MONTHS_AHEAD);
       if (month < first || month > last) return;
       state.month = month;
-      title.textContent = MONTH_TITLE.format(A.parseDay(monthStart(month))) + " (loading…)";
+      panes[0].title.textContent = MONTH_TITLE.format(A.parseDay(monthStart(month))) + " (loading…)";
       try {
-        await loadMonth(month);
+        await Promise.all(shownMonths().map(loadMonth));
         A.setMessage(status, "");
       } catch (error) {
         A.setMessage(status, error.message);
@@ -156,12 +203,20 @@
     }
 
     function render(moveFocus) {
-      const month = state.month;
+      const months = shownMonths();
+      prev.disabled = state.month <= monthOf(state.today);
+      next.disabled = months[months.length - 1] >= shiftMonth(monthOf(state.today), MONTHS_AHEAD);
+      if (!months.includes(monthOf(state.focused))) {
+        state.focused = monthStart(state.month) < state.today ? state.today : monthStart(state.month);
+      }
+      months.forEach((month, i) => renderMonth(panes[i], month));
+      if (moveFocus) focusDay(state.focused);
+    }
+
+    function renderMonth(pane, month) {
       const days = state.months.get(month) || new Map();
-      title.textContent = MONTH_TITLE.format(A.parseDay(monthStart(month)));
-      prev.disabled = month <= monthOf(state.today);
-      next.disabled = month >= shiftMonth(monthOf(state.today), MONTHS_AHEAD);
-      if (monthOf(state.focused) !== month) state.focused = monthStart(month) < state.today ? state.today : monthStart(month);
+      pane.title.textContent = MONTH_TITLE.format(A.parseDay(monthStart(month)));
+      const body = pane.body;
       body.replaceChildren();
       const first = A.parseDay(monthStart(month));
       const lead = (first.getUTCDay() + 6) % 7; // Monday first
@@ -193,11 +248,14 @@
         while (row.children.length < 7) row.append(A.el("td"));
         body.append(row);
       }
-      if (moveFocus) focusDay(state.focused);
+    }
+
+    function dayButtons() {
+      return monthsBox.querySelectorAll("button.day");
     }
 
     function focusDay(iso) {
-      const button = body.querySelector('button[data-date="' + iso + '"]');
+      const button = monthsBox.querySelector('button[data-date="' + iso + '"]');
       if (button) button.focus();
     }
 
@@ -221,22 +279,25 @@
       let target = moves[event.key]();
       if (target < state.today) target = state.today;
       if (target === iso) return;
-      if (monthOf(target) !== state.month) {
-        goMonth(monthOf(target), target);
+      const months = shownMonths();
+      if (!months.includes(monthOf(target))) {
+        // Forward past the last month shown: that month comes into view as the last one.
+        const month = monthOf(target) > state.month ? shiftMonth(monthOf(target), 1 - months.length) : monthOf(target);
+        goMonth(month, target);
         return;
       }
-      body.querySelectorAll("button.day").forEach((b) => b.setAttribute("tabindex", b.dataset.date === target ? "0" : "-1"));
+      dayButtons().forEach((b) => b.setAttribute("tabindex", b.dataset.date === target ? "0" : "-1"));
       state.focused = target;
       focusDay(target);
     }
 
     function pickDay(iso, moveFocus) {
-      const days = state.months.get(state.month) || new Map();
+      const days = state.months.get(monthOf(iso)) || new Map();
       const info = describe(iso, days.get(iso));
       state.focused = iso;
       if (!info.pickable) {
         A.setMessage(status, iso < state.today ? "This day has passed." : "There are no times to book on " + A.longDate(iso) + ".", "info");
-        body.querySelectorAll("button.day").forEach((b) => b.setAttribute("tabindex", b.dataset.date === iso ? "0" : "-1"));
+        dayButtons().forEach((b) => b.setAttribute("tabindex", b.dataset.date === iso ? "0" : "-1"));
         return;
       }
       A.setMessage(status, "");
@@ -264,6 +325,8 @@
           disabled: !enough,
           onclick: () => {
             state.slotId = slot.slot_id;
+            // The chosen time stays marked while the visitor looks on (or moves a booking).
+            slotList.querySelectorAll("button.slot").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
             options.onPick(slot);
           },
         }, A.el("span", { class: "time" }, A.timeRange(slot.start_time, slot.end_time)),

@@ -17,6 +17,8 @@ window.Admit = (function () {
     const opts = options || {};
     const headers = { Accept: "application/json" };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+    // `file`: a Blob sent as it is (an image upload); the server reads its type from its bytes.
+    if (opts.file) headers["Content-Type"] = opts.file.type || "application/octet-stream";
     if (opts.token) headers.Authorization = "Bearer " + opts.token;
     let url = path;
     if (opts.query) {
@@ -35,7 +37,7 @@ window.Admit = (function () {
       response = await fetch(url, {
         method: method,
         headers: headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        body: opts.file || (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
         cache: "no-store",
         signal: abort ? abort.signal : undefined,
       });
@@ -349,7 +351,47 @@ window.Admit = (function () {
     setTimeout(() => URL.revokeObjectURL(link.href), 60000);
   }
 
+  /**
+   * Show the venue's identity on a visitor's page: its logo and name in the header, in its brand colour
+   * with the text colour the server chose for contrast, and its address and opening hours below.
+   * Answers the venue (or null: the page works without it).
+   */
+  async function showVenue(orq) {
+    let venue;
+    try {
+      venue = await api("GET", "/api/venues/" + encodeURIComponent(orq));
+    } catch (error) {
+      return null;
+    }
+    const header = document.querySelector(".site-header");
+    if (venue.brand_colour) {
+      header.style.setProperty("--brand", venue.brand_colour);
+      header.style.setProperty("--brand-ink", venue.brand_text_colour);
+    }
+    const logo = $("venue-logo");
+    if (logo && venue.logo_url) logo.src = venue.logo_url;
+    if (logo) show(logo, Boolean(venue.logo_url));
+    const brandGlyph = header.querySelector(".brand");
+    if (brandGlyph) show(brandGlyph, !venue.logo_url);
+    const name = $("venue-name");
+    if (name) {
+      name.textContent = venue.name;
+      show(name, true);
+    }
+    if ($("venue-info")) {
+      $("venue-info-name").textContent = venue.name;
+      $("venue-info-address").textContent = venue.address || "";
+      show($("venue-info-address"), Boolean(venue.address));
+      $("venue-info-hours").textContent = venue.opening_hours || "";
+      show($("venue-info-hours-block"), Boolean(venue.opening_hours));
+      show($("venue-info"), Boolean(venue.address || venue.opening_hours));
+    }
+    document.title = document.title.replace(/Admit$/, venue.name);
+    return venue;
+  }
+
   return {
+    showVenue,
     ApiError, api, el, $, show, setMessage, focus, parseDay, isoDay, addDays, longDate, shortDate, dayIn,
     clockTime, timeRange, formatCode, normaliseCode, randomId, serverNow, staffPage, download,
   };

@@ -125,6 +125,7 @@
     A.show($("change-picker"), true);
     A.show($("move-confirm"), false);
     A.show($("change-start"), false);
+    calendar.select(reservation); // the current time stays marked among the others
     calendar.open(reservation.date).then(() => {
       const focusable = document.querySelector("#calendar button.day[tabindex='0']");
       if (focusable) focusable.focus();
@@ -191,4 +192,5 @@
   });
 
   load();
+  A.showVenue(data.orq);
 })(window.Admit);

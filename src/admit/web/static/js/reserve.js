@@ -1,10 +1,10 @@
-/* The visitor's portal: ticket(s) → contact → date and time → confirm → QR code. */
+/* The visitor's portal: ticket(s) → date and time → contact → confirm → QR code. */
 "use strict";
 
 (function (A) {
   const $ = A.$;
-  const STEPS = ["ticket", "contact", "date", "summary", "done"];
-  const state = { tickets: [], email: "", phone: "", slot: null, calendarOpened: false };
+  const STEPS = ["ticket", "date", "contact", "summary", "done"];
+  const state = { tickets: [], email: "", phone: "", phoneCountry: "", slot: null, venue: null };
 
   // What each ticket state means for the visitor, in plain words.
   const EXPLAIN = {
@@ -21,7 +21,8 @@
     places: () => state.tickets.length,
     onPick: (slot) => {
       state.slot = slot;
-      go("summary");
+      // Contact details given already (the visitor came back to change the time): straight to Confirm.
+      go(state.email && state.phone ? "summary" : "contact");
     },
   });
 
@@ -162,6 +163,7 @@
         return;
       }
       state.tickets.push({ code: ticket.code, orq: ticket.orq, status: ticket.status });
+      if (state.tickets.length === 1) loadVenue(ticket.orq);
       state.slot = null;
       ticketInput.value = "";
       renderTickets();
@@ -187,13 +189,26 @@
     checkTicket(ticketInput.value);
   });
   $("ticket-continue").addEventListener("click", () => {
-    if (ready()) go("contact");
+    if (ready()) go("date");
   });
 
-  // ---- Step 2: contact, checked as the visitor types (the server checks again on Confirm) ----
+  /** The venue's name, logo and colours on the page, and its country as the phone number's default. */
+  async function loadVenue(orq) {
+    if (state.venue && state.venue.orq === orq) return;
+    state.venue = await A.showVenue(orq);
+    const country = $("phone-country");
+    if (state.venue && state.venue.country && !country.dataset.chosen) country.value = state.venue.country;
+  }
+
+  // ---- Step 3: contact, checked as the visitor types (the server checks again on Confirm) ----
   const contactForm = $("contact-form");
   const email = $("email");
   const phone = $("phone");
+  const phoneCountry = $("phone-country");
+  phoneCountry.addEventListener("change", () => {
+    phoneCountry.dataset.chosen = "true";
+    if (touched.has("phone")) showProblem(phone, phoneProblem(phone.value));
+  });
   const touched = new Set();
 
   function emailProblem(value) {
@@ -202,13 +217,17 @@
     return "";
   }
 
+  // A number with + carries its country; one without is read in the country chosen beside it (the
+  // venue's by default). The server reads both with the full numbering plans and has the last word.
   function phoneProblem(value) {
     const text = value.trim();
     if (!text) return "Enter your phone number.";
-    if (!text.startsWith("+")) return "Start with + and your country code, e.g. +31 20 123 4567.";
-    if (/[^\d\s().\-+]/.test(text.slice(1)) || text.indexOf("+", 1) !== -1) return "Use only digits, spaces and dashes after the +.";
+    const international = text.startsWith("+");
+    if (/[^\d\s().\-+\/]/.test(text) || text.indexOf("+", 1) !== -1) return "Use only digits, spaces and dashes.";
     const digits = text.replace(/\D/g, "").length;
-    if (digits < 8 || digits > 15) return "A phone number in international form has 8 to 15 digits.";
+    if (international && (digits < 8 || digits > 15)) return "A phone number with its country code has 8 to 15 digits.";
+    if (!international && !phoneCountry.value) return "Choose the country of the number, or start with + and the country code.";
+    if (!international && (digits < 4 || digits > 15)) return "This number is too short or too long.";
     return "";
   }
 
@@ -242,7 +261,8 @@
     }
     state.email = email.value.trim();
     state.phone = phone.value.trim();
-    go("date");
+    state.phoneCountry = state.phone.startsWith("+") ? "" : phoneCountry.value;
+    go("summary");
   });
 
   // ---- Step 4: summary and confirm ----
@@ -254,7 +274,8 @@
     $("sum-date").textContent = A.longDate(slot.date);
     $("sum-time").textContent = A.timeRange(slot.start_time, slot.end_time);
     $("sum-email").textContent = state.email;
-    $("sum-phone").textContent = state.phone;
+    const country = state.phoneCountry && phoneCountry.selectedOptions[0];
+    $("sum-phone").textContent = country ? "+" + country.dataset.calling + " · " + state.phone : state.phone;
     document.querySelector("#step-summary dt").textContent = state.tickets.length > 1 ? "Tickets" : "Ticket";
   }
 
@@ -292,6 +313,7 @@
           slot_id: state.slot.slot_id,
           customer_email: state.email,
           customer_phone: state.phone,
+          ...(state.phoneCountry ? { phone_country: state.phoneCountry } : {}),
         },
       });
       done(answer.reservations);
@@ -306,7 +328,8 @@
         const fields = error.details.fields || {};
         go("contact");
         if (fields.customer_email) showProblem(email, fields.customer_email);
-        if (fields.customer_phone) showProblem(phone, fields.customer_phone);
+        const phoneField = fields.customer_phone || fields.phone_country;
+        if (phoneField) showProblem(phone, phoneField);
         (fields.customer_email ? email : phone).focus();
       } else {
         A.setMessage(summaryMessage, error.message);
@@ -317,20 +340,36 @@
   });
 
   // ---- Step 5: done ----
+
+  /** v…@example.org: enough for the visitor to know which address, not enough for a passer-by. */
+  function masked(address) {
+    const at = address.lastIndexOf("@");
+    return at < 1 ? address : address.slice(0, 1) + "\u2026" + address.slice(at);
+  }
+
   function done(reservations) {
     const list = $("done-list");
+    const offers = document.body.dataset;
+    $("done-sent").replaceChildren("Confirmation sent to ", A.el("strong", { class: "nowrap" }, masked(state.email)), ".");
     list.replaceChildren();
     reservations.forEach((r) => {
       const base = "/api/reservations/" + encodeURIComponent(r.reservation_id);
       const shown = A.formatCode(r.ticket_code);
+      const suffix = r.ticket_code.slice(-4);
       list.append(A.el("li", { "data-reservation-id": r.reservation_id },
         A.el("h3", {}, A.longDate(r.date)),
         A.el("p", {}, A.el("strong", {}, A.timeRange(r.start_time, r.end_time))),
         A.el("img", { class: "qr", src: base + "/qr.png", width: "220", height: "220", alt: "QR code of ticket " + shown }),
         A.el("p", {}, "Ticket ", A.el("span", { class: "ticket-code" }, shown)),
         A.el("div", { class: "actions" },
-          A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + r.ticket_code.slice(-4) + ".png" }, "Download QR"),
-          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, "Add to calendar")),
+          A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + suffix + ".png" }, "Download QR"),
+          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, "Add to calendar"),
+          offers.ticketPdf === "true"
+            ? A.el("a", { class: "button", href: base + "/ticket.pdf", download: "ticket-" + suffix + ".pdf" }, "Ticket as PDF")
+            : null,
+          offers.walletPass === "true"
+            ? A.el("a", { class: "button", href: base + "/pass.pkpass", download: "ticket-" + suffix + ".pkpass" }, "Add to wallet")
+            : null),
         A.el("p", {}, A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, "Change or cancel this reservation")),
         A.el("p", { class: "hint" }, "Keep this link: it is also how you change or cancel later.")));
     });
