@@ -21,6 +21,7 @@ from admit.services.reservations import ReservationView
 # A Unicode font of our own: the PDF's built-in fonts cover Latin-1 only, and venue names do not.
 FONTS = files("admit") / "fonts"
 QR_SIZE_MM = 80
+LOGO_MM = 20
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,9 @@ class PrintedTicket:
     link: str  # the reservation's own page
 
 
-def ticket_pdf(tickets: list[PrintedTicket], *, now: datetime) -> bytes:
-    """One page per person of a party (a single reservation is a party of one)."""
+def ticket_pdf(tickets: list[PrintedTicket], *, now: datetime, logo: bytes | None = None) -> bytes:
+    """One page per person of a party (a single reservation is a party of one), under the venue's
+    logo (PNG or JPEG, as the venue uploaded it) when it has one."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(auto=False)
     pdf.set_creation_date(now)  # the same reservation prints the same document
@@ -41,15 +43,19 @@ def ticket_pdf(tickets: list[PrintedTicket], *, now: datetime) -> bytes:
     venue = one_line(tickets[0].reservation.venue) if tickets else ""
     pdf.set_title(f"Tickets for {venue}")
     for number, ticket in enumerate(tickets, start=1):
-        _page(pdf, ticket, number=number, of=len(tickets))
+        _page(pdf, ticket, number=number, of=len(tickets), logo=logo)
     return bytes(pdf.output())
 
 
-def _page(pdf: FPDF, ticket: PrintedTicket, *, number: int, of: int) -> None:
+def _page(pdf: FPDF, ticket: PrintedTicket, *, number: int, of: int, logo: bytes | None) -> None:
     reservation = ticket.reservation
     slot = reservation.slot
     width = pdf.epw
     pdf.add_page()
+    if logo is not None:
+        # Centred in a band LOGO_MM high across the page, its proportions kept.
+        placed = pdf.image(io.BytesIO(logo), x=pdf.l_margin, w=width, h=LOGO_MM, keep_aspect_ratio=True)
+        pdf.set_y(pdf.t_margin + placed.rendered_height + 4)
     pdf.set_font("Sans", style="B", size=24)
     pdf.multi_cell(width, 11, one_line(reservation.venue), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from admit.domain.offline import parse_qr
 from admit.security.codes import display
+from tests.api.test_venue_identity_api import image
 from tests.builders import Builders
-from tests.pdf import pdf_pages
+from tests.pdf import pdf_image_sizes, pdf_pages
 
 
 def test_the_printed_ticket_shows_venue_time_and_grouped_code_and_carries_the_page_qr(
@@ -30,6 +31,25 @@ def test_the_printed_ticket_shows_venue_time_and_grouped_code_and_carries_the_pa
         assert expected in text
     assert qr == make.client.get(f"/api/reservations/{reservation_id}").json()["qr_payload"]
     assert parse_qr(qr).code == code
+
+
+def test_the_printed_ticket_carries_the_venues_logo_above_the_qr_code(make: Builders) -> None:
+    orq = make.org()
+    _, reservation_id = make.reservation(orq, make.slot(orq))
+    ticket = f"/api/reservations/{reservation_id}/ticket.pdf"
+    ((qr_only,),) = pdf_image_sizes(make.client.get(ticket).content)
+    logo = make.client.put(
+        f"/api/organizations/{orq}/logo",
+        content=image("PNG", size=(120, 40)),
+        headers=make.admin(orq).headers,
+    )
+    assert logo.status_code == 200, logo.text
+    printed = make.client.get(ticket).content
+    assert pdf_image_sizes(printed) == [[(120, 40), qr_only]]
+    assert (
+        pdf_pages(printed)[0][1]
+        == make.client.get(f"/api/reservations/{reservation_id}").json()["qr_payload"]
+    )
 
 
 def test_a_moved_visit_prints_its_new_time_and_a_new_qr(make: Builders) -> None:

@@ -20,7 +20,7 @@ from admit.domain.lifecycle import ReservationStatus
 from admit.errors import DomainError
 from admit.services import reservations
 from admit.services.capacity import slot_json
-from admit.services.identity import phone_region_of_slot
+from admit.services.identity import find_logo, phone_region_of_slot
 from admit.services.reservation_qr import qr_payload
 from admit.services.reservations import MAX_BATCH, ReservationView, checked_contact
 from admit.services.ticket_lookup import reservation_ticket, suffix_of, ticket_refs
@@ -317,7 +317,8 @@ def ticket_pdf(reservation_id: ReservationId, context: ContextDep, session: Sess
     found = _live(reservation_id, context, session)
     link = links(context, reservation_id)["manage_url"]
     printed = PrintedTicket(found, _payload(found, context, session), link)
-    body = printable.ticket_pdf([printed], now=context.clock.now())
+    logo = find_logo(session, found.slot.orq)
+    body = printable.ticket_pdf([printed], now=context.clock.now(), logo=logo.data if logo else None)
     name = f"ticket-{found.ticket_code[-4:]}.pdf"
     headers = {**_private(), "Content-Disposition": f'inline; filename="{name}"'}
     return Response(body, media_type="application/pdf", headers=headers)

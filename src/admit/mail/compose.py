@@ -49,9 +49,16 @@ class Sender:
 
 
 def reservation_message(
-    kind: MailKind, reservation: ReservationView, *, qr_text: str, sender: Sender, now: datetime
+    kind: MailKind,
+    reservation: ReservationView,
+    *,
+    qr_text: str,
+    sender: Sender,
+    now: datetime,
+    logo: bytes | None = None,
 ) -> EmailMessage:
-    """`qr_text` is what the QR code shows: the reservation's signed QR text (services.reservation_qr)."""
+    """`qr_text` is what the QR code shows: the reservation's signed QR text (services.reservation_qr);
+    `logo` the venue's, for the printed ticket."""
     slot = reservation.slot
     venue = one_line(reservation.venue)
     when = f"{slot.date:%A %d %B %Y}, {slot.start_time:%H:%M}-{slot.end_time:%H:%M}"
@@ -102,7 +109,10 @@ def reservation_message(
     if kind in PRINTED:
         printed = PrintedTicket(reservation, qr_text, link)
         message.add_attachment(
-            ticket_pdf([printed], now=now), maintype="application", subtype="pdf", filename="ticket.pdf"
+            ticket_pdf([printed], now=now, logo=logo),
+            maintype="application",
+            subtype="pdf",
+            filename="ticket.pdf",
         )
     if kind in METHODS:
         method = METHODS[kind]

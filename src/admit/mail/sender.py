@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admit import errors
 from admit.clock import Clock
-from admit.db.models import Organization, OutboxMessage, Reservation, Ticket
+from admit.db.models import Organization, OrganizationLogo, OutboxMessage, Reservation, Ticket
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
 from admit.mail.compose import Sender, order_message, reservation_message, reserve_reminder
@@ -141,7 +141,10 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
         return None  # a confirmation or reminder for a visit that has since been cancelled
     view = current_view(session, reservation, mail.keys, now)
     qr_text = qr_payload_in(session, reservation=view, offline_secrets=mail.offline, now=now)
-    return reservation_message(row.kind, view, qr_text=qr_text, sender=mail.sender, now=now)
+    logo = session.get(OrganizationLogo, row.orq)  # printed on the attached ticket
+    return reservation_message(
+        row.kind, view, qr_text=qr_text, sender=mail.sender, now=now, logo=logo.data if logo else None
+    )
 
 
 def _order_message(session: Session, row: OutboxMessage, mail: MailContext) -> EmailMessage | None:
