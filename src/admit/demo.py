@@ -15,6 +15,7 @@ from admit.domain.lifecycle import ActivationMode
 from admit.domain.roles import Role
 from admit.domain.venue_time import local_now, zone
 from admit.services import door, issuance, reservations, slots
+from admit.services.identity import update_identity
 from admit.services.operators import StaffMember, create_operator
 from admit.services.organizations import create_organization, load_venue
 from admit.services.reservations import Contact
@@ -45,6 +46,14 @@ class Demo:
     tickets: dict[str, list[str]] = field(default_factory=dict)
 
 
+# What visitors see of the demo venue: change it on /admin.
+DEMO_IDENTITY = {
+    "address": "Museumplein 1, 1071 AA Amsterdam",
+    "opening_hours": "Every day 09:00-17:00",
+    "brand_colour": "#12355b",
+}
+
+
 def seed_demo(context: AppContext) -> Demo | None:
     """Fill an empty database; leave one with data alone (returns None)."""
     now = context.clock.now()
@@ -53,6 +62,7 @@ def seed_demo(context: AppContext) -> Demo | None:
             if session.scalar(select(func.count()).select_from(Organization)):
                 return None
         org = create_organization(session, name="Demo Museum", timezone=DEMO_TIMEZONE, now=now)
+        update_identity(session, orq=org.id, changes=DEMO_IDENTITY)
         demo = Demo(orq=org.id)
         operators = {}
         for username, role, name in STAFF:
