@@ -38,8 +38,13 @@ def normalise(raw: str) -> str | None:
     """The canonical code for what a person typed or a scanner read, or None if it cannot be one."""
     if len(raw) > 4 * LENGTH:
         return None
-    code = _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
+    code = as_typed(raw)
     return code if _VALID.fullmatch(code) else None
+
+
+def as_typed(raw: str) -> str:
+    """Typed characters as a code's: separators dropped, upper case, look-alike letters read as digits."""
+    return _SEPARATORS.sub("", raw).upper().translate(_READS_AS)
 
 
 def display(code: str) -> str:
