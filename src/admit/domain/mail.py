@@ -12,6 +12,7 @@ class MailKind(StrEnum):
     CANCELLATION = "cancellation"
     RESERVE_REMINDER = "reserve_reminder"  # activated some days ago, still no reservation
     VISIT_REMINDER = "visit_reminder"  # the visit is tomorrow
+    SLOT_CLOSED = "slot_closed"  # the venue closed the visit's time: choose another
 
 
 class MailStatus(StrEnum):
