@@ -280,7 +280,7 @@
     const when = A.timeRange(found.start_time, found.end_time) + " " + found.day;
     const party = found.party > 1 ? "party of " + found.party : "1 person";
     const status = found.status === "VERIFIED" ? "already in" : found.status.toLowerCase();
-    const button = A.el("button", { type: "button", class: "button light find-pick" },
+    const button = A.el("button", { type: "button", class: "button find-pick" },
       A.el("strong", {}, when),
       A.el("span", {}, [found.email, found.phone, party].join(" · ")),
       A.el("span", { class: "muted" }, "ticket …" + found.code_suffix + " · " + status));
