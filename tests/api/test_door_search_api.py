@@ -134,7 +134,9 @@ def test_results_are_limited_and_say_that_there_are_more(make: Builders, door: t
     assert len(search(make, operator, "guest1").json()["results"]) == 10
 
 
-def test_a_query_under_four_characters_is_refused_saying_so(make: Builders, door: tuple[int, Staff]) -> None:
+def test_a_query_under_four_characters_or_with_control_characters_is_refused_saying_so(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
     _, operator = door
     for typed in ("abc", "  ab  ", ""):
         refused = search(make, operator, typed)
@@ -142,6 +144,10 @@ def test_a_query_under_four_characters_is_refused_saying_so(make: Builders, door
         error = refused.json()["error"]
         assert error["code"] == "VALIDATION_ERROR"
         assert "at least 4 characters" in error["details"]["fields"]["q"]
+    for typed in ("jane\x00doe", "jane\tdoe"):  # NUL cannot even reach PostgreSQL
+        refused = search(make, operator, typed)
+        assert refused.status_code == 422, typed
+        assert "printable characters only" in refused.json()["error"]["details"]["fields"]["q"]
     assert make.client.get("/api/operator/search", params={"q": "jane"}).status_code == 401
 
 

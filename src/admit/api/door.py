@@ -18,7 +18,7 @@ from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
 from admit.domain.door import Result
 from admit.domain.venue_time import is_supported_day
-from admit.domain.visitor_search import MAX_LENGTH, QueryTooShort, masked_email, masked_phone, read_query
+from admit.domain.visitor_search import MAX_LENGTH, QueryRefused, masked_email, masked_phone, read_query
 from admit.logging import log_scan, log_sync, log_visitor_search
 from admit.security.codes import suffix
 from admit.services import door, door_sync, scans
@@ -174,7 +174,7 @@ def search_visitor(
     limit_door(context, operator, None)  # a search by the end of a code is a guess at codes too
     try:
         query = read_query(q)
-    except QueryTooShort as exc:
+    except QueryRefused as exc:
         raise errors.ValidationFailed(f"The search needs {exc}.", fields={"q": str(exc)}) from None
     venue = context.venue(session, operator.orq)
     now = context.clock.now()

@@ -23,8 +23,8 @@ _PHONE_CHARACTERS = re.compile(r"[\d\s+\-().]+")
 _CODE_TAIL = re.compile(f"[{codes.ALPHABET}]{{{MIN_LENGTH},{codes.LENGTH}}}")
 
 
-class QueryTooShort(ValueError):
-    pass
+class QueryRefused(ValueError):
+    """Why a query cannot be searched for, as the rest of a sentence ("The search needs …")."""
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,14 @@ class VisitorQuery:
 
 
 def read_query(raw: str) -> VisitorQuery:
-    """The three readings of what the operator typed, or QueryTooShort."""
+    """The three readings of what the operator typed, or QueryRefused."""
     text = raw.strip()
     if len(text) < MIN_LENGTH:
-        raise QueryTooShort(f"type at least {MIN_LENGTH} characters of the e-mail, phone or ticket code")
+        raise QueryRefused(f"type at least {MIN_LENGTH} characters of the e-mail, phone or ticket code")
     if len(text) > MAX_LENGTH:
-        raise QueryTooShort(f"at most {MAX_LENGTH} characters")
+        raise QueryRefused(f"at most {MAX_LENGTH} characters")
+    if any(not character.isprintable() for character in text):
+        raise QueryRefused("printable characters only (no control characters)")
     digits = re.sub(r"\D", "", text).lstrip("0")
     phone = digits if _PHONE_CHARACTERS.fullmatch(text) and len(digits) >= MIN_LENGTH else None
     tail = codes.as_typed(text)
