@@ -86,4 +86,8 @@ def test_the_admin_closes_a_booked_slot_and_the_visitors_are_emailed_their_link(
 
     # The visitor follows the link and may choose another time, whatever the policy's cutoff says.
     page.goto(links["ann@example.com"])
-    expect(page.get_by_role("button", name="Choose another time")).to_be_visible()
+    expect(page.locator("#slot-closed")).to_have_text(
+        "The venue has closed this time. Your ticket is still valid: please choose another time below."
+    )
+    page.get_by_role("button", name="Choose another time").click()
+    expect(page.locator("#change-picker")).to_be_visible()
