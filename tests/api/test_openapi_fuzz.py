@@ -48,6 +48,7 @@ OPERATIONS = [
     # Dates, cursors and schedules: the staff side's arithmetic on what a client sends.
     "GET /api/operators/scan-history",
     "GET /api/operator/stats",
+    "GET /api/operator/search",
     "POST /api/reservation-slots/create",
     "PATCH /api/reservation-slots/{slot_id}",
     "GET /api/reservation-slots/available",
