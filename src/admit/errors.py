@@ -172,6 +172,14 @@ class CapacityBelowBooked(DomainError):
     message = "The capacity cannot go below the places already booked."
 
 
+class SlotHasBookings(DomainError):
+    code = "SLOT_HAS_BOOKINGS"
+    message = (
+        "Visitors are booked in this slot: say whether to e-mail them a link to choose another time "
+        '("notify": true) or not ("notify": false).'
+    )
+
+
 class ReservationNotFound(DomainError):
     code = "RESERVATION_NOT_FOUND"
     message = "No reservation has this id."

@@ -100,3 +100,16 @@ def log_sync(answers: list[SyncAnswer], *, operator_id: int, orq: int, device_id
                 second_at=second.get("scanned_at"),
             )
     log.info("scan.synced", orq=orq, operator_id=operator_id, device_id=device_id, **outcomes)
+
+
+def log_visitor_search(*, orq: int, operator_id: int, query_length: int, results: int, more: bool) -> None:
+    """A door search for a visitor: who searched and how much was found, never what was typed (it is
+    a visitor's e-mail, phone or the end of a ticket code)."""
+    log.info(
+        "door.visitor_search",
+        orq=orq,
+        operator_id=operator_id,
+        query_length=query_length,
+        results=results,
+        more=more,
+    )

@@ -53,6 +53,7 @@ OPERATIONS = [
     "PATCH /api/operators/{operator_id}",
     "POST /api/operators/{operator_id}/pin",
     "GET /api/operator/stats",
+    "GET /api/operator/search",
     "POST /api/reservation-slots/create",
     "PATCH /api/reservation-slots/{slot_id}",
     "GET /api/reservation-slots/available",

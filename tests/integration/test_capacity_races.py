@@ -280,6 +280,7 @@ def test_capacity_lowered_while_bookings_race_never_falls_below_the_places_booke
                         orq=orq,
                         capacity=capacity,
                         status=None,
+                        notify=None,
                         now=racers.clock.now(),
                     )
                 except errors.DomainError as refused:

@@ -10,18 +10,22 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BeforeValidator, Field, StrictBool, StrictStr
 
+from admit import errors
 from admit.api.deps import ContextDep, ManagerDep, SessionDep, StaffDep, limit_door
-from admit.api.door_shapes import VERDICT, HistoryOut, StatsOut, SyncOut
+from admit.api.door_shapes import VERDICT, HistoryOut, StatsOut, SyncOut, VisitorSearchOut
 from admit.api.errors import error_response
 from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
 from admit.domain.door import Result
 from admit.domain.venue_time import is_supported_day
-from admit.logging import log_scan, log_sync
+from admit.domain.visitor_search import MAX_LENGTH, QueryRefused, masked_email, masked_phone, read_query
+from admit.logging import log_scan, log_sync, log_visitor_search
+from admit.security.codes import suffix
 from admit.services import door, door_sync, scans
 from admit.services.door import Action, OfflineVerdict
 from admit.services.operators import StaffMember
 from admit.services.scans import MAX_PAGE, HistoryFilter
+from admit.services.visitor_search import search_visitors
 
 router = APIRouter(tags=["door"])
 
@@ -163,6 +167,49 @@ def sync_scans(body: SyncIn, operator: StaffDep, context: ContextDep, session: S
         if answer.outcome is door_sync.Outcome.CONFLICT:
             context.metrics.conflicts.inc()
     return {"results": [answer.body for answer in answers]}
+
+
+@router.get("/api/operator/search")
+def search_visitor(
+    operator: StaffDep,
+    context: ContextDep,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=MAX_LENGTH)],
+) -> VisitorSearchOut:
+    """Today's and tomorrow's reservations by e-mail, phone or the end of the ticket code (at most 20)."""
+    limit_door(context, operator, None)  # a search by the end of a code is a guess at codes too
+    try:
+        query = read_query(q)
+    except QueryRefused as exc:
+        raise errors.ValidationFailed(f"The search needs {exc}.", fields={"q": str(exc)}) from None
+    venue = context.venue(session, operator.orq)
+    now = context.clock.now()
+    found = search_visitors(
+        session, orq=operator.orq, query=query, timezone=venue.timezone, keys=context.keys, now=now
+    )
+    log_visitor_search(
+        orq=operator.orq,
+        operator_id=operator.id,
+        query_length=len(q.strip()),
+        results=len(found.matches),
+        more=found.more,
+    )
+    results = [
+        {
+            "code": match.code,
+            "code_suffix": suffix(match.code),
+            "date": match.slot_date.isoformat(),
+            "day": "today" if match.slot_date == found.today else "tomorrow",
+            "start_time": match.start_time.strftime("%H:%M"),
+            "end_time": match.end_time.strftime("%H:%M"),
+            "party": match.party,
+            "email": masked_email(match.email),
+            "phone": masked_phone(match.phone),
+            "status": match.status.value,
+        }
+        for match in found.matches
+    ]
+    return VisitorSearchOut.model_validate({"results": results, "more": found.more})
 
 
 def history_filter(

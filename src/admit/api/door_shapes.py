@@ -53,6 +53,28 @@ class VerdictOut(BaseModel):
 VERDICT: dict[int | str, dict[str, Any]] = {200: {"model": VerdictOut, "description": "The verdict"}}
 
 
+class VisitorOut(BaseModel):
+    """A reservation found by the door's search. `code` is the ticket's whole code, for the scan call
+    that follows a tap (an operator of the organization may scan any of its codes); the page shows
+    only `code_suffix` and the masked contact."""
+
+    code: str
+    code_suffix: str
+    date: str
+    day: Literal["today", "tomorrow"]
+    start_time: str
+    end_time: str
+    party: int
+    email: str
+    phone: str
+    status: str
+
+
+class VisitorSearchOut(BaseModel):
+    results: list[VisitorOut]
+    more: bool  # more matched than are listed: type more of the query
+
+
 class OperatorRefOut(BaseModel):
     id: int
     name: str

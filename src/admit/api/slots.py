@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
@@ -64,6 +64,13 @@ class SlotCreateIn(Body):
 class SlotPatchIn(Body):
     total_capacity: Capacity | None = None
     status: Literal["ACTIVE", "CLOSED"] | None = None
+    # Closing a slot with visitors booked needs this said either way (else 409 SLOT_HAS_BOOKINGS):
+    # true e-mails each a link to choose another time, false tells no one.
+    notify: StrictBool | None = None
+
+
+class SlotPatchedOut(SlotOut):
+    notified: int  # visitors e-mailed a link to choose another time
 
 
 class SkippedSlotOut(BaseModel):
@@ -151,16 +158,17 @@ def patch_slot(
     admin: AdminDep,
     context: ContextDep,
     session: SessionDep,
-) -> SlotOut:
-    slot = slots.update_slot(
+) -> SlotPatchedOut:
+    change = slots.update_slot(
         session,
         slot_id=slot_id,
         orq=admin.orq,
         capacity=body.total_capacity,
         status=SlotStatus(body.status) if body.status else None,
+        notify=body.notify,
         now=context.clock.now(),
     )
-    return SlotOut.model_validate(slot_json(slot))
+    return SlotPatchedOut.model_validate({**slot_json(change.slot), "notified": change.notified})
 
 
 @router.get("/api/reservation-slots/available", response_class=JSONResponse, responses=AVAILABILITY)

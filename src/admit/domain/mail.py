@@ -15,6 +15,7 @@ class MailKind(StrEnum):
     RESERVE_REMINDER = "reserve_reminder"  # activated some days ago, still no reservation
     VISIT_REMINDER = "visit_reminder"  # the visit is tomorrow
     ORDER = "order"  # tickets issued to a buyer: the codes, how to activate them, where to book
+    SLOT_CLOSED = "slot_closed"  # the venue closed the visit's time: choose another
 
 
 class MailStatus(StrEnum):

@@ -136,6 +136,28 @@ def _venue_footer(venue: str, address: str | None) -> str:
     return "<hr><p>" + "<br>".join(escape(line) for line in lines) + "</p>"
 
 
+def slot_closed_message(reservation: ReservationView, *, sender: Sender) -> EmailMessage:
+    """The venue closed the time of this visit: the ticket stays good, and its page offers another time."""
+    slot = reservation.slot
+    venue = one_line(reservation.venue)
+    when = f"{slot.date:%A %d %B %Y}, {slot.start_time:%H:%M}-{slot.end_time:%H:%M}"
+    link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
+    code = display(reservation.ticket_code)
+    message = _message(
+        f"Please choose another time: your visit to {venue} on {when}", sender, reservation.customer_email
+    )
+    lead = f"{venue} has had to close the time of your visit: {when} ({reservation.timezone} time)."
+    still = f"Your ticket {code} is still valid. Choose another time on your reservation's page:"
+    message.set_content(f"{lead}\n\n{still}\n{link}\n")
+    message.add_alternative(
+        f"<!doctype html><html><body><p>{escape(lead)}</p><p>{escape(still)}</p>"
+        f"<p><a href='{escape(link)}'>Choose another time</a></p>"
+        f"{_venue_footer(venue, reservation.venue_address)}</body></html>",
+        subtype="html",
+    )
+    return message
+
+
 def reserve_reminder(*, venue: str, ticket_code: str, recipient: str, sender: Sender) -> EmailMessage:
     """For a ticket activated days ago and still not booked."""
     venue = one_line(venue)

@@ -24,9 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from admit import errors
 from admit.clock import Clock
 from admit.db.models import Organization, OrganizationLogo, OutboxMessage, Reservation, Ticket
+from admit.domain.calendar import SlotStatus
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
-from admit.mail.compose import Sender, order_message, reservation_message, reserve_reminder
+from admit.mail.compose import (
+    Sender,
+    order_message,
+    reservation_message,
+    reserve_reminder,
+    slot_closed_message,
+)
 from admit.mail.transport import DELIVERY_ERRORS, Transport
 from admit.security.codes import CodeKeys
 from admit.security.offline import OfflineSecrets
@@ -140,6 +147,10 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
     if cancelled and row.kind is not MailKind.CANCELLATION:
         return None  # a confirmation or reminder for a visit that has since been cancelled
     view = current_view(session, reservation, mail.keys, now)
+    if row.kind is MailKind.SLOT_CLOSED:
+        # Moved since, or the slot reopened: there is nothing left to choose.
+        still_stranded = view.status is ReservationStatus.RESERVED and view.slot.status is SlotStatus.CLOSED
+        return slot_closed_message(view, sender=mail.sender) if still_stranded else None
     qr_text = qr_payload_in(session, reservation=view, offline_secrets=mail.offline, now=now)
     logo = session.get(OrganizationLogo, row.orq)  # printed on the attached ticket
     return reservation_message(

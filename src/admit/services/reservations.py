@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.db.models import Organization, Reservation, ReservationSlot, Ticket
+from admit.domain.calendar import SlotStatus
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.contact import ContactError, normalise_email, normalise_phone
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus, effective_status, next_status
@@ -257,7 +258,12 @@ def _move(
     with session.begin():
         reservation, ticket, org, now_local = _lock_for_change(session, reservation_id, keys, now)
         old = reservation.slot
-        check_change_allowed(policy_of(org), slot_starts_at=times(old).starts_at, now_local=now_local)
+        check_change_allowed(
+            policy_of(org),
+            slot_starts_at=times(old).starts_at,
+            now_local=now_local,
+            slot_closed=old.status is SlotStatus.CLOSED,
+        )
         if slot_id != old.id:
             slots = lock_slots(session, [old.id, slot_id])
             new = slots.get(slot_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admit import errors
 from admit.clock import Clock
-from admit.db.models import Organization, ReservationSlot
+from admit.db.models import Organization, Reservation, ReservationSlot
 from admit.domain.calendar import (
     DEFAULT_RANGE_DAYS,
     MAX_RANGE_DAYS,
@@ -24,7 +24,10 @@ from admit.domain.calendar import (
     schedule_starts,
     status_after_booking,
 )
+from admit.domain.lifecycle import ReservationStatus
+from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now, slot_time_problems
+from admit.outbox.writer import enqueue_for_reservation
 from admit.services.capacity import SLOT_COLUMNS, SlotRow
 from admit.services.organizations import get_organization_or_raise
 
@@ -155,6 +158,12 @@ def _new(orq: int, slot: NewSlot, capacity: int, now: datetime) -> Slot:
     )
 
 
+@dataclass(frozen=True)
+class SlotChange:
+    slot: Slot
+    notified: int  # booked visitors e-mailed a link to choose another time
+
+
 def update_slot(
     session: Session,
     *,
@@ -162,15 +171,26 @@ def update_slot(
     orq: int,
     capacity: int | None,
     status: SlotStatus | None,
+    notify: bool | None,
     now: datetime,
-) -> Slot:
-    """Change capacity (never below booked) and close or reopen; the status stays true to the counts."""
+) -> SlotChange:
+    """Change capacity (never below booked) and close or reopen; the status stays true to the counts.
+
+    Closing a slot strands the visitors booked in it, so it needs `notify` said either way: with true,
+    each is e-mailed (in this transaction) a link to their reservation's page to choose another time.
+    The slot's lock keeps anyone from booking into it meanwhile.
+    """
     with session.begin():
         slot = session.scalars(
             select(Slot).where(Slot.id == slot_id, Slot.orq == orq).with_for_update()
         ).first()
         if slot is None:
             raise errors.SlotNotFound()
+        stranded: list[Reservation] = []
+        if status is SlotStatus.CLOSED and slot.status is not SlotStatus.CLOSED:
+            stranded = list(session.scalars(_BOOKED.where(Reservation.slot_id == slot.id)))
+        if stranded and notify is None:
+            raise errors.SlotHasBookings(booked=len(stranded))
         if capacity is not None:
             if capacity < slot.booked_count:
                 raise errors.CapacityBelowBooked(booked_count=slot.booked_count, requested=capacity)
@@ -179,7 +199,14 @@ def update_slot(
             slot.status = SlotStatus.CLOSED if status is SlotStatus.CLOSED else SlotStatus.ACTIVE
         slot.status = status_after_booking(slot.status, booked=slot.booked_count, total=slot.total_capacity)
         slot.updated_at = now
-    return slot
+        if notify:
+            for reservation in stranded:
+                enqueue_for_reservation(session, reservation, MailKind.SLOT_CLOSED, now=now)
+    return SlotChange(slot, len(stranded) if notify else 0)
+
+
+# The visitors a closing strands: booked and not yet let in (a verified visitor has had the visit).
+_BOOKED = select(Reservation).where(Reservation.status == ReservationStatus.RESERVED).order_by(Reservation.id)
 
 
 @dataclass(frozen=True)

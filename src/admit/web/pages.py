@@ -14,7 +14,7 @@ from admit import errors
 from admit.api.deps import ContextDep, limit_code_page
 from admit.api.reservations import ReservationId
 from admit.context import AppContext
-from admit.domain.calendar import DEFAULT_CAPACITY
+from admit.domain.calendar import DEFAULT_CAPACITY, SlotStatus
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.countries import country_names, phone_countries
 from admit.domain.lifecycle import ReservationStatus
@@ -105,9 +105,14 @@ def _change_options(context: AppContext, reservation_id: str) -> tuple[int, Allo
             org = get_organization_or_raise(session, found.slot.orq)
             policy = policy_of(org)
     starts, now_local = times(found.slot).starts_at, local_now(now, found.timezone)
+    slot_closed = found.slot.status is SlotStatus.CLOSED  # the venue asked its visitors to move
     return (
         found.slot.orq,
-        _ask(lambda: check_change_allowed(policy, slot_starts_at=starts, now_local=now_local)),
+        _ask(
+            lambda: check_change_allowed(
+                policy, slot_starts_at=starts, now_local=now_local, slot_closed=slot_closed
+            )
+        ),
         _ask(lambda: check_cancel_allowed(policy, slot_starts_at=starts, now_local=now_local)),
     )
 

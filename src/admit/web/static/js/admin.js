@@ -197,10 +197,23 @@
     toggle.setAttribute("aria-label", (closed ? "Reopen " : "Close ") + time);
     async function patch(body, done) {
       try {
-        await session.call("PATCH", "/api/reservation-slots/" + slot.slot_id, { body: body });
-        A.setMessage($("slots-message"), "✓ " + time + ": " + done, "ok");
+        const changed = await session.call("PATCH", "/api/reservation-slots/" + slot.slot_id, { body: body });
+        const told = body.notify ? " " + visitors(changed.notified) + " told." : "";
+        A.setMessage($("slots-message"), "✓ " + time + ": " + done + told, "ok");
         loadSlots();
       } catch (error) {
+        if (error.code === "SLOT_HAS_BOOKINGS") {
+          // Visitors are booked: ask first, and offer to tell them (the server said how many).
+          const choice = await askToClose(time, error.details.booked);
+          if (choice) patch(Object.assign({}, body, { notify: choice.notify }), done);
+          else toggle.focus();
+          return;
+        }
+        if (error.code === "CAPACITY_BELOW_BOOKED") {
+          A.setMessage($("slots-message"), time + ": " + error.message + " " + visitors(error.details.booked_count) +
+            " booked. To have them move, close the slot and e-mail them.");
+          return;
+        }
         fail("slots-message", error);
       }
     }
@@ -212,6 +225,28 @@
       A.el("td", {}, capacity),
       A.el("td", {}, slot.status.toLowerCase()),
       A.el("td", {}, A.el("div", { class: "actions" }, save, toggle)));
+  }
+
+  function visitors(count) {
+    return count + (count === 1 ? " visitor" : " visitors");
+  }
+
+  /** The confirm dialog for closing a booked slot: resolves to { notify } to close, or null to keep it. */
+  function askToClose(time, booked) {
+    const dialog = $("close-dialog");
+    $("close-title").textContent = "Close " + time + "?";
+    $("close-text").textContent = visitors(booked) + (booked === 1 ? " is" : " are") + " booked in this slot. " +
+      "Closing it takes no more bookings; their reservations stay until they choose another time.";
+    $("close-notify-text").textContent = "E-mail " + (booked === 1 ? "them" : "the " + booked) +
+      " a link to choose another time";
+    $("close-notify").checked = true;
+    dialog.returnValue = "";
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => {
+        resolve(dialog.returnValue === "close" ? { notify: $("close-notify").checked } : null);
+      }, { once: true });
+      dialog.showModal();
+    });
   }
 
   // ---- Staff accounts: create, change role, new PIN, disable and enable ----

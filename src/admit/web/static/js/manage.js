@@ -54,6 +54,11 @@
       A.el("dt", {}, "E-mail"), A.el("dd", {}, r.customer_email),
       A.el("dt", {}, "Phone"), A.el("dd", {}, r.customer_phone));
     body.replaceChildren(list);
+    if (live && r.slot && r.slot.status === "CLOSED") {
+      // The venue closed this time and e-mailed the visitor this page: say so above the details.
+      body.prepend(A.el("p", { class: "notice", id: "slot-closed" },
+        "The venue has closed this time. Your ticket is still valid: please choose another time below."));
+    }
     if (live) {
       body.append(A.el("div", { class: "qr-block" },
         A.el("img", {

@@ -101,6 +101,7 @@
     input.value = "";
     $("manual-error").textContent = "";
     input.removeAttribute("aria-invalid");
+    clearFind();
     camera.resume();
     if (!camera.running) input.focus();
   }
@@ -188,7 +189,9 @@
     admittedTimer = setTimeout(() => showScan("✓ Admitted: ticket …" + suffix + when + where + "."), ADMITTED_MS);
   }
 
-  async function scan(raw) {
+  /** A scan of a code (camera, typed, or a visitor picked from a search). `check`: never admit with the
+      scan itself, as for a visitor picked from a list: the operator sees the verdict, then lets them in. */
+  async function scan(raw, check) {
     const code = raw.trim();
     if (!code) {
       $("manual-error").textContent = "Type the ticket code, or scan its QR code.";
@@ -197,13 +200,14 @@
       return;
     }
     if (door && door.offline) {
-      await scanOffline(code);
+      await scanOffline(code, check);
       return;
     }
     const body = { code: code, nonce: A.randomId(), device_id: deviceId() };
     // Admit on scan: one call lets a GREEN in; a YELLOW comes back for the operator to confirm.
-    const path = admitToggle.checked ? "/venue/scan" : "/api/operator/validate-ticket";
-    if (admitToggle.checked) Object.assign(body, { action: "admit", admit_warnings: false });
+    const admitting = admitToggle.checked && !check;
+    const path = admitting ? "/venue/scan" : "/api/operator/validate-ticket";
+    if (admitting) Object.assign(body, { action: "admit", admit_warnings: false });
     try {
       const verdict = await session.call("POST", path, { body: body, timeoutMs: door ? SWITCH_MS : undefined });
       if (verdict.verified_now) showAdmitted(code, verdict);
@@ -212,7 +216,7 @@
       if (error.handled) return;
       if (door && door.unreachable(error)) {
         door.goOffline(); // no answer in time: this scan and the next are decided here
-        await scanOffline(code);
+        await scanOffline(code, check);
         return;
       }
       A.setMessage($("scan-status"), "Could not check the ticket: " + error.message);
@@ -221,9 +225,9 @@
   }
 
   /** The verdict by the door's rules on this device, recorded for the server as an offline scan. */
-  async function scanOffline(code) {
+  async function scanOffline(code, check) {
     const verdict = await door.decide(code);
-    if (admitToggle.checked && verdict.result === "GREEN" && verdict.can_verify) {
+    if (admitToggle.checked && !check && verdict.result === "GREEN" && verdict.can_verify) {
       await admitOffline(code, verdict);
       return;
     }
@@ -262,6 +266,61 @@
     }
     await admitOffline(code, verdict);
   }
+
+  // ---- Find a visitor without their QR: today's and tomorrow's bookings ----
+  function clearFind() {
+    $("find-q").value = "";
+    $("find-q").removeAttribute("aria-invalid");
+    $("find-error").textContent = "";
+    $("find-status").textContent = "";
+    $("find-results").replaceChildren();
+  }
+
+  function foundItem(found) {
+    const when = A.timeRange(found.start_time, found.end_time) + " " + found.day;
+    const party = found.party > 1 ? "party of " + found.party : "1 person";
+    const status = found.status === "VERIFIED" ? "already in" : found.status.toLowerCase();
+    const button = A.el("button", { type: "button", class: "button find-pick" },
+      A.el("strong", {}, when),
+      A.el("span", {}, [found.email, found.phone, party].join(" · ")),
+      A.el("span", { class: "muted" }, "ticket …" + found.code_suffix + " · " + status));
+    button.addEventListener("click", () => scan(found.code, true));
+    return A.el("li", {}, button);
+  }
+
+  $("find-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("find-q");
+    const q = input.value.trim();
+    const error = $("find-error");
+    error.textContent = "";
+    input.removeAttribute("aria-invalid");
+    $("find-results").replaceChildren();
+    if (q.length < 4) {
+      error.textContent = "Type at least 4 characters of the e-mail, phone or ticket code.";
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    if (door && door.offline) {
+      error.textContent = "Finding a visitor needs the connection: ask for the ticket code instead.";
+      return;
+    }
+    $("find-status").textContent = "Searching…";
+    try {
+      const answer = await session.call("GET", "/api/operator/search", { query: { q: q } });
+      $("find-results").replaceChildren(...answer.results.map(foundItem));
+      const count = answer.results.length;
+      $("find-status").textContent = count === 0
+        ? "No booking today or tomorrow matches."
+        : count + (count === 1 ? " booking" : " bookings") + (answer.more ? " shown; more match: type more." : " found.");
+    } catch (failure) {
+      $("find-status").textContent = "";
+      if (failure.handled) return;
+      const fields = (failure.details && failure.details.fields) || {};
+      error.textContent = fields.q ? "Type " + fields.q.replace(/^type /, "") + "." : "Could not search: " + failure.message;
+    }
+  });
 
   $("manual-form").addEventListener("submit", (event) => {
     event.preventDefault();

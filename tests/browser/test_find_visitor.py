@@ -1,0 +1,91 @@
+"""The door finds a visitor without their QR: search today's and tomorrow's bookings, tap, verdict, admit.
+
+Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Seed, Shot, Venue, hours, staff_login
+from tests.browser.test_accessibility import serious_violations
+
+pytestmark = pytest.mark.browser
+
+
+def booked(seed: Seed, venue: Venue, slot: int, email: str) -> str:
+    (code,) = seed.tickets(venue.orq)
+    body = {
+        "ticket_codes": [code],
+        "slot_id": slot,
+        "customer_email": email,
+        "customer_phone": "+31 6 1234 5678",
+    }
+    seed.call("POST", "/api/reservations", json=body)
+    return code
+
+
+def test_an_operator_finds_a_visitor_by_email_and_admits_them(
+    page: Page, seed: Seed, venue: Venue, shot: Shot, viewport: str
+) -> None:
+    email = f"forgot.qr.{viewport}@example.com"
+    code = booked(seed, venue, venue.today, email)
+    booked(seed, venue, venue.tomorrow, email)  # the same visitor's booking for tomorrow
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    find = page.get_by_role("search", name="Find visitor")
+
+    field = find.get_by_label("E-mail, phone or the last characters of the ticket code")
+    field.fill("abc")
+    find.get_by_role("button", name="Find").click()
+    expect(find.locator("#find-error")).to_have_text(
+        "Type at least 4 characters of the e-mail, phone or ticket code."
+    )
+
+    field.fill(f"FORGOT.QR.{viewport}")
+    find.get_by_role("button", name="Find").click()
+    results = find.get_by_role("list", name="Visitors found").get_by_role("button")
+    expect(results).to_have_count(2)
+    expect(find.locator("#find-status")).to_have_text("2 bookings found.")
+    today = results.first
+    expect(today).to_contain_text(hours("10:00", "12:00") + " today")
+    expect(today).to_contain_text("fo…@example.com")
+    expect(today).to_contain_text("…5678")
+    expect(today).to_contain_text("ticket …" + code[-4:])
+    expect(results.nth(1)).to_contain_text(hours("14:00", "15:00") + " tomorrow")
+    expect(find).not_to_contain_text(email)  # the contact is masked in the list
+    shot(page, "found")
+    assert serious_violations(page) == []
+
+    # Admit on scan is on (the default), yet a visitor picked from a list is shown before being let in.
+    today.click()
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-result", "GREEN")
+    expect(verdict).to_have_attribute("data-code", "VALID")
+    expect(verdict).to_contain_text(email)
+    shot(page, "verdict")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(verdict).to_have_attribute("data-admitted", "true")
+    expect(verdict.get_by_role("heading")).to_have_text("ADMITTED")
+    status = seed.call("GET", f"/api/tickets/{code}/status")
+    assert status["status"] == "VERIFIED"
+
+    # Back at the scanner, the search is cleared for the next visitor.
+    expect(page.locator("#scan-status")).to_contain_text("Admitted: ticket …" + code[-4:])
+    expect(find.get_by_role("listitem")).to_have_count(0)
+    expect(field).to_have_value("")
+
+
+def test_the_tomorrow_booking_found_is_red_wrong_date_with_no_admit(
+    page: Page, seed: Seed, venue: Venue, viewport: str
+) -> None:
+    code = booked(seed, venue, venue.tomorrow, f"early.{viewport}@example.com")
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    page.locator("#find-q").fill(code[-6:].lower())
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("list", name="Visitors found").get_by_role("button").click()
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-code", "WRONG_DATE")
+    expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
