@@ -79,11 +79,15 @@
         A.el("span", { class: "booked", style: { width: booked + "%" } }),
         A.el("span", { class: "verified", style: { width: verified + "%" } }));
       const closed = slot.status === "CLOSED" ? " · closed" : "";
+      // Known once the slot's entry window has closed: null until then.
+      const noShows = slot.no_shows === null || slot.no_shows === undefined ? null
+        : A.el("span", { class: "no-shows", "data-no-shows": String(slot.no_shows) },
+          slot.no_shows === 1 ? "1 no-show" : slot.no_shows + " no-shows");
       return A.el("li", { "data-slot-id": String(slot.slot_id) },
         A.el("span", { class: "slot-time" }, A.timeRange(slot.start_time, slot.end_time)),
         bar,
         A.el("span", { class: "text" }, slot.booked_count + "/" + slot.total_capacity + " booked (" + booked + " %) · " +
-          slot.verified_count + " verified" + closed));
+          slot.verified_count + " verified" + closed, ...(noShows ? [" · ", noShows] : [])));
     }));
   }
 
