@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from admit.api import (
     door,
     health,
+    live,
     mail,
     offline,
     operators,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         orders,
         mail,
         offline,
+        live,
         health,
     ):
         app.include_router(module.router)

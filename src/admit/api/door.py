@@ -96,6 +96,7 @@ def _scan(
     log_scan(outcome, operator_id=operator.id, orq=operator.orq, seconds=timer.perf_counter() - started)
     if not outcome.replayed:
         context.metrics.scans.labels(outcome.result.value, outcome.code).inc()
+        context.live.touched(operator.orq)  # every scan counts on the dashboard, whatever its result
     return outcome
 
 
@@ -150,6 +151,7 @@ def sync_scans(body: SyncIn, operator: StaffDep, context: ContextDep, session: S
         now=context.clock.now(),
     )
     log_sync(answers, operator_id=operator.id, orq=operator.orq, device_id=body.device_id)
+    context.live.touched(operator.orq)
     for answer in answers:
         context.metrics.synced_scans.labels(answer.outcome.value).inc()
         if answer.result is not None and answer.reason is not None:
