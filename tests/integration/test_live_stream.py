@@ -55,6 +55,7 @@ def test_a_scan_on_one_node_reaches_a_dashboard_streaming_from_the_other(tmp_pat
                     session, name="Museum", timezone="Europe/Amsterdam", now=DEFAULT_NOW
                 ).id
             tokens: dict[Role, str] = {}
+            ids: dict[Role, int] = {}
             for role in (Role.OPERATOR, Role.MANAGER):
                 with context.sessions() as session:
                     staff = create_operator(
@@ -68,6 +69,7 @@ def test_a_scan_on_one_node_reaches_a_dashboard_streaming_from_the_other(tmp_pat
                         now=DEFAULT_NOW,
                     )
                 issuer: TokenIssuer = context.tokens
+                ids[role] = staff.id
                 tokens[role] = issuer.issue(operator_id=staff.id, orq=orq, role=role, now=DEFAULT_NOW)[0]
             context.engine.dispose()
             manager = {"Authorization": f"Bearer {tokens[Role.MANAGER]}"}
@@ -98,6 +100,21 @@ def test_a_scan_on_one_node_reaches_a_dashboard_streaming_from_the_other(tmp_pat
                     http.post(f"{door_node.url}/api/operator/logout", headers=manager).raise_for_status()
                     assert next(received) == ("end", {"reason": "INVALID_TOKEN"})
                     assert next(received, None) is None
+
+                # A node that is stopped with a dashboard connected still stops, within its grace.
+                again = issuer.issue(
+                    operator_id=ids[Role.MANAGER], orq=orq, role=Role.MANAGER, now=DEFAULT_NOW
+                )
+                with http.stream(
+                    "GET", stream_url, headers={"Authorization": f"Bearer {again[0]}"}
+                ) as response:
+                    received = events(response)
+                    assert next(received)[0] == "stats"
+                    dashboard_node.process.terminate()
+                    assert dashboard_node.process.wait(timeout=30) is not None
+                    with pytest.raises(httpx.HTTPError):
+                        for _ in received:
+                            pass
         finally:
             for node in nodes:
                 node.stop()

@@ -4,8 +4,9 @@ One stream per open dashboard, async (no thread held while it waits). It sends t
 then again whenever the organization's live counter moves (on any node: see admit.live) or at least
 every `REFRESH` seconds (a slot's entry window closing changes its no-shows without any write), a
 comment line every `HEARTBEAT` seconds so that proxies keep the connection, and an `end` event when its
-token expires, is logged out or its account is disabled. Each stats read is a request's read: bounded by
-the database's statement timeout, and a failed one is simply tried again on the next tick.
+token expires, is logged out or its account is disabled (or `RECONNECT` after `LIFETIME`). Each stats
+read is a request's read: bounded by the database's statement timeout, and a failed one is simply tried
+again on the next tick.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ router = APIRouter(tags=["door"])
 TICK = 0.25  # seconds between looks at the counter (which is read from the database every 0.5 s)
 HEARTBEAT = 15.0
 REFRESH = 30.0
+# A stream ends after this and the page opens another at once: nodes that were restarted or added get
+# their share of the dashboards, and a stop never waits on a stream for longer.
+LIFETIME = 600.0
 
 
 @router.get(
@@ -80,13 +84,22 @@ async def _events(context: AppContext, claims: TokenClaims, orq: int, day: date 
         seen: int | None = None
         again = False  # read once more after a change: see admit.live on coalesced bumps
         next_refresh = next_beat = 0.0
+        started = time.monotonic()
         while True:
+            now = time.monotonic()
+            if now - started >= LIFETIME:
+                yield _event("end", {"reason": "RECONNECT"})
+                return
             try:
                 await still_allowed(context, claims)
             except errors.DomainError as ended:
                 yield _event("end", {"reason": ended.code})
                 return
-            now = time.monotonic()
+            except (OperationalError, PoolTimeout) as exc:
+                # The login could not be checked: nothing is sent until it can be.
+                log.warning("live.read_failed", orq=orq, error=str(getattr(exc, "orig", exc))[:200])
+                await anyio.sleep(TICK)
+                continue
             try:
                 version = await context.live.version(orq)
                 if version != seen or again or now >= next_refresh:

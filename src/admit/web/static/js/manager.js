@@ -306,6 +306,10 @@
     clearTimeout(watchdog);
     if (live !== mine) return; // stopped or replaced on purpose
     live = null;
+    if (ended === "RECONNECT") { // the server closes each stream after a while: open the next one
+      startLive();
+      return;
+    }
     clearTimeout(timer);
     // The login ended (logged out, disabled, expired): the next call shows the login and says why. A
     // stream that worked and stopped may have missed a change; one that never worked leaves the poll as it was.
