@@ -7,11 +7,8 @@ are awaited with a generous read timeout, never timed against a target.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,19 +22,9 @@ from admit.services.organizations import create_organization
 from admit.settings import Settings
 from tests.conftest import BACKENDS, DEFAULT_NOW, TEST_SECRET
 from tests.nodes import Node, fresh_postgresql, start_node, wait_until_ready
+from tests.sse import events
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="several nodes share PostgreSQL")
-
-
-def events(response: httpx.Response) -> Iterator[tuple[str, Any]]:
-    """(event name, data) of a server-sent event stream, as they arrive."""
-    name = "message"
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            yield name, json.loads(line.removeprefix("data: "))
-            name = "message"
 
 
 def test_a_scan_on_one_node_reaches_a_dashboard_streaming_from_the_other(tmp_path: Path) -> None:
