@@ -8,8 +8,8 @@ fresh stats when its counter moved. A scan on one node so reaches a dashboard on
 
 A process bumps an organization's counter at most once per `coalesce` seconds: at the door's peak a scan
 need not write a row that every other scan of its venue also writes. A change whose bump was skipped
-committed at most `coalesce` after the bump that was not, and a dashboard that saw that bump reads
-the stats again `interval` later (`interval` > `coalesce`), so it is not missed.
+committed less than `coalesce` after the bump that was made, and a dashboard that saw that bump reads
+the stats once more at least `coalesce` after it saw it (api/live.py), so it is not missed.
 """
 
 from __future__ import annotations

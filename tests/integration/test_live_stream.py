@@ -31,7 +31,11 @@ def test_a_scan_on_one_node_reaches_a_dashboard_streaming_from_the_other(tmp_pat
     with fresh_postgresql() as database_url:
         nodes: list[Node] = []
         try:
-            nodes = [start_node(name=n, database_url=database_url, workdir=tmp_path / n) for n in "ab"]
+            # One live stream per organization on the dashboard's node, to see its place taken and freed.
+            one = {"ADMIT_LIVE_STREAMS_PER_ORG": "1"}
+            nodes = [
+                start_node(name=n, database_url=database_url, workdir=tmp_path / n, env=one) for n in "ab"
+            ]
             for node in nodes:
                 wait_until_ready(node)
             door_node, dashboard_node = nodes
@@ -70,6 +74,8 @@ def test_a_scan_on_one_node_reaches_a_dashboard_streaming_from_the_other(tmp_pat
                     received = events(response)
                     name, first = next(received)
                     assert (name, first["validated"], first["date"]) == ("stats", 0, "2025-11-20")
+                    refused = http.get(stream_url, headers=manager)  # a second dashboard: told to poll
+                    assert (refused.status_code, refused.json()["error"]["code"]) == (429, "RATE_LIMITED")
 
                     scanned = time.monotonic()
                     answer = http.post(
@@ -95,6 +101,7 @@ def test_a_scan_on_one_node_reaches_a_dashboard_streaming_from_the_other(tmp_pat
                 with http.stream(
                     "GET", stream_url, headers={"Authorization": f"Bearer {again[0]}"}
                 ) as response:
+                    assert response.status_code == 200  # the ended stream's place is free again
                     received = events(response)
                     assert next(received)[0] == "stats"
                     dashboard_node.process.terminate()

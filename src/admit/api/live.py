@@ -30,13 +30,17 @@ from admit.api.deps import ClaimsDep, ContextDep, ManagerDep, still_allowed
 from admit.api.door_shapes import StatsOut
 from admit.api.schemas import IsoDate
 from admit.context import AppContext
+from admit.domain.roles import Role
+from admit.live import COALESCE
 from admit.security.tokens import TokenClaims
 from admit.services import scans
 
 log = structlog.get_logger()
 router = APIRouter(tags=["door"])
 
-TICK = 0.25  # seconds between looks at the counter (which is read from the database every 0.5 s)
+# Seconds between looks at the counter (read from the database every 0.5 s per process). After a
+# change the stats are read once more a tick later, which must be at least COALESCE (see admit.live).
+TICK = COALESCE
 HEARTBEAT = 15.0
 REFRESH = 30.0
 # A stream ends after this and the page opens another at once: nodes that were restarted or added get
@@ -91,7 +95,9 @@ async def _events(context: AppContext, claims: TokenClaims, orq: int, day: date 
                 yield _event("end", {"reason": "RECONNECT"})
                 return
             try:
-                await still_allowed(context, claims)
+                member = await still_allowed(context, claims)
+                if not member.role.includes(Role.MANAGER):
+                    raise errors.Forbidden(required_role=Role.MANAGER.value, your_role=member.role.value)
             except errors.DomainError as ended:
                 yield _event("end", {"reason": ended.code})
                 return
