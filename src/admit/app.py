@@ -18,6 +18,7 @@ from admit.api import (
     door,
     exports,
     health,
+    live,
     mail,
     offline,
     operators,
@@ -32,6 +33,7 @@ from admit.api import (
     venues,
 )
 from admit.api.errors import error_response, install_error_handlers
+from admit.api.openapi import describe_errors
 from admit.clock import Clock
 from admit.context import AppContext, build_context
 from admit.domain.identity import MAX_LOGO_BYTES
@@ -39,7 +41,7 @@ from admit.logging import configure_logging
 from admit.metrics import RequestTimer
 from admit.security.headers import SecurityHeaders
 from admit.settings import Settings
-from admit.web import STATIC_DIR, pages
+from admit.web import STATIC_DIR, docs, pages
 
 MAX_BODY_BYTES = 64 * 1024
 # A device's offline queue (up to 500 scans) and a venue's logo may be larger (paths as patterns).
@@ -69,12 +71,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         title="Admit",
         summary="Timed-entry ticketing: activation, reservations with hard capacity, validation at the door.",
         version="0.1.0",
-        # FastAPI's interactive pages load their scripts from a CDN; Admit serves nothing from one.
+        # FastAPI's interactive pages load their scripts from a CDN; Admit's /docs serves its own copy.
         docs_url=None,
         redoc_url=None,
     )
     app.state.context = context
     install_error_handlers(app)
+    describe_errors(app)
     # Routes are matched in order, one by one: the door's and the booking paths' go first.
     for module in (
         door,
@@ -90,11 +93,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         reports,
         mail,
         offline,
+        live,
         health,
         venues,
     ):
         app.include_router(module.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, larger=LARGER_BODIES)
     app.add_middleware(RequestTimer, metrics=context.metrics)

@@ -38,6 +38,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(operators_app, name="operators")
 
+SHUTDOWN_GRACE_SECONDS = 10  # a request's own database waits are shorter than this
+
 
 @app.command()
 def serve(
@@ -95,7 +97,16 @@ def serve(
         sweeper.start()
     try:
         # Forwarded headers are believed only from ADMIT_TRUSTED_PROXIES, by the application itself.
-        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+        # On a stop, requests still running after the grace are cancelled: an open live dashboard's
+        # stream would otherwise hold the process until its login ends (it reconnects to another node).
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
     finally:
         stop.set()
 

@@ -13,6 +13,7 @@ from admit.cache import Cached, SharedFacts
 from admit.clock import Clock, clock_for
 from admit.db.engine import Pool, Timeouts, make_engine, make_session_factory
 from admit.db.probe import DatabaseProbe
+from admit.live import LiveSignal
 from admit.mail.compose import Sender
 from admit.mail.sender import MailContext
 from admit.mail.transport import transport_for
@@ -52,10 +53,25 @@ class AppContext:
     facts: SharedFacts = field(init=False)
     staff: Cached[int, StaffMember] = field(init=False)
     venues: Cached[int, Venue] = field(init=False)
+    # What each organization's live dashboard shows has changed: one counter each, shared by the nodes.
+    live: LiveSignal = field(init=False)
 
     def __post_init__(self) -> None:
         self.facts = SharedFacts(read_version=self._read_version, read_revoked=self._read_revoked)
         self.staff, self.venues = self.facts.cache(), self.facts.cache()
+        self.live = LiveSignal(
+            bump=self._bump_live,
+            read=self._read_live,
+            streams_per_org=self.settings.live_streams_per_org,
+        )
+
+    def _bump_live(self, orq: int) -> None:
+        with self.sessions() as session:
+            cache_version.bump_live(session, orq=orq)
+
+    def _read_live(self, orqs: list[int]) -> dict[int, int]:
+        with self.engine.connect() as connection:
+            return cache_version.read_live(connection, orqs)
 
     def _read_version(self) -> int:
         with self.engine.connect() as connection:

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # the device instead, and offline data older than this many minutes is shown as a warning.
     offline_switch_seconds: float = Field(default=1.5, ge=0.2, le=30)
     offline_stale_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Live dashboards (server-sent events) one process keeps open per organization; past it a
+    # dashboard refreshes itself every few seconds instead.
+    live_streams_per_org: int = Field(default=20, ge=0, le=1000)
     # Mail: with no SMTP host, messages are written as .eml files under the data directory.
     smtp_host: str = ""
     smtp_port: int = 587

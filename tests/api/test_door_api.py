@@ -302,6 +302,37 @@ def test_live_counts_for_the_day(make: Builders, door: tuple[int, Staff]) -> Non
     ]
 
 
+def test_no_shows_per_slot_once_its_entry_window_has_closed(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    """Places booked and never used, per slot, from the moment the slot can no longer admit them."""
+    orq, operator = door
+    manager = make.staff(orq, Role.MANAGER)
+    policy = {"entry_window": {"minutes_before_start": 30, "minutes_after_end": 15}, "change_cutoff_hours": 0}
+    make.client.patch(
+        f"/api/organizations/{orq}/policy", json=policy, headers=make.admin(orq).headers
+    ).raise_for_status()
+    early = make.slot(orq, day="2025-11-20", start="10:00", end="11:00", capacity=5)
+    later = make.slot(orq, day="2025-11-20", start="14:00", end="15:00", capacity=5)
+    came = make.reservation(orq, early)[0]
+    for slot in (early, early, later):
+        make.reservation(orq, slot)
+    cancelled = make.reservation(orq, early)[1]
+    make.client.delete(f"/api/reservations/{cancelled}").raise_for_status()
+    clock.set(clock.now() + timedelta(hours=1, minutes=15))  # 10:15, inside the early slot's window
+    assert scan(make, operator, came, "/api/operator/verify-ticket").json()["result"] == "GREEN"
+
+    def no_shows() -> list[int | None]:
+        stats = make.client.get("/api/operator/stats", headers=manager.headers).json()
+        return [slot["no_shows"] for slot in stats["slots"]]
+
+    assert no_shows() == [None, None]
+    clock.set(clock.now() + timedelta(hours=1))  # 11:15: the window closes 15 minutes after the end
+    assert no_shows() == [2, None]  # the cancelled place is not a no-show, the verified one came
+    clock.set(clock.now() + timedelta(hours=5))  # 16:15
+    assert no_shows() == [2, 1]
+
+
 def _reused(response: Any) -> None:
     """Refused with NONCE_REUSED, and nothing of the first ticket or its holder in the answer."""
     assert response.status_code == 409, response.text

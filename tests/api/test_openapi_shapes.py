@@ -6,6 +6,7 @@ response must name its fields, all the way down.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 
 from admit.api.door_shapes import HistoryOut, StatsOut, SyncOut, VerdictOut
 from admit.api.offline import OfflineBundleOut
+from admit.api.openapi import ErrorBody
 from admit.api.slots import AvailabilityOut
 from admit.app import create_app
 from admit.domain.roles import Role
@@ -182,3 +184,56 @@ def test_the_door_answers_match_their_documented_models(make: Builders, booked: 
     stats = make.client.get("/api/operator/stats", params={"date": "2025-11-20"}, headers=manager.headers)
     assert stats.status_code == 200 and stats.json()["slots"]
     matches(StatsOut, stats.json())
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def error_responses() -> list[tuple[str, str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, status, response)
+        for path, operations in DOCUMENT["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if not status.startswith(("1", "2", "3"))
+    ]
+
+
+def test_every_operation_documents_its_errors_as_the_one_error_body() -> None:
+    operations = [operation for operations in DOCUMENT["paths"].values() for operation in operations.values()]
+    assert all("default" in operation["responses"] for operation in operations)
+    wrong = [
+        f"{method} {path} {status}"
+        for method, path, status, response in error_responses()
+        if response.get("content") != {"application/json": {"schema": ERROR_REF}}
+    ]
+    assert not wrong, "error answers documented with another body:\n" + "\n".join(wrong)
+    # FastAPI's own 422 body ({"detail": [...]}) is never sent, so it is not described either.
+    schemas = DOCUMENT["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    statuses = {(method, path, status) for method, path, status, _ in error_responses()}
+    assert ("GET", "/api/operator/stats", "422") in statuses  # a query parameter to get wrong
+    assert ("GET", "/api/operator/stats", "401") in statuses  # a staff route
+    assert ("GET", "/api/reservation-slots/available", "401") not in statuses  # a public one
+
+
+def test_the_documented_error_body_is_the_one_sent(make: Builders) -> None:
+    manager = make.staff(make.org(), Role.MANAGER)
+    invalid = make.client.get("/api/operator/stats", params={"date": "yesterday"}, headers=manager.headers)
+    no_token = make.client.get("/api/operator/stats")
+    unknown = make.client.get("/api/tickets/ABCDEFGHJKMNPQRSTVWX/status")
+    for answer, status in ((invalid, 422), (no_token, 401), (unknown, 404)):
+        assert answer.status_code == status
+        matches(ErrorBody, answer.json())
+    assert set(invalid.json()["error"]["details"]["fields"]) == {"date"}
+
+
+def test_the_api_reference_page_loads_only_the_servers_own_files(make: Builders) -> None:
+    page = make.client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert "/static/vendor/swagger-ui-bundle.js" in sources and "/static/vendor/swagger-ui.css" in sources
+    assert all(source.startswith("/") and not source.startswith("//") for source in sources)
+    assert "<script>" not in page.text  # nothing inline: the Content-Security-Policy allows none
+    for source in sources:
+        assert make.client.get(source).status_code == 200, source

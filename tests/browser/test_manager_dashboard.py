@@ -5,11 +5,15 @@ Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from admit.domain.roles import Role
-from tests.browser.conftest import TODAY, Seed, Shot, docs_shot, staff_login
+from admit.services.reservations import checked_contact, reserve
+from tests.browser.conftest import CONTACT, TODAY, Seed, Shot, docs_shot, staff_login
+from tests.conftest import DEFAULT_NOW
 
 pytestmark = pytest.mark.browser
 
@@ -70,15 +74,70 @@ def test_the_dashboard_counts_the_verified_ticket_per_slot_and_lists_the_scans(
     expect(page.locator("#login-message")).to_contain_text("This page needs the manager role")
 
 
-@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
-def test_the_dashboard_refreshes_itself(page: Page, seed: Seed) -> None:
-    orq = seed.org()
-    door = seed.staff(orq, Role.OPERATOR)
-    page.clock.install()
+def test_the_dashboard_shows_the_no_shows_of_a_slot_whose_entry_window_has_closed(
+    page: Page, seed: Seed, shot: Shot
+) -> None:
+    orq = seed.org(entry_window={"minutes_before_start": 30, "minutes_after_end": 30})
+    early = seed.slot(orq, day=TODAY, start="07:00", end="08:00", capacity=10)
+    later = seed.slot(orq, day=TODAY, start="10:00", end="11:00", capacity=10)
+    # Booked at 06:00, before the early slot began (the API refuses a slot that has started).
+    with seed.context.sessions() as session:
+        reserve(
+            session,
+            ticket_codes=seed.tickets(orq, 3),
+            slot_id=early,
+            contact=checked_contact(CONTACT["customer_email"], CONTACT["customer_phone"]),
+            keys=seed.context.keys,
+            now=DEFAULT_NOW - timedelta(hours=3),
+        )
+    seed.reserve(seed.tickets(orq, 2), later)
+
     page.goto("/manager")
     staff_login(page, seed.staff(orq, Role.MANAGER))
+    # 09:00: the early slot's window closed at 08:30; the later one is still to come.
+    expect(page.locator(f'#utilisation [data-slot-id="{early}"] [data-no-shows]')).to_have_text("3 no-shows")
+    expect(page.locator(f'#utilisation [data-slot-id="{later}"]')).to_contain_text("2/10 booked")
+    expect(page.locator(f'#utilisation [data-slot-id="{later}"] [data-no-shows]')).to_have_count(0)
+    shot(page, "no-shows")
+
+
+def test_the_dashboard_counts_a_scan_within_a_moment_without_a_reload(
+    page: Page, seed: Seed, shot: Shot
+) -> None:
+    orq = seed.org()
+    door = seed.staff(orq, Role.OPERATOR)
+    slot = seed.slot(orq, day=TODAY, start="10:00", end="11:00", capacity=10)
+    code, _ = seed.reserved(orq, slot)
+    page.goto("/manager")
+    staff_login(page, seed.staff(orq, Role.MANAGER))
+    counts = page.locator("#counts")
+    expect(counts.locator('[data-count="validated"] .n')).to_have_text("0")
+    expect(page.locator("#updated")).to_contain_text("live")
+
+    seed.call("POST", "/api/operator/verify-ticket", door, json={"code": code})
+    # Pushed by the server: the stream carries it within about a second; the wait allows for a slow machine.
+    expect(counts.locator('[data-count="verified"] .n')).to_have_text("1", timeout=5_000)
+    expect(counts.locator('[data-count="validated"] .n')).to_have_text("1")
+    expect(page.locator(f'#utilisation [data-slot-id="{slot}"]')).to_contain_text(
+        "1/10 booked (10 %) · 1 verified"
+    )
+    expect(page.locator("#history tr")).to_have_count(1)
+    shot(page, "live")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_dashboard_polls_where_the_stream_cannot_be_read(page: Page, seed: Seed) -> None:
+    orq = seed.org()
+    door = seed.staff(orq, Role.OPERATOR)
+    # As behind a proxy that refuses or cuts the stream.
+    page.route("**/api/operator/stats/stream*", lambda route: route.abort())
+    page.clock.install()
+    page.goto("/manager")
+    with page.expect_event("requestfailed", lambda request: "/stats/stream" in request.url):
+        staff_login(page, seed.staff(orq, Role.MANAGER))
     validated = page.locator('#counts [data-count="validated"] .n')
     expect(validated).to_have_text("0")
+    expect(page.locator("#updated")).to_contain_text("every 10 seconds")
     seed.call("POST", "/api/operator/validate-ticket", door, json={"code": "NOT-A-TICKET"})
     page.clock.run_for(10_500)
     expect(validated).to_have_text("1")

@@ -42,6 +42,7 @@ from tests.builders import CONTACT, Builders
 from tests.conftest import BACKENDS, DEFAULT_NOW, TEST_SECRET
 from tests.mail.conftest import SmtpServer
 from tests.nodes import Cluster, free_port, fresh_postgresql, running_cluster
+from tests.sse import events
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="several nodes share PostgreSQL")
 
@@ -375,3 +376,28 @@ def test_code_look_ups_are_limited_per_real_client_across_both_nodes(
     assert other.status_code == 200  # limits are keyed by the real client, not by nginx's address
     served = node_counter(cluster, "admit_http_request_duration_seconds_count")
     assert all(served[n] > served_before[n] for n in served), "nginx used one node only"
+
+
+def test_the_live_dashboard_streams_through_the_proxy_and_ends_when_its_manager_is_disabled(
+    cluster: Cluster, seed: Builders
+) -> None:
+    orq = seed.org("Lighthouse")
+    admin, manager = seed.staff(orq, Role.ADMIN), seed.staff(orq, Role.MANAGER)
+    door = seed.staff(orq, Role.OPERATOR)
+    first, second = (node.url for node in cluster.nodes)
+    url = "/api/operator/stats/stream"
+    with cluster.client() as http, http.stream("GET", url, headers=manager.headers) as stream:
+        # nginx would buffer the answer but for the stream's X-Accel-Buffering: no (which it keeps to itself).
+        received = events(stream)  # each read waits 30 s at most (the client's timeout)
+        name, stats = next(received)
+        assert (name, stats["validated"]) == ("stats", 0)
+        # Whichever node nginx chose for the stream, one of these scans is on the other.
+        for node in (first, second):
+            assert door_verdict(node, door.headers, "NOT-A-TICKET").status_code == 200
+        while next(received)[1]["validated"] < 2:
+            pass
+        disable = f"{first}/api/operators/{manager.id}/disable"
+        disabled = httpx.post(disable, headers=admin.headers, timeout=10)
+        assert disabled.status_code == 200, disabled.text
+        ends = [data for name, data in received if name == "end"]
+    assert ends == [{"reason": "INVALID_TOKEN"}]

@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "admit.migrations",
             "admit.settings",
             "admit.cache",
+            "admit.live",
             "admit.metrics",
             "admit.ratelimit",
         ),

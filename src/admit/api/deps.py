@@ -72,6 +72,17 @@ async def current_operator(context: ContextDep, claims: ClaimsDep) -> StaffMembe
     return member
 
 
+async def still_allowed(context: AppContext, claims: TokenClaims) -> StaffMember:
+    """For a request that lasts (a live stream): its token and staff member judged again, now."""
+    if context.clock.now() >= claims.expires_at:
+        raise errors.TokenExpired()
+    if context.facts.due:
+        await run_in_threadpool(context.facts.refresh)
+    if claims.token_id in context.facts.revoked:
+        raise errors.InvalidToken()
+    return await current_operator(context, claims)
+
+
 def _load_member(context: AppContext, operator_id: int) -> StaffMember:
     with context.sessions() as session, session.begin():
         operator = get_operator(session, operator_id)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BeforeValidator, Field, StrictBool, StrictStr
+from starlette.background import BackgroundTask
 
 from admit import errors
 from admit.api.deps import ContextDep, ManagerDep, SessionDep, StaffDep, limit_door
@@ -114,10 +115,19 @@ def _sent(outcome: door.ScanOutcome) -> Response:
     return Response(outcome.json, media_type="application/json")
 
 
+def _heard(response: Response, outcome: door.ScanOutcome, context: AppContext, orq: int) -> Response:
+    """Every scan counts on the live dashboard, whatever its result: it is told once the answer has
+    gone, so the door never waits for that write (see admit.live)."""
+    if not outcome.replayed:
+        response.background = BackgroundTask(context.live.touched, orq)
+    return response
+
+
 @router.post("/api/operator/validate-ticket", response_class=JSONResponse, responses=VERDICT)
 def validate_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """The verdict for a code; nothing changes."""
-    return _sent(_scan(body, Action.VALIDATE, operator, context, session))
+    outcome = _scan(body, Action.VALIDATE, operator, context, session)
+    return _heard(_sent(outcome), outcome, context, operator.orq)
 
 
 @router.post("/api/operator/verify-ticket", response_class=JSONResponse, responses=VERDICT)
@@ -125,15 +135,17 @@ def verify_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session
     """Mark as verified when the verdict admits; ALREADY_VERIFIED is a 200 warning; any RED is a 409."""
     outcome = _scan(body, Action.VERIFY, operator, context, session)
     if outcome.result is Result.RED:
-        return error_response(409, outcome.code, outcome.body["message"], outcome.body)
-    return _sent(outcome)
+        refused = error_response(409, outcome.code, outcome.body["message"], outcome.body)
+        return _heard(refused, outcome, context, operator.orq)
+    return _heard(_sent(outcome), outcome, context, operator.orq)
 
 
 @router.post("/venue/scan", response_class=JSONResponse, responses=VERDICT)
 def venue_scan(body: VenueScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
     """The scanner's one call: the verdict, and with `admit` the verification when entry is allowed."""
     action = Action.ADMIT if body.action == "admit" else Action.VALIDATE
-    return _sent(_scan(body, action, operator, context, session, body.admit_warnings))
+    outcome = _scan(body, action, operator, context, session, body.admit_warnings)
+    return _heard(_sent(outcome), outcome, context, operator.orq)
 
 
 # Each outcome has its own fields: only those a scan's answer has are sent.
@@ -160,6 +172,7 @@ def sync_scans(body: SyncIn, operator: StaffDep, context: ContextDep, session: S
         now=context.clock.now(),
     )
     log_sync(answers, operator_id=operator.id, orq=operator.orq, device_id=body.device_id)
+    context.live.touched(operator.orq)
     for answer in answers:
         context.metrics.synced_scans.labels(answer.outcome.value).inc()
         if answer.result is not None and answer.reason is not None:

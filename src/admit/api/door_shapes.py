@@ -167,6 +167,8 @@ class SlotCountsOut(BaseModel):
     booked_count: int
     verified_count: int
     status: str
+    # Booked places not used, once the slot's entry window has closed; null while entry is still open.
+    no_shows: int | None
 
 
 class ByResultOut(BaseModel):

@@ -18,14 +18,39 @@ _REVOKED = select(RevokedToken.token_id).where(RevokedToken.expires_at > bindpar
 
 def bump(session: Session) -> None:
     """Count one change, inside the caller's transaction (so the counter moves only if the change commits)."""
+    _bump(session, STAFF_AND_VENUES)
+
+
+def _bump(session: Session, name: str) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # An upsert: the row is made by the first change (the migration does not need to seed it).
     statement = (
         dialect.insert(CacheVersion)
-        .values(name=STAFF_AND_VENUES, version=1)
+        .values(name=name, version=1)
         .on_conflict_do_update(index_elements=[CacheVersion.name], set_={"version": CacheVersion.version + 1})
     )
     session.execute(statement)
+
+
+def live_name(orq: int) -> str:
+    """The counter of what an organization's live dashboard shows: scans, verifications, bookings."""
+    return f"live:{orq}"
+
+
+def bump_live(session: Session, *, orq: int) -> None:
+    """Count one change to what the dashboard shows, in a transaction of its own (after the change's)."""
+    with session.begin():
+        _bump(session, live_name(orq))
+
+
+def read_live(connection: Connection, orqs: list[int]) -> dict[int, int]:
+    """The live counters of these organizations; 0 for one that has not changed yet."""
+    names = {live_name(orq): orq for orq in orqs}
+    rows = connection.execute(
+        select(CacheVersion.name, CacheVersion.version).where(CacheVersion.name.in_(names))
+    )
+    found = {names[name]: version for name, version in rows}
+    return {orq: found.get(orq, 0) for orq in orqs}
 
 
 def read(connection: Connection) -> int:

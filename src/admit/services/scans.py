@@ -8,16 +8,26 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from admit import errors
-from admit.db.models import Operator, Organization, ReservationSlot, ScanEvent, TicketTransition
+from admit.db.models import (
+    Operator,
+    Organization,
+    Reservation,
+    ReservationSlot,
+    ScanEvent,
+    TicketTransition,
+)
+from admit.db.rules import SQL
 from admit.db.types import MAX_ID
-from admit.domain.lifecycle import TicketEvent
+from admit.domain.entry import entry_closed_rule
+from admit.domain.lifecycle import ReservationStatus, TicketEvent
 from admit.domain.venue_time import is_supported_day, local_now, zone
 from admit.security import codes
 from admit.security.codes import CodeKeys
+from admit.services.organizations import policy_of
 
 MAX_PAGE = 200
 CONFLICT = "CONFLICT"  # the history's filter for second entries on one ticket
@@ -168,10 +178,14 @@ def _read_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) -> dict[str, Any]:
-    """Live counts for one venue day: scans by result and reason, verifications, and per slot."""
+    """Live counts for one venue day: scans by result and reason, verifications, and per slot.
+
+    A slot whose entry window has closed also has its no-shows: the places booked and never used.
+    """
     with session.begin():
         org = session.get_one(Organization, orq)
-        day = day or local_now(now, org.timezone).date()
+        now_local = local_now(now, org.timezone)
+        day = day or now_local.date()
         start, end = day_bounds(day, org.timezone)
         in_day = and_(ScanEvent.orq == orq, ScanEvent.scanned_at >= start, ScanEvent.scanned_at < end)
         # One pass over the day's scans (its range of the (orq, scanned_at) index) for all three counts.
@@ -203,8 +217,27 @@ def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) ->
             .correlate(ReservationSlot)
             .scalar_subquery()
         )
+        # Counted only once the slot's entry window has closed (the expiry rule, in SQL), through the
+        # (slot_id, status) index: a reservation still RESERVED or EXPIRED then was never used.
+        not_used = (
+            select(func.count())
+            .where(
+                Reservation.slot_id == ReservationSlot.id,
+                Reservation.status.in_((ReservationStatus.RESERVED, ReservationStatus.EXPIRED)),
+            )
+            .correlate(ReservationSlot)
+            .scalar_subquery()
+        )
+        closed = entry_closed_rule(
+            SQL,
+            slot_date=ReservationSlot.date,
+            slot_end=ReservationSlot.end_time,
+            now_local=now_local,
+            window=policy_of(org).entry_window,
+        )
+        no_shows = case((closed, not_used), else_=None)
         slots = session.execute(
-            select(ReservationSlot, verified_in_slot)
+            select(ReservationSlot, verified_in_slot, no_shows)
             .where(ReservationSlot.orq == orq, ReservationSlot.date == day)
             .order_by(ReservationSlot.start_time)
         ).all()
@@ -225,7 +258,8 @@ def day_stats(session: Session, *, orq: int, day: date | None, now: datetime) ->
                 "booked_count": slot.booked_count,
                 "verified_count": count,
                 "status": slot.status.value,
+                "no_shows": missing,
             }
-            for slot, count in slots
+            for slot, count, missing in slots
         ],
     }

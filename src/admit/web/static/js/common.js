@@ -319,6 +319,10 @@ window.Admit = (function () {
       get operator() {
         return current && current.operator;
       },
+      /** The bearer token, for a call that `call` cannot make (a stream read as it arrives). */
+      get token() {
+        return current && current.token;
+      },
       /** Call the API as this staff member; a 401 ends the session and shows the login again. */
       async call(method, path, options) {
         if (!current) throw new ApiError(401, "NOT_AUTHENTICATED", "Log in first.");

@@ -1,4 +1,4 @@
-/* The manager's dashboard: the day's counts, slot utilisation, arrivals per slot, scan history. */
+/* The manager's dashboard: the day's counts, slot utilisation, arrivals per slot, scan history; live. */
 "use strict";
 
 (function (A) {
@@ -79,11 +79,15 @@
         A.el("span", { class: "booked", style: { width: booked + "%" } }),
         A.el("span", { class: "verified", style: { width: verified + "%" } }));
       const closed = slot.status === "CLOSED" ? " · closed" : "";
+      // Known once the slot's entry window has closed: null until then.
+      const noShows = slot.no_shows === null || slot.no_shows === undefined ? null
+        : A.el("span", { class: "no-shows", "data-no-shows": String(slot.no_shows) },
+          slot.no_shows === 1 ? "1 no-show" : slot.no_shows + " no-shows");
       return A.el("li", { "data-slot-id": String(slot.slot_id) },
         A.el("span", { class: "slot-time" }, A.timeRange(slot.start_time, slot.end_time)),
         bar,
         A.el("span", { class: "text" }, slot.booked_count + "/" + slot.total_capacity + " booked (" + booked + " %) · " +
-          slot.verified_count + " verified" + closed));
+          slot.verified_count + " verified" + closed, ...(noShows ? [" · ", noShows] : [])));
     }));
   }
 
@@ -203,37 +207,132 @@
     renderOperators();
   }
 
-  // ---- Refresh ----
+  // ---- Refresh: pushed by the server as it changes (server-sent events), polled where that fails ----
+  const LIVE_FIRST_EVENT_MS = 5000; // a proxy that buffers the stream delivers nothing: poll instead
+  const LIVE_RETRY_MS = 30000;
+  const LISTS_EVERY_MS = 2000; // the history and double entries follow the counts at most this often
+  let live = null; // {abort: AbortController} while a stream is open
+  let liveRetry = null;
+  let listsTimer = null;
+  let listsDue = 0;
+
+  function showStats(stats) {
+    if (!day) {
+      day = stats.date;
+      $("day").value = day;
+    }
+    $("dash-title").textContent = "At the door on " + A.longDate(stats.date);
+    renderCounts(stats);
+    renderUtilisation(stats);
+    renderChart(stats);
+    A.setMessage($("dash-message"), "");
+    $("updated").textContent = "Updated at " + A.serverNow().toLocaleTimeString("en-GB", { timeZone: stats.timezone }) +
+      (live ? ", live." : ", every 10 seconds.");
+  }
+
+  async function loadLists() {
+    listsDue = Date.now() + LISTS_EVERY_MS;
+    // Paged further back by hand: leave those rows alone until the filter is applied again.
+    await Promise.all([loadConflicts(), history.pages <= 1 ? loadHistory(false) : null]);
+  }
+
+  function listsSoon() {
+    if (listsTimer) return;
+    listsTimer = setTimeout(() => {
+      listsTimer = null;
+      loadLists().catch((error) => {
+        if (!error.handled) A.setMessage($("dash-message"), "Could not refresh: " + error.message);
+      });
+    }, Math.max(0, listsDue - Date.now()));
+  }
+
   async function refresh() {
     clearTimeout(timer);
     if (!session.operator) return;
     try {
       const stats = await session.call("GET", "/api/operator/stats", { query: { date: day } });
-      if (!day) {
-        day = stats.date;
-        $("day").value = day;
-      }
-      $("dash-title").textContent = "At the door on " + A.longDate(stats.date);
-      renderCounts(stats);
-      renderUtilisation(stats);
-      renderChart(stats);
-      // Paged further back by hand: leave those rows alone until the filter is applied again.
-      await Promise.all([loadConflicts(), history.pages <= 1 ? loadHistory(false) : null]);
-      A.setMessage($("dash-message"), "");
-      $("updated").textContent = "Updated at " + A.serverNow().toLocaleTimeString("en-GB", { timeZone: stats.timezone }) +
-        ", every 10 seconds.";
+      showStats(stats);
+      await loadLists();
     } catch (error) {
       if (error.handled) return;
       A.setMessage($("dash-message"), "Could not refresh: " + error.message);
     }
-    timer = setTimeout(refresh, REFRESH_MS);
+    if (!live) timer = setTimeout(refresh, REFRESH_MS);
+  }
+
+  function stopLive() {
+    clearTimeout(liveRetry);
+    if (live) live.abort.abort();
+    live = null;
+  }
+
+  /** Read the stats stream: each `stats` event is shown as it comes; any failure falls back to polling. */
+  async function startLive() {
+    stopLive();
+    if (!session.operator || !window.ReadableStream || !window.TextDecoder) return;
+    const mine = { abort: new AbortController() };
+    live = mine;
+    let received = false;
+    const watchdog = setTimeout(() => mine.abort.abort(), LIVE_FIRST_EVENT_MS);
+    let ended = null;
+    try {
+      const response = await fetch("/api/operator/stats/stream" + (day ? "?date=" + encodeURIComponent(day) : ""), {
+        headers: { Authorization: "Bearer " + session.token, Accept: "text/event-stream" },
+        signal: mine.abort.signal,
+        cache: "no-store",
+      });
+      if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let name = "message";
+          let data = "";
+          block.split("\n").forEach((line) => {
+            if (line.startsWith("event: ")) name = line.slice(7);
+            else if (line.startsWith("data: ")) data += line.slice(6);
+          });
+          if (name === "stats" && live === mine) {
+            if (!received) clearTimeout(timer); // pushed from now on: the poll stops
+            received = true;
+            clearTimeout(watchdog);
+            showStats(JSON.parse(data));
+            listsSoon();
+          } else if (name === "end") {
+            ended = JSON.parse(data).reason;
+          }
+        }
+      }
+    } catch (_failed) {
+      /* the stream could not be read (a proxy, the network, a refusal): polling carries on */
+    }
+    clearTimeout(watchdog);
+    if (live !== mine) return; // stopped or replaced on purpose
+    live = null;
+    if (ended === "RECONNECT") { // the server closes each stream after a while: open the next one
+      startLive();
+      return;
+    }
+    clearTimeout(timer);
+    // The login ended (logged out, disabled, expired): the next call shows the login and says why. A
+    // stream that worked and stopped may have missed a change; one that never worked leaves the poll as it was.
+    if (ended || received) refresh();
+    else timer = setTimeout(refresh, REFRESH_MS);
+    if (!ended) liveRetry = setTimeout(startLive, LIVE_RETRY_MS);
   }
 
   $("day-form").addEventListener("submit", (event) => {
     event.preventDefault();
     day = $("day").value;
     history.pages = 0;
-    refresh();
+    refresh().then(startLive);
   });
   $("history-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -261,7 +360,7 @@
     }
   });
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden && session.operator) refresh();
+    if (!document.hidden && session.operator && !live) refresh();
   });
 
   session = A.staffPage({
@@ -269,10 +368,11 @@
     onReady: () => {
       A.show($("dashboard"), true);
       // staffPage calls this before returning the session: wait a turn for it.
-      setTimeout(refresh, 0);
+      setTimeout(() => refresh().then(startLive), 0);
     },
     onLogout: () => {
       clearTimeout(timer);
+      stopLive();
       A.show($("dashboard"), false);
     },
   });
