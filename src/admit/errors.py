@@ -10,6 +10,9 @@ class DomainError(Exception):
 
     code = "DOMAIN_ERROR"
     message = "The request cannot be carried out."
+    # The tickets a refusal concerns, where the use case had read them already: for its log line, so
+    # that a refusal at a busy moment costs no second read. Never sent to the caller.
+    ticket_ids: list[int] | None = None
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = message or type(self).message

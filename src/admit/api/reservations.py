@@ -160,11 +160,15 @@ def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> Re
     except DomainError as refused:
         context.metrics.reservations.labels(refused.code).inc()
         codes = body.codes()
+        ids: list[int | None] = list(refused.ticket_ids or [])
+        if len(ids) != len(codes):  # refused before the tickets were read
+            refs = ticket_refs(session, ticket_codes=codes, keys=context.keys)
+            ids = [ref.id if ref else None for ref in refs]
         # One line per ticket, like a booking's: each ticket's story shows the refusal.
-        for code, ref in zip(codes, ticket_refs(session, ticket_codes=codes, keys=context.keys), strict=True):
+        for code, ticket_id in zip(codes, ids, strict=True):
             log.info(
                 "reservation.failed",
-                ticket_id=ref.id if ref else None,
+                ticket_id=ticket_id,
                 code_suffix=suffix_of(code),
                 slot_id=body.slot_id,
                 tickets=len(codes),

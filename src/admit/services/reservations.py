@@ -143,6 +143,7 @@ def reserve(
     """
     canonical = _canonical_codes(ticket_codes)
     places = len(canonical)
+    tickets: list[_LockedTicket] = []
     try:
         with session.begin():
             connection = session.connection()
@@ -194,7 +195,12 @@ def reserve(
         # The unique live-reservation index: another request reserved one of these tickets first.
         raise errors.AlreadyReserved() from exc
     except errors.SlotFull as full:
-        raise with_alternatives(session, full, slot_id=slot_id, places=places, now=now) from None
+        refused = with_alternatives(session, full, slot_id=slot_id, places=places, now=now)
+        refused.ticket_ids = [ticket.id for ticket in tickets]
+        raise refused from None
+    except errors.DomainError as refused:
+        refused.ticket_ids = [ticket.id for ticket in tickets] or None
+        raise
     return [
         _view(
             new,
