@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from admit.domain.roles import Role
 from admit.services.reservations import checked_contact, reserve
 from admit.services.slots import NewSlot, create_slot
-from tests.browser.conftest import TODAY, Seed, Shot, staff_login
+from tests.browser.conftest import TODAY, Seed, Shot, docs_shot, staff_login
 from tests.browser.test_accessibility import serious_violations
 from tests.conftest import DEFAULT_NOW
 
@@ -38,7 +38,7 @@ def yesterdays_visitors(seed: Seed, orq: int) -> None:
 
 
 def test_the_trends_page_draws_each_chart_with_its_figures_and_the_csv_says_the_same(
-    page: Page, seed: Seed, shot: Shot, tmp_path: Path
+    page: Page, seed: Seed, shot: Shot, tmp_path: Path, viewport: str
 ) -> None:
     orq = seed.org()
     admin, manager, door = seed.admin(orq), seed.staff(orq, Role.MANAGER), seed.staff(orq, Role.OPERATOR)
@@ -89,6 +89,9 @@ def test_the_trends_page_draws_each_chart_with_its_figures_and_the_csv_says_the_
     expect(today).to_contain_text("6")  # booked: five and the admitted visitor
     expect(page.locator("#funnel table")).to_contain_text("Admitted")
     shot(page, "trends")
+    if viewport == "desktop":
+        page.locator("#use summary").click()  # the table closed again, for the README's picture
+        docs_shot(page, seed.server, "trends-desktop")
     assert serious_violations(page) == []
 
     with page.expect_download() as download:

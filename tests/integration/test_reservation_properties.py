@@ -413,16 +413,18 @@ class ReservationMachine(RuleBasedStateMachine):
         return reasons
 
     def change_refusals(self, ticket: ModelTicket, *, cancelling: bool) -> set[str]:
+        # A visit whose slot the venue closed may move whatever the policy and its cutoff say.
+        closed_away = not cancelling and ticket.slot_id is not None and self.slot_by_id(ticket.slot_id).closed
         reasons = set()
         if cancelling and not self.policy.cancellation_allowed:
             reasons.add("CANCELLATION_NOT_ALLOWED")
-        if self.policy.reservation_changes is ReservationChanges.NONE:
+        if self.policy.reservation_changes is ReservationChanges.NONE and not closed_away:
             reasons.add("CHANGES_NOT_ALLOWED")
         if ticket.slot_id is None:  # its reservation was cancelled
             return reasons | {"NOT_RESERVED"}
         if self.effective(ticket) is not S.RESERVED:
             reasons.add(self.status_refusal(ticket))
-        if self.now_local() >= self.cutoff(self.slot_by_id(ticket.slot_id)):
+        if self.now_local() >= self.cutoff(self.slot_by_id(ticket.slot_id)) and not closed_away:
             reasons.add("CHANGE_CUTOFF_PASSED")
         return reasons
 

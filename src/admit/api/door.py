@@ -19,13 +19,13 @@ from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
 from admit.domain.door import Result
 from admit.domain.venue_time import is_supported_day
-from admit.domain.visitor_search import MAX_LENGTH, QueryRefused, masked_email, masked_phone, read_query
 from admit.logging import log_scan, log_sync, log_visitor_search
 from admit.security.codes import suffix
 from admit.services import door, door_sync, scans
 from admit.services.door import Action, OfflineVerdict
 from admit.services.operators import StaffMember
 from admit.services.scans import MAX_PAGE, HistoryFilter
+from admit.services.visitor_query import MAX_LENGTH, QueryRefused, masked_email, masked_phone, read_query
 from admit.services.visitor_search import search_visitors
 
 router = APIRouter(tags=["door"])

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from admit.db.models import Reservation, ReservationSlot, Ticket
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
-from admit.domain.visitor_search import MAX_RESULTS, VisitorQuery
 from admit.security.codes import CodeKeys
+from admit.services.visitor_query import MAX_RESULTS, VisitorQuery
 
 
 @dataclass(frozen=True)

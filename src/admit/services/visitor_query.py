@@ -1,4 +1,4 @@
-"""Finding a visitor at the door without their QR: what a typed query can match, and what is shown.
+"""Reading a query typed at the door to find a visitor without their QR: what it can match, and what is shown.
 
 A query is read three ways at once, and a reservation matches if any fits:
 - the e-mail address contains it (case-insensitive): "jane", "smith@", "example.com" all find
