@@ -50,13 +50,17 @@ class LiveSignal:
         self._next_read = 0.0
         self._read_lock = anyio.Lock()
 
+    def due(self, orq: int) -> bool:
+        """Whether a change of `orq` now would bump its counter: at the door's peak most would not, and
+        a scan then need not even schedule the call. `touched` decides again under its lock."""
+        return time.monotonic() - self._bumped.get(orq, -self._coalesce) >= self._coalesce
+
     def touched(self, orq: int) -> None:
         """A change of `orq`'s dashboard has committed (called from a request's thread)."""
-        now = time.monotonic()
         with self._bump_lock:
-            if now - self._bumped.get(orq, -self._coalesce) < self._coalesce:
+            if not self.due(orq):
                 return
-            self._bumped[orq] = now
+            self._bumped[orq] = time.monotonic()
         try:
             self._bump(orq)
         except Exception:

@@ -118,7 +118,7 @@ def _sent(outcome: door.ScanOutcome) -> Response:
 def _heard(response: Response, outcome: door.ScanOutcome, context: AppContext, orq: int) -> Response:
     """Every scan counts on the live dashboard, whatever its result: it is told once the answer has
     gone, so the door never waits for that write (see admit.live)."""
-    if not outcome.replayed:
+    if not outcome.replayed and context.live.due(orq):
         response.background = BackgroundTask(context.live.touched, orq)
     return response
 
