@@ -31,6 +31,7 @@ from admit.domain.roles import Role
 from admit.services.issuance import MAX_QUANTITY, create_order
 from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
+from admit.services.reservations import MAX_BATCH, checked_contact, reserve
 from admit.settings import Settings
 
 DEFAULT_PG_URL = os.environ.get("ADMIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -118,6 +119,19 @@ def issue_tickets(
         )
         issued += [t.code for t in order.tickets]
     return issued
+
+
+def book_in_batches(session: Session, context: AppContext, codes: list[str], slot_ids: list[int]) -> None:
+    """Reserve the codes in batches as large as allowed, the batches spread over the slots in turn."""
+    for k in range(0, len(codes), MAX_BATCH):
+        reserve(
+            session,
+            ticket_codes=codes[k : k + MAX_BATCH],
+            slot_id=slot_ids[k // MAX_BATCH % len(slot_ids)],
+            contact=checked_contact(f"visitor{k}@example.com", PHONE),
+            keys=context.keys,
+            now=context.clock.now(),
+        )
 
 
 def postgres_version(database_url: str) -> str:

@@ -35,7 +35,7 @@ from admit.db.models import Reservation, ReservationSlot, TicketTransition
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketStatus
 from admit.domain.roles import Role
 from admit.services.operators import create_operator
-from admit.services.reservations import MAX_BATCH, checked_contact, reserve
+from admit.services.reservations import MAX_BATCH
 from admit.services.slots import NewSlot, create_schedule, create_slot
 from bench._common import (
     DEFAULT_PG_URL,
@@ -46,6 +46,7 @@ from bench._common import (
     Reply,
     Servers,
     bench_context,
+    book_in_batches,
     create_museum,
     issue_tickets,
     latency_row,
@@ -172,15 +173,7 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
                 for hour in TODAY_HOURS
             ]
             to_admit = issue_tickets(session, context, admin, admits, ActivationMode.IMMEDIATE)
-            for k in range(0, len(to_admit), MAX_BATCH):
-                reserve(
-                    session,
-                    ticket_codes=to_admit[k : k + MAX_BATCH],
-                    slot_id=today_slots[k // MAX_BATCH % len(today_slots)],
-                    contact=checked_contact(f"visitor{k}@example.com", PHONE),
-                    keys=context.keys,
-                    now=now,
-                )
+            book_in_batches(session, context, to_admit, today_slots)
             to_book = issue_tickets(
                 session, context, admin, int(BOOKINGS_PER_S * args.seconds), ActivationMode.IMMEDIATE
             )

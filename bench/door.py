@@ -69,7 +69,7 @@ from admit.security.codes import CodeKeys
 from admit.services import door as door_service
 from admit.services.door import Action
 from admit.services.operators import StaffMember, create_operator
-from admit.services.reservations import MAX_BATCH, checked_contact, reserve
+from admit.services.reservations import MAX_BATCH
 from admit.services.slots import NewSlot, create_slot
 from bench import captured_sql
 from bench._common import (
@@ -77,12 +77,12 @@ from bench._common import (
     FROZEN_NOW,
     HOST,
     LATENCY_HEADERS,
-    PHONE,
     SECRET_KEY,
     Client,
     Reply,
     Servers,
     bench_context,
+    book_in_batches,
     busy_percent,
     create_museum,
     issue_tickets,
@@ -341,22 +341,11 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
             tomorrow = NewSlot(today + timedelta(days=1), clock_time(10), clock_time(10, 59))
             tomorrow_slot = create_slot(session, orq=org.id, slot=tomorrow, capacity=args.odd, now=now).id
 
-            def book(codes: list[str], slot_ids: list[int]) -> None:
-                for k in range(0, len(codes), MAX_BATCH):
-                    reserve(
-                        session,
-                        ticket_codes=codes[k : k + MAX_BATCH],
-                        slot_id=slot_ids[k // MAX_BATCH % len(slot_ids)],
-                        contact=checked_contact(f"visitor{k}@example.com", PHONE),
-                        keys=context.keys,
-                        now=now,
-                    )
-
             valid = issue_tickets(session, context, admin, valid_count, ActivationMode.IMMEDIATE)
             wrong_date = issue_tickets(session, context, admin, args.odd, ActivationMode.IMMEDIATE)
             not_activated = issue_tickets(session, context, admin, args.odd, ActivationMode.PRE_MADE)
-            book(valid, today_slots)
-            book(wrong_date, [tomorrow_slot])
+            book_in_batches(session, context, valid, today_slots)
+            book_in_batches(session, context, wrong_date, [tomorrow_slot])
     finally:
         context.engine.dispose()
     return Seeded(

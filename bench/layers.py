@@ -41,16 +41,15 @@ from admit.domain.roles import Role
 from admit.services import door as door_service
 from admit.services.door import Action
 from admit.services.operators import StaffMember, create_operator
-from admit.services.reservations import MAX_BATCH, checked_contact, reserve
 from admit.services.slots import create_schedule
 from admit.settings import Settings
 from bench._common import (
     DEFAULT_PG_URL,
     FROZEN_NOW,
-    PHONE,
     SECRET_KEY,
     Client,
     bench_context,
+    book_in_batches,
     create_museum,
     issue_tickets,
     load_average,
@@ -134,15 +133,7 @@ def seed(database_url: str) -> Seeded:
                 now=now,
             ).created[0]
             codes = issue_tickets(session, context, admin, TICKETS, ActivationMode.IMMEDIATE)
-            for k in range(0, TICKETS, MAX_BATCH):
-                reserve(
-                    session,
-                    ticket_codes=codes[k : k + MAX_BATCH],
-                    slot_id=slot.id,
-                    contact=checked_contact(f"visitor{k}@example.com", PHONE),
-                    keys=context.keys,
-                    now=now,
-                )
+            book_in_batches(session, context, codes, [slot.id])
     finally:
         context.engine.dispose()
     return Seeded(codes, operator.id)
