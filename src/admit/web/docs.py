@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from admit.web.pages import NO_STORE, templates
+from admit.web.pages import NO_STORE, OFFICE, language_of, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -17,6 +17,6 @@ router = APIRouter(include_in_schema=False)
 @router.get("/docs")
 def api_docs(request: Request) -> HTMLResponse:
     """Every operation of the HTTP API, its parameters, answers and errors, to read and to try."""
-    return templates().TemplateResponse(
-        request, "docs.html", {"openapi_url": request.app.openapi_url}, headers=NO_STORE
-    )
+    language = language_of(request, OFFICE)
+    values = {"openapi_url": request.app.openapi_url, "lang": language}
+    return templates(language).TemplateResponse(request, "docs.html", values, headers=NO_STORE)

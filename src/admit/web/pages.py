@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from admit import errors
 from admit.api.deps import ContextDep, limit_code_page
@@ -19,6 +20,8 @@ from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.countries import country_names, phone_countries
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
+from admit.i18n import LANGUAGES, NAMES, negotiate, plural_categories
+from admit.i18n.catalogs import script_messages, translations
 from admit.services import reservations
 from admit.services.capacity import times
 from admit.services.organizations import get_organization_or_raise, policy_of
@@ -32,17 +35,71 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+@dataclass(frozen=True)
+class Family:
+    """Pages that share their words' domains, their languages and the remembered choice of language.
+    The door and the office remember theirs apart from the visitors', so that a device's scanner can
+    speak its operator's language while the visitors' pages speak theirs."""
+
+    domains: tuple[str, ...]
+    languages: tuple[str, ...] = LANGUAGES
+    cookie: str = "admit_lang"
+
+
+VISITOR = Family(("common", "visitor"))
+DOOR = Family(("common", "door"), cookie="admit_staff_lang")
+OFFICE = Family(("common", "staff"), languages=("en", "nl"), cookie="admit_staff_lang")
+CHOICE_SECONDS = 365 * 24 * 3600
+
+
 @cache
-def templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=TEMPLATES_DIR)
+def templates(language: str = "en") -> Jinja2Templates:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=environment)
 
 
-def _page(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+def language_of(request: Request, family: Family, default: str | None = None) -> str:
+    """`?lang=` (the switcher), else the remembered choice, else the browser's, else `default`."""
+    return negotiate(
+        available=family.languages,
+        chosen=request.query_params.get("lang") or request.cookies.get(family.cookie),
+        accept_language=request.headers.get("accept-language"),
+        default=default,
+    )
+
+
+def _page(request: Request, name: str, family: Family, status_code: int = 200, **values: Any) -> HTMLResponse:
     # The server's "now" lets the scripts judge days and token expiry by the server's clock, which
     # a door device's own clock may not match (and which tests and demos pin).
     context: AppContext = request.app.state.context
-    values = {"server_now": context.clock.now().isoformat(), **values}
-    return templates().TemplateResponse(request, name, values, status_code=status_code, headers=NO_STORE)
+    language = language_of(request, family)
+    others = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    values = {
+        "server_now": context.clock.now().isoformat(),
+        "lang": language,
+        "languages": [(code, NAMES[code]) for code in family.languages],
+        "keep_query": others,
+        "script_messages": {
+            "lang": language,
+            "plurals": plural_categories(language),
+            "messages": script_messages(language, family.domains),
+        },
+        **values,
+    }
+    response = templates(language).TemplateResponse(
+        request, name, values, status_code=status_code, headers=NO_STORE
+    )
+    chosen = request.query_params.get("lang")
+    if chosen in family.languages:
+        response.set_cookie(
+            family.cookie, chosen, max_age=CHOICE_SECONDS, path="/", samesite="lax", httponly=True
+        )
+    return response
 
 
 @router.get("/")
@@ -57,6 +114,7 @@ def reserve(request: Request, context: ContextDep) -> HTMLResponse:
     return _page(
         request,
         "reserve.html",
+        VISITOR,
         phone_countries=phone_countries(),
         ticket_pdf=True,
         wallet_pass=context.wallet is not None,
@@ -78,10 +136,11 @@ def manage(request: Request, reservation_id: ReservationId, context: ContextDep)
     try:
         orq, move, cancel = _change_options(context, reservation_id)
     except errors.ReservationNotFound:
-        return _page(request, "manage.html", status_code=404, reservation_id="", found=False)
+        return _page(request, "manage.html", VISITOR, status_code=404, reservation_id="", found=False)
     return _page(
         request,
         "manage.html",
+        VISITOR,
         reservation_id=reservation_id,
         found=True,
         orq=orq,
@@ -131,6 +190,7 @@ def operator(request: Request, context: ContextDep) -> HTMLResponse:
     return _page(
         request,
         "operator.html",
+        DOOR,
         offline_switch_ms=_switch_ms(context),
         offline_stale_minutes=context.settings.offline_stale_minutes,
     )
@@ -149,17 +209,17 @@ def _switch_ms(context: AppContext) -> int:
 @router.get("/manager")
 def manager(request: Request) -> HTMLResponse:
     """Today's counts, slot utilisation, arrivals per slot and the scan history."""
-    return _page(request, "manager.html")
+    return _page(request, "manager.html", OFFICE)
 
 
 @router.get("/manager/trends")
 def trends(request: Request) -> HTMLResponse:
     """The venue's rates and charts over a range of days."""
-    return _page(request, "trends.html")
+    return _page(request, "trends.html", OFFICE)
 
 
 @router.get("/admin")
 def admin(request: Request) -> HTMLResponse:
     """The organization's policy, its identity for visitors, and its slots."""
     countries = sorted(country_names().items(), key=lambda item: item[1])
-    return _page(request, "admin.html", default_capacity=DEFAULT_CAPACITY, countries=countries)
+    return _page(request, "admin.html", OFFICE, default_capacity=DEFAULT_CAPACITY, countries=countries)

@@ -2,6 +2,48 @@
 "use strict";
 
 window.Admit = (function () {
+  // ---- Words: this page's language, from the catalogues the server renders the page from ----
+  const words = (function () {
+    const node = document.getElementById("admit-messages");
+    try {
+      return JSON.parse(node ? node.textContent : "null") || {};
+    } catch (_broken) {
+      return {};
+    }
+  })();
+  const lang = words.lang || document.documentElement.lang || "en";
+  const messages = words.messages || {};
+  // Dates and times as the language writes them; English as in Britain: 24-hour, day before month.
+  const locale = lang === "en" ? "en-GB" : lang;
+  const pluralRules = new Intl.PluralRules(locale);
+
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)[sd]/g, (whole, name) => (values && name in values ? String(values[name]) : whole));
+  }
+
+  /** The message in this page's language: _("Hello %(name)s", {name: "Ana"}). */
+  function _(message, values) {
+    const text = messages[message];
+    return fill(typeof text === "string" && text ? text : message, values);
+  }
+
+  /** The plural form for `n`, which fills %(num)d: ngettext("%(num)d ticket", "%(num)d tickets", n). */
+  function ngettext(singular, plural, n, values) {
+    const forms = messages[singular];
+    const all = Object.assign({ num: n }, values);
+    if (!Array.isArray(forms)) return fill(n === 1 ? singular : plural, all);
+    const index = (words.plurals || []).indexOf(pluralRules.select(n));
+    return fill(forms[index < 0 ? forms.length - 1 : index] || plural, all);
+  }
+
+  // The language switcher: a plain form that works without scripts; with them, choosing is enough.
+  document.addEventListener("DOMContentLoaded", () => {
+    const choice = document.getElementById("language-choice");
+    if (!choice) return;
+    choice.form.querySelector("button").hidden = true;
+    choice.addEventListener("change", () => choice.form.submit());
+  });
+
   class ApiError extends Error {
     constructor(status, code, message, details, retryAfter) {
       super(message);
@@ -15,7 +57,8 @@ window.Admit = (function () {
   /** Call the API; resolve with the JSON body, or reject with an ApiError carrying the API's code. */
   async function api(method, path, options) {
     const opts = options || {};
-    const headers = { Accept: "application/json" };
+    // The API's messages in the page's language; its codes are the same in every language.
+    const headers = { Accept: "application/json", "Accept-Language": lang };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
     // `file`: a Blob sent as it is (an image upload); the server reads its type from its bytes.
     if (opts.file) headers["Content-Type"] = opts.file.type || "application/octet-stream";
@@ -124,10 +167,10 @@ window.Admit = (function () {
     return isoDay(date);
   }
 
-  const LONG = new Intl.DateTimeFormat("en-GB", {
+  const LONG = new Intl.DateTimeFormat(locale, {
     weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
   });
-  const SHORT = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  const SHORT = new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
 
   function longDate(iso) {
     return LONG.format(parseDay(iso));
@@ -395,7 +438,7 @@ window.Admit = (function () {
   }
 
   return {
-    showVenue,
+    lang, locale, _, ngettext, showVenue,
     ApiError, api, el, $, show, setMessage, focus, parseDay, isoDay, addDays, longDate, shortDate, dayIn,
     clockTime, timeRange, formatCode, normaliseCode, randomId, serverNow, staffPage, download,
   };
