@@ -6,7 +6,7 @@ import time as timer
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BeforeValidator, Field, StrictBool, StrictStr
 from starlette.background import BackgroundTask
@@ -19,6 +19,7 @@ from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
 from admit.domain.door import Result
 from admit.domain.venue_time import is_supported_day
+from admit.i18n import LANGUAGES, negotiate
 from admit.logging import log_scan, log_sync, log_visitor_search
 from admit.security.codes import suffix
 from admit.services import door, door_sync, scans
@@ -75,12 +76,21 @@ class SyncIn(Body):
     scans: list[OfflineScanIn] = Field(max_length=door_sync.MAX_SCANS)
 
 
+def _operator_language(request: Request) -> str:
+    """The verdict's words in the scanner's language: its page sends its own as Accept-Language."""
+    return negotiate(available=LANGUAGES, accept_language=request.headers.get("accept-language"))
+
+
+Language = Annotated[str, Depends(_operator_language)]
+
+
 def _scan(
     body: ScanIn,
     action: Action,
     operator: StaffMember,
     context: AppContext,
     session: SessionDep,
+    language: str,
     admit_warnings: bool = True,
 ) -> door.ScanOutcome:
     started = timer.perf_counter()
@@ -97,6 +107,7 @@ def _scan(
         now=context.clock.now(),
         started=started,
         admit_warnings=admit_warnings,
+        language=language,
     )
     log_scan(
         outcome,
@@ -124,16 +135,20 @@ def _heard(response: Response, outcome: door.ScanOutcome, context: AppContext, o
 
 
 @router.post("/api/operator/validate-ticket", response_class=JSONResponse, responses=VERDICT)
-def validate_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
+def validate_ticket(
+    body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep, language: Language
+) -> Response:
     """The verdict for a code; nothing changes."""
-    outcome = _scan(body, Action.VALIDATE, operator, context, session)
+    outcome = _scan(body, Action.VALIDATE, operator, context, session, language)
     return _heard(_sent(outcome), outcome, context, operator.orq)
 
 
 @router.post("/api/operator/verify-ticket", response_class=JSONResponse, responses=VERDICT)
-def verify_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
+def verify_ticket(
+    body: ScanIn, operator: StaffDep, context: ContextDep, session: SessionDep, language: Language
+) -> Response:
     """Mark as verified when the verdict admits; ALREADY_VERIFIED is a 200 warning; any RED is a 409."""
-    outcome = _scan(body, Action.VERIFY, operator, context, session)
+    outcome = _scan(body, Action.VERIFY, operator, context, session, language)
     if outcome.result is Result.RED:
         refused = error_response(409, outcome.code, outcome.body["message"], outcome.body)
         return _heard(refused, outcome, context, operator.orq)
@@ -141,10 +156,12 @@ def verify_ticket(body: ScanIn, operator: StaffDep, context: ContextDep, session
 
 
 @router.post("/venue/scan", response_class=JSONResponse, responses=VERDICT)
-def venue_scan(body: VenueScanIn, operator: StaffDep, context: ContextDep, session: SessionDep) -> Response:
+def venue_scan(
+    body: VenueScanIn, operator: StaffDep, context: ContextDep, session: SessionDep, language: Language
+) -> Response:
     """The scanner's one call: the verdict, and with `admit` the verification when entry is allowed."""
     action = Action.ADMIT if body.action == "admit" else Action.VALIDATE
-    outcome = _scan(body, action, operator, context, session, body.admit_warnings)
+    outcome = _scan(body, action, operator, context, session, language, body.admit_warnings)
     return _heard(_sent(outcome), outcome, context, operator.orq)
 
 

@@ -70,6 +70,9 @@ DOMAINS = (
             _SCRIPTS + "offline-door.mjs",
             _SCRIPTS + "offline-data.mjs",
             _SCRIPTS + "offline-store.mjs",
+            _SCRIPTS + "door-words.mjs",
+            # The verdict's words, which the API sends in the scanner's language.
+            "domain/door.py",
         ),
     ),
     Domain(

@@ -110,6 +110,7 @@ class Door:
     offline: OfflineVerdict | None = None  # set when the device decided the scan without the server
     # False: only a GREEN admits; a YELLOW that allows entry waits for the operator's confirming tap.
     admit_warnings: bool = True
+    language: str = "en"  # of the verdict's title and message: the operator's
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,10 @@ def scan(
     now: datetime,
     started: float,
     admit_warnings: bool = True,
+    language: str = "en",
 ) -> ScanOutcome:
-    """An online scan: credential → lookup → decide → admit → render → record, in one transaction."""
+    """An online scan: credential → lookup → decide → admit → render → record, in one transaction.
+    A retry with the same nonce gets the first answer as it was, in the first call's language."""
     door = Door(
         operator=operator,
         venue=venue,
@@ -148,6 +151,7 @@ def scan(
         at=now,
         device_id=device_id,
         admit_warnings=admit_warnings,
+        language=language,
     )
     credential = read_credential(code, keys)
     try:
@@ -213,7 +217,9 @@ def judge(found: FoundTicket | None, *, door: Door) -> Verdict:
         # Decided offline before the verification the server holds: the ticket had not been used yet.
         facts = TicketFacts(status=_status_before_entry(found), valid_until=found.valid_until)
     slot = found.slot if found else None
-    return decide(facts, slot, now_local=local_now(door.at, timezone), policy=door.venue.policy)
+    return decide(
+        facts, slot, now_local=local_now(door.at, timezone), policy=door.venue.policy, language=door.language
+    )
 
 
 def admit(session: Session, found: FoundTicket | None, verdict: Verdict, *, door: Door) -> bool:

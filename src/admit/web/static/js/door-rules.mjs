@@ -13,7 +13,11 @@
      nowLocal the venue's wall clock as a naive ISO string, "2025-11-20T09:45:00"
    Venue times are read as milliseconds on a UTC scale, so the device's own time zone never enters a
    verdict. Anything malformed throws instead of deciding: a NaN compares false, and a false "too early"
-   would be a GREEN. */
+   would be a GREEN.
+   Titles and messages are in the page's language (door-words.mjs), English where there is no page;
+   days are named by Intl from the same CLDR data the server's Babel reads. */
+
+import { N_, _, locale } from "./door-words.mjs";
 
 export const Result = Object.freeze({ GREEN: "GREEN", YELLOW: "YELLOW", RED: "RED" });
 
@@ -180,16 +184,19 @@ function red(code, title, message) {
   return verdict(Result.RED, code, title, message);
 }
 
-export const INVALID = Object.freeze(
-  red("INVALID_TICKET", "NOT A TICKET", "This code is not a ticket for this venue."),
-);
+// Translators: a verdict title at the door, shown in huge letters: keep it short and in capitals.
+export const INVALID = Object.freeze(red("INVALID_TICKET", N_("NOT A TICKET"), N_("This code is not a ticket for this venue.")));
+
+function invalid() {
+  return { ...INVALID, title: _(INVALID.title), message: _(INVALID.message) };
+}
 
 /** The verdict for a scan. `ticket` is null for an unknown code or another organization's ticket;
     `slot` is the slot of the ticket's live reservation, if any; times are the venue's wall clock. */
 export function decide(ticket, slot, { nowLocal, policy }) {
   const now = parseDateTime(nowLocal);
   const rules = policyOf(policy);
-  if (ticket === null || ticket === undefined) return { ...INVALID };
+  if (ticket === null || ticket === undefined) return invalid();
   const facts = ticketFactsOf(ticket);
   const times = slot ? slotTimesOf(slot) : null;
   const window = rules.entry_window;
@@ -203,87 +210,112 @@ export function decide(ticket, slot, { nowLocal, policy }) {
 
 function decideStatus(ticket, status, slot, { nowLocal, policy }) {
   const window = policy.entry_window;
+  const today = dateOf(nowLocal);
   switch (status) {
     case S.VERIFIED:
       return verdict(
         Result.YELLOW,
         "ALREADY_VERIFIED",
-        verifiedTitle(ticket, dateOf(nowLocal)),
-        verifiedMessage(ticket, dateOf(nowLocal)),
+        verifiedTitle(ticket, today),
+        verifiedMessage(ticket, today),
         { entryAllowed: false, canVerify: true },
       );
     case S.VOID:
-      return red("VOID", "CANCELLED", "Ticket revoked");
+      return red("VOID", _("CANCELLED"), _("Ticket revoked"));
     case S.EXPIRED:
-      return red("EXPIRED", "EXPIRED", "Ticket expired");
+      return red("EXPIRED", _("EXPIRED"), _("Ticket expired"));
     case S.PENDING_PAYMENT:
-      return red("PAYMENT_PENDING", "NOT PAID", "Payment not completed");
+      return red("PAYMENT_PENDING", _("NOT PAID"), _("Payment not completed"));
     case S.INACTIVE:
-      return red("NOT_ACTIVATED", "NOT ACTIVATED", "Ticket not activated");
+      return red("NOT_ACTIVATED", _("NOT ACTIVATED"), _("Ticket not activated"));
     case S.ACTIVATED:
       if (policy.unreserved_entry === UnreservedEntry.ALLOW) {
-        return verdict(Result.YELLOW, "NO_RESERVATION_ALLOWED", "NOT BOOKED", "No reservation - allowed", {
+        return verdict(Result.YELLOW, "NO_RESERVATION_ALLOWED", _("NOT BOOKED"), _("No reservation - allowed"), {
           entryAllowed: true,
           canVerify: true,
         });
       }
-      return red("NO_RESERVATION", "NOT BOOKED", "Customer must book a time slot first");
+      return red("NO_RESERVATION", _("NOT BOOKED"), _("Customer must book a time slot first"));
   }
   // RESERVED, and its entry window has not closed yet.
-  if (slot === null) return { ...INVALID }; // a reserved ticket always has its reservation; refuse rather than guess
-  const today = dateOf(nowLocal);
+  if (slot === null) return invalid(); // a reserved ticket always has its reservation; refuse rather than guess
+  const hours = slotHours(slot);
   if (slot.date !== today) {
-    return red(
-      "WRONG_DATE",
-      `${dayText(slot.date, today).toUpperCase()} ${clock(slot.startTime)}`,
-      `Reserved for ${dayText(slot.date, today, { long: true })}, ${slotHours(slot)}`,
-    );
+    const relative = relativeDay(slot.date, today);
+    const message = relative
+      ? _("Reserved for %(day)s, %(hours)s", { day: relative, hours })
+      : _("Reserved for %(date)s, %(hours)s", { date: longDay(slot.date), hours });
+    const title = _("%(day)s %(time)s", { day: dayTitle(slot.date, today), time: clock(slot.startTime) });
+    return red("WRONG_DATE", title, message);
   }
   const opens = entryOpensAt(slot, window);
   if (nowLocal < opens) {
+    const time = clock(timeOf(opens));
     return red(
       "TOO_EARLY",
-      `TOO EARLY — FROM ${clock(timeOf(opens))}`,
-      `Entry from ${clock(timeOf(opens))} (slot ${slotHours(slot)})`,
+      _("TOO EARLY — FROM %(time)s", { time }),
+      _("Entry from %(time)s (slot %(hours)s)", { time, hours }),
     );
   }
-  return verdict(Result.GREEN, "VALID", "VALID", `Reserved for today, ${slotHours(slot)}`, {
+  return verdict(Result.GREEN, "VALID", _("VALID"), _("Reserved for today, %(hours)s", { hours }), {
     entryAllowed: true,
     canVerify: true,
   });
 }
 
+/** ALREADY IN — 08:51 BY JANE: when, and who let the visitor in (the first name, read from afar). */
 function verifiedTitle(ticket, today) {
   const at = ticket.verifiedAtLocal;
-  if (at === null) return "ALREADY IN";
-  const when = dateOf(at) === today ? clock(timeOf(at)) : dayText(dateOf(at), today).toUpperCase();
+  if (at === null) return _("ALREADY IN");
+  const when = dateOf(at) === today ? clock(timeOf(at)) : dayTitle(dateOf(at), today);
   const names = (ticket.verifiedBy ?? "").split(/\s+/).filter(Boolean);
-  return `ALREADY IN — ${when}` + (names.length ? ` BY ${names[0].toUpperCase()}` : "");
+  if (names.length) return _("ALREADY IN — %(when)s BY %(name)s", { when, name: names[0].toUpperCase() });
+  return _("ALREADY IN — %(when)s", { when });
 }
 
 function verifiedMessage(ticket, today) {
   const at = ticket.verifiedAtLocal;
-  if (at === null) return "Already verified";
-  let when = `Verified at ${clock(timeOf(at))}`;
-  if (dateOf(at) !== today) {
-    const day = dayText(dateOf(at), today, { long: true });
-    when = `Verified ${Object.values(RELATIVE).includes(day) ? day : "on " + day} at ${clock(timeOf(at))}`;
+  if (at === null) return _("Already verified");
+  const name = ticket.verifiedBy;
+  const time = clock(timeOf(at));
+  if (dateOf(at) === today) {
+    return name ? _("Verified at %(time)s by %(name)s", { time, name }) : _("Verified at %(time)s", { time });
   }
-  return ticket.verifiedBy ? `${when} by ${ticket.verifiedBy}` : when;
+  const day = relativeDay(dateOf(at), today);
+  if (day) {
+    return name
+      ? _("Verified %(day)s at %(time)s by %(name)s", { day, time, name })
+      : _("Verified %(day)s at %(time)s", { day, time });
+  }
+  const date = longDay(dateOf(at));
+  return name
+    ? _("Verified on %(date)s at %(time)s by %(name)s", { date, time, name })
+    : _("Verified on %(date)s at %(time)s", { date, time });
 }
 
-// English names until the pages speak the visitor's language (domain/door.py has the same tables).
-const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const RELATIVE = { 0: "today", 1: "tomorrow", [-1]: "yesterday" };
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+// Days as the language says them, from CLDR (Intl here, Babel in domain/door.py): "tomorrow", "morgen",
+// "demain"; "Tue 1 Dec", "di 1 dec", "mar. 1 déc.". Day numbers are UTC midnights, so formatted in UTC.
+const RELATIVE_DAYS = new Set([-1, 0, 1]);
 
-/** "today", "tomorrow", "yesterday", else "Tue 1 Dec" (with the year when `long`). */
-function dayText(day, today, { long = false } = {}) {
-  const relative = RELATIVE[day - today];
-  if (relative !== undefined) return relative;
-  const date = new Date(day * DAY);
-  const named = `${WEEKDAYS[(date.getUTCDay() + 6) % 7]} ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]}`;
-  return long ? `${named} ${date.getUTCFullYear()}` : named;
+/** "yesterday", "today", "tomorrow" in the page's language, else null. */
+function relativeDay(day, today) {
+  const offset = day - today;
+  if (!RELATIVE_DAYS.has(offset)) return null;
+  return new Intl.RelativeTimeFormat(locale(), { numeric: "auto" }).format(offset, "day");
+}
+
+/** A day in a verdict title: "TOMORROW", else "TUE 1 DEC". */
+function dayTitle(day, today) {
+  const named = relativeDay(day, today) ?? formatDay(day, { weekday: "short", day: "numeric", month: "short" });
+  return named.toUpperCase(); // as Python's str.upper, which knows no locale
+}
+
+function longDay(day) {
+  return formatDay(day, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+}
+
+function formatDay(day, options) {
+  return new Intl.DateTimeFormat(locale(), { ...options, timeZone: "UTC" }).format(new Date(day * DAY));
 }
 
 /** 09:30: one 24-hour clock everywhere (Python's "%H:%M"). */
