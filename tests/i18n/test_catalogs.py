@@ -131,7 +131,7 @@ def words_outside_catalogues_in_template(source: str) -> list[str]:
 # neither; header names and the like are listed where they are not shown.
 _JS_LITERAL = re.compile(r"""(?<![\w$])(?P<q>["'`])(?P<body>(?:\\.|(?!(?P=q)).)*?)(?P=q)""", re.DOTALL)
 _JS_COMMENT = re.compile(r"/\*.*?\*/|(?<![:\\\"'])//[^\n]*", re.DOTALL)
-_MARKED = re.compile(r"(?:\b_|ngettext)\(\s*(?:(?P<q>[\"'])(?:\\.|(?!(?P=q)).)*(?P=q)\s*,\s*)?$")
+_MARKED = re.compile(r"(?:\b_|\bN_|ngettext)\(\s*(?:(?P<q>[\"'])(?:\\.|(?!(?P=q)).)*(?P=q)\s*,\s*)?$")
 _SHOWN_LITERAL = re.compile(r"[^\W\d_]{2,}[ ,.:;!?\u2013\u2014]+[^\W\d_]{2,}|^\s*[A-Z][a-z]{2,}")
 NOT_SHOWN_IN_SCRIPTS = {
     "use strict",
@@ -142,6 +142,23 @@ NOT_SHOWN_IN_SCRIPTS = {
     "Content-Type",
     "Retry-After",
     "Last-Event-ID",
+    # The scanner's: a CSS class, a key's and a browser API's names.
+    "button find-pick",
+    "Escape",
+    "BarcodeDetector",
+    # Thrown by the door's rules and offline data on malformed data, never shown: the scanner shows
+    # its CANNOT DECIDE OFFLINE verdict instead.
+    "not a time (HH:MM[:SS]):  ",
+    "not a venue date-time:  ",
+    "not an entry window:  ",
+    "entry window minutes:  ",
+    "not an unreserved_entry policy:  ",
+    "not a ticket status:  ",
+    "the bundle's salt is not base64url",
+    "not a timestamp with an offset:  ",
+    "no canonical form for the number  ",
+    "no canonical form for a string with a lone surrogate",
+    "no canonical form for a  ",
 }
 
 
@@ -197,5 +214,5 @@ def test_the_checks_above_find_words_they_are_meant_to_find() -> None:
         "p[title]: Close it",
         "Not fine",
     ]
-    script = 'el("p", {text: "Not booked"}); A._("Fine words"); q("#list li"); x = "Cancelled";'
+    script = 'el("p", {text: "Not booked"}); A._("Fine words"); N_("Kept words"); q("#list li"); x = "Cancelled";'
     assert words_outside_catalogues_in_script(script) == ["Not booked", "Cancelled"]

@@ -6,13 +6,15 @@ import json
 import shutil
 from pathlib import Path
 
+from admit.i18n.catalogs import LOCALE_DIR
 from admit.web import STATIC_DIR, TEMPLATES_DIR
-from admit.web.offline_shell import worker_script
+from admit.web.offline_shell import DOMAINS, worker_script
+from admit.web.pages import DOOR
 
 
-def shell_of(static: Path, templates: Path) -> dict[str, object]:
+def shell_of(static: Path, templates: Path, locale: Path = LOCALE_DIR) -> dict[str, object]:
     worker_script.cache_clear()  # a process reads its files once; here they change between calls
-    first = worker_script(1500, static, templates).split(b"\n", 1)[0].decode()
+    first = worker_script(1500, static, templates, locale).split(b"\n", 1)[0].decode()
     shell: dict[str, object] = json.loads(first.removeprefix("const SHELL = ").removesuffix(";"))
     return shell
 
@@ -32,3 +34,19 @@ def test_a_changed_page_file_gives_the_service_worker_a_new_cache(tmp_path: Path
     assert len({before["cache"], after_script["cache"], after_page["cache"]}) == 3
     assert shell_of(static, templates)["cache"] == after_page["cache"]  # the same files, the same cache
     assert before["assets"] == after_page["assets"]
+
+
+def test_new_words_in_a_release_give_the_offline_scanner_a_new_cache(tmp_path: Path) -> None:
+    # A device that scans offline keeps the page with its words: a release with new or better words
+    # must replace it, as it replaces a changed script.
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE_DIR, locale)
+    before = shell_of(STATIC_DIR, TEMPLATES_DIR, locale)
+    french = locale / "fr" / "LC_MESSAGES" / "door.po"
+    french.write_text(french.read_text() + "\n")
+    after = shell_of(STATIC_DIR, TEMPLATES_DIR, locale)
+    assert before["cache"] != after["cache"]
+
+
+def test_the_worker_covers_the_words_the_scanner_page_shows() -> None:
+    assert set(DOMAINS) == set(DOOR.domains)

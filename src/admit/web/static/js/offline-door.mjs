@@ -7,6 +7,7 @@
 import { decide } from "./door-rules.mjs";
 import { codeOf, entryHash, isQrText, normalise, parseQr, venueLocal, verifyBundle, verifyQr } from "./offline-data.mjs";
 import * as store from "./offline-store.mjs";
+import { N_, _ } from "./door-words.mjs";
 
 const REFRESH_MS = 60_000; // a delta a minute: cheap for the server, and a device is at most a minute behind
 const PROBE_MS = 5_000; // while offline, how often the server is asked whether it is back
@@ -27,17 +28,26 @@ function yellow(code, title, message) {
   return { result: "YELLOW", code, title, message, entry_allowed: false, can_verify: false, ticket_status: null };
 }
 
+// The titles are read from afar, in huge letters on a phone: the catalogues tell the translators so.
 export const NOT_IN_DATA = Object.freeze(
-  yellow("NOT_IN_OFFLINE_DATA", "NOT IN OFFLINE DATA", "Not in offline data — check ID or wait for connection"),
+  // Translators: a verdict title at the door, in huge letters (short, in capitals), and its message.
+  yellow("NOT_IN_OFFLINE_DATA", N_("NOT IN OFFLINE DATA"), N_("Not in offline data — check ID or wait for connection")),
 );
 export const NO_DATA = Object.freeze(
-  yellow("NO_OFFLINE_DATA", "NO OFFLINE DATA", "This device has no offline data yet — check ID or wait for connection"),
+  // Translators: a verdict title at the door, in huge letters (short, in capitals), and its message.
+  yellow("NO_OFFLINE_DATA", N_("NO OFFLINE DATA"), N_("This device has no offline data yet — check ID or wait for connection")),
 );
 // The rules refused to decide (malformed data): never a GREEN by accident.
 export const UNDECIDED = Object.freeze({
-  ...yellow("OFFLINE_UNDECIDED", "CANNOT DECIDE OFFLINE", "Check ID or wait for connection"),
+  // Translators: a verdict title at the door, in huge letters (short, in capitals), and its message.
+  ...yellow("OFFLINE_UNDECIDED", N_("CANNOT DECIDE OFFLINE"), N_("Check ID or wait for connection")),
   result: "RED",
 });
+
+/** One of the verdicts above in the page's language. */
+function inWords(verdict) {
+  return { ...verdict, title: _(verdict.title), message: _(verdict.message) };
+}
 
 /** Whether the bundle's entry decides a signed QR's ticket rather than the QR's claim: the entry shows
     the ticket no longer reserved (cancelled, verified, void, expired), or a reservation version the
@@ -205,7 +215,7 @@ export class OfflineDoor {
     const genuine = await verifyBundle(doc, this.key);
     const continues = doc.full || (continuing && doc.date === this.bundle.date && doc.salt === this.bundle.salt);
     if (!genuine || !continues) {
-      this.refused = "Offline data refused: it is not signed by this organization's key. The previous data is kept.";
+      this.refused = _("Offline data refused: it is not signed by this organization's key. The previous data is kept.");
       return;
     }
     this.refused = "";
@@ -272,7 +282,7 @@ export class OfflineDoor {
   async decide(raw) {
     const at = this.now();
     const bundle = this.bundle;
-    if (bundle === null) return this.shape(NO_DATA, raw);
+    if (bundle === null) return this.shape(inWords(NO_DATA), raw);
     try {
       const rules = { nowLocal: venueLocal(at, bundle.timezone), policy: bundle.policy };
       const signed = isQrText(raw) ? parseQr(raw) : null;
@@ -288,12 +298,12 @@ export class OfflineDoor {
         const ticket = this.claimedTicket(h);
         return this.shape(decide(ticket, claimed.reservation, rules), raw, claimed, ticket);
       }
-      if (entry === undefined) return this.shape(NOT_IN_DATA, raw);
+      if (entry === undefined) return this.shape(inWords(NOT_IN_DATA), raw);
       const ticket = this.ticketOf(h, entry);
       const verdict = decide(ticket, entry.reservation, rules);
       return this.shape(verdict, raw, entry, ticket);
     } catch (_malformed) {
-      return this.shape(UNDECIDED, raw);
+      return this.shape(inWords(UNDECIDED), raw);
     }
   }
 

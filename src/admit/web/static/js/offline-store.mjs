@@ -6,6 +6,8 @@
           "marks:<orq>"   tickets this device admitted while offline {h: {verified_at, verified_by}}
    queue  scans decided offline and not yet answered by the server, keyed by scan_id */
 
+import { _ } from "./door-words.mjs";
+
 const NAME = "admit-offline";
 const VERSION = 1;
 
@@ -22,7 +24,7 @@ function database() {
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
-      request.onblocked = () => reject(new Error("the offline store is held by an older copy of the page"));
+      request.onblocked = () => reject(new Error(_("the offline store is held by an older copy of the page")));
     });
     opened.catch(() => {
       opened = null;
@@ -49,7 +51,7 @@ async function transact(names, mode, work) {
     );
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new Error("the offline store's transaction was aborted"));
+    tx.onabort = () => reject(tx.error || new Error(_("the offline store's transaction was aborted")));
   });
 }
 

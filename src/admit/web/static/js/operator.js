@@ -1,6 +1,7 @@
 /* The door's scanner: camera or typed code → verdict in its colour. Admit on scan (the default, per
    device): a GREEN lets the visitor in with the scan itself, shows ADMITTED for a moment and goes back
-   to the camera; a YELLOW that allows entry waits for one tap. Check only: verdict, then Mark as Verified. */
+   to the camera; a YELLOW that allows entry waits for one tap. Check only: verdict, then Mark as Verified.
+   Its words are the page's language (the operator's, apart from the visitors'), from the door's catalogue. */
 "use strict";
 
 (function (A) {
@@ -19,6 +20,26 @@
     RED: [[196, 0.5, "square"]],
   };
   const VIBRATION = { GREEN: [80], YELLOW: [120, 80, 120], RED: [400, 100, 400] };
+  const N_ = (message) => message; // marks a word for the catalogues; A._ translates it where it is shown
+  // The verdict's colour as a screen reader says it.
+  const RESULTS = { GREEN: N_("Green"), YELLOW: N_("Yellow"), RED: N_("Red") };
+  // Translators: a ticket's status in the verdict's details, after its code: "…K7QX · reserved · active".
+  const STATUSES = {
+    PENDING_PAYMENT: N_("payment pending"),
+    INACTIVE: N_("not activated"),
+    ACTIVATED: N_("activated"),
+    RESERVED: N_("reserved"),
+    VERIFIED: N_("verified"),
+    EXPIRED: N_("expired"),
+    VOID: N_("cancelled"),
+    CANCELLED: N_("cancelled"),
+    inactive: N_("inactive"),
+    active: N_("active"),
+  };
+
+  function word(table, key) {
+    return table[key] ? A._(table[key]) : String(key || "").toLowerCase().replace("_", " ");
+  }
 
   // The venue's choices, written into the page by the server (and kept with it for offline loads).
   const SWITCH_MS = Number(document.body.dataset.offlineSwitchMs) || 1500;
@@ -139,32 +160,42 @@
     const list = $("verdict-details");
     list.replaceChildren();
     const ticket = verdict.ticket;
-    detail(list, "Reserved", reservationText(verdict.reservation));
+    // Translators: the labels of the verdict's details: when the visit is reserved for, who booked it.
+    detail(list, A._("Reserved"), reservationText(verdict.reservation));
     if (verdict.customer) {
-      detail(list, "Customer", verdict.customer.email);
-      detail(list, "Phone", verdict.customer.phone);
+      detail(list, A._("Customer"), verdict.customer.email);
+      detail(list, A._("Phone"), verdict.customer.phone);
     }
     if (verdict.offline) {
-      detail(list, "Decided", "offline, on this device");
+      detail(list, A._("Decided"), A._("offline, on this device"));
     }
     if (verdict.verified_at) {
-      detail(list, "Verified", A.clockTime(verdict.verified_at) + (verdict.verified_by ? " by " + verdict.verified_by : ""));
+      const time = A.clockTime(verdict.verified_at);
+      detail(list, A._("Verified"), verdict.verified_by
+        ? A._("%(time)s by %(name)s", { time: time, name: verdict.verified_by })
+        : time);
     }
     if (ticket) {
-      detail(list, "Ticket", ["…" + (ticket.code_suffix || A.normaliseCode(code).slice(-4)),
-        ticket.status.toLowerCase().replace("_", " "), ticket.activation_status].filter(Boolean).join(" · "));
+      const activation = ticket.activation_status && word(STATUSES, ticket.activation_status);
+      detail(list, A._("Ticket"), ["…" + (ticket.code_suffix || A.normaliseCode(code).slice(-4)),
+        word(STATUSES, ticket.status), activation].filter(Boolean).join(" · "));
     } else {
-      detail(list, "Code", A.normaliseCode(code).slice(0, 24));
+      detail(list, A._("Code"), A.normaliseCode(code).slice(0, 24));
     }
-    detail(list, "Entry", verdict.entry_allowed ? "allowed" : "not allowed");
+    // Translators: whether the visitor may go in: "Entry: allowed", "Entry: not allowed".
+    detail(list, A._("Entry"), verdict.entry_allowed ? A._("allowed") : A._("not allowed"));
     const verify = $("verify");
     const mayVerify = verdict.can_verify && verdict.code !== "ALREADY_VERIFIED";
     // In the one-scan mode only a warning is left to confirm: a tap lets the visitor in.
-    verify.textContent = admitToggle.checked && verdict.result === "YELLOW" ? "Let in" : "Mark as Verified";
+    verify.textContent = admitToggle.checked && verdict.result === "YELLOW" ? A._("Let in") : A._("Mark as Verified");
     A.show(verify, mayVerify);
     verify.disabled = false;
     root.hidden = false;
-    $("announce").textContent = verdict.result + ": " + verdict.title + ". " + verdict.message;
+    $("announce").textContent = A._("%(result)s: %(title)s. %(message)s", {
+      result: word(RESULTS, verdict.result),
+      title: verdict.title,
+      message: verdict.message,
+    });
     signal(verdict.result);
     (mayVerify ? verify : $("next")).focus();
   }
@@ -175,18 +206,28 @@
     current = null;
     const root = $("verdict");
     root.dataset.admitted = "true";
-    $("verdict-title").textContent = "ADMITTED";
+    // Translators: the verdict title once the visitor is let in, in huge letters: short, in capitals.
+    $("verdict-title").textContent = A._("ADMITTED");
     $("verdict-icon").textContent = ICONS.GREEN;
     $("verdict-message").textContent = verdict.reservation
       ? A.timeRange(verdict.reservation.start_time, verdict.reservation.end_time)
       : verdict.message;
     A.show($("verify"), false);
-    $("announce").textContent = "Admitted. " + verdict.message;
+    $("announce").textContent = A._("Admitted. %(message)s", { message: verdict.message });
     $("next").focus();
     const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
-    const when = verdict.verified_at ? " at " + A.clockTime(verdict.verified_at) : "";
-    const where = verdict.offline ? " (offline: sent to the server when the connection is back)" : "";
-    admittedTimer = setTimeout(() => showScan("✓ Admitted: ticket …" + suffix + when + where + "."), ADMITTED_MS);
+    const values = { suffix: suffix, time: verdict.verified_at ? A.clockTime(verdict.verified_at) : "" };
+    let text;
+    if (verdict.offline) {
+      text = values.time
+        ? A._("✓ Admitted: ticket …%(suffix)s at %(time)s (offline: sent to the server when the connection is back).", values)
+        : A._("✓ Admitted: ticket …%(suffix)s (offline: sent to the server when the connection is back).", values);
+    } else {
+      text = values.time
+        ? A._("✓ Admitted: ticket …%(suffix)s at %(time)s.", values)
+        : A._("✓ Admitted: ticket …%(suffix)s.", values);
+    }
+    admittedTimer = setTimeout(() => showScan(text), ADMITTED_MS);
   }
 
   /** A scan of a code (camera, typed, or a visitor picked from a search). `check`: never admit with the
@@ -194,7 +235,7 @@
   async function scan(raw, check) {
     const code = raw.trim();
     if (!code) {
-      $("manual-error").textContent = "Type the ticket code, or scan its QR code.";
+      $("manual-error").textContent = A._("Type the ticket code, or scan its QR code.");
       $("manual-code").setAttribute("aria-invalid", "true");
       $("manual-code").focus();
       return;
@@ -219,7 +260,7 @@
         await scanOffline(code, check);
         return;
       }
-      A.setMessage($("scan-status"), "Could not check the ticket: " + error.message);
+      A.setMessage($("scan-status"), A._("Could not check the ticket: %(reason)s", { reason: error.message }));
       camera.resume();
     }
   }
@@ -235,7 +276,7 @@
     try {
       await door.record(code, verdict, "validate");
     } catch (error) {
-      A.setMessage($("verdict-error"), "This scan could not be kept on the device: " + error.message);
+      A.setMessage($("verdict-error"), A._("This scan could not be kept on the device: %(reason)s", { reason: error.message }));
     }
   }
 
@@ -246,14 +287,16 @@
       kept = await door.record(code, verdict, "admit");
     } catch (error) {
       showVerdict(code, verdict);
-      A.setMessage($("verdict-error"), "Not verified: this device could not keep the scan (" + error.message + ").");
+      A.setMessage($("verdict-error"), A._("Not verified: this device could not keep the scan (%(reason)s).", { reason: error.message }));
       return;
     }
     const at = kept.mark.verified_at_local;
     if (admitToggle.checked) showAdmitted(code, Object.assign({}, verdict, { verified_at: at }));
     else {
-      showScan("✓ Verified offline: ticket …" + verdict.ticket.code_suffix + " at " + A.clockTime(at) +
-        ". It is sent to the server when the connection is back.");
+      showScan(A._("✓ Verified offline: ticket …%(suffix)s at %(time)s. It is sent to the server when the connection is back.", {
+        suffix: verdict.ticket.code_suffix,
+        time: A.clockTime(at),
+      }));
     }
   }
 
@@ -277,13 +320,15 @@
   }
 
   function foundItem(found) {
-    const when = A.timeRange(found.start_time, found.end_time) + " " + found.day;
-    const party = found.party > 1 ? "party of " + found.party : "1 person";
-    const status = found.status === "VERIFIED" ? "already in" : found.status.toLowerCase();
+    // The API says "today" or "tomorrow"; the browser names them in the page's language.
+    const day = new Intl.RelativeTimeFormat(A.locale, { numeric: "auto" }).format(found.day === "tomorrow" ? 1 : 0, "day");
+    const when = A.timeRange(found.start_time, found.end_time) + " " + day;
+    const party = A.ngettext("%(num)d person", "party of %(num)d", found.party);
+    const status = found.status === "VERIFIED" ? A._("already in") : word(STATUSES, found.status);
     const button = A.el("button", { type: "button", class: "button find-pick" },
       A.el("strong", {}, when),
       A.el("span", {}, [found.email, found.phone, party].join(" · ")),
-      A.el("span", { class: "muted" }, "ticket …" + found.code_suffix + " · " + status));
+      A.el("span", { class: "muted" }, A._("ticket …%(suffix)s", { suffix: found.code_suffix }) + " · " + status));
     button.addEventListener("click", () => scan(found.code, true));
     return A.el("li", {}, button);
   }
@@ -297,28 +342,30 @@
     input.removeAttribute("aria-invalid");
     $("find-results").replaceChildren();
     if (q.length < 4) {
-      error.textContent = "Type at least 4 characters of the e-mail, phone or ticket code.";
+      error.textContent = A._("Type at least 4 characters of the e-mail, phone or ticket code.");
       input.setAttribute("aria-invalid", "true");
       input.focus();
       return;
     }
     if (door && door.offline) {
-      error.textContent = "Finding a visitor needs the connection: ask for the ticket code instead.";
+      error.textContent = A._("Finding a visitor needs the connection: ask for the ticket code instead.");
       return;
     }
-    $("find-status").textContent = "Searching…";
+    $("find-status").textContent = A._("Searching…");
     try {
       const answer = await session.call("GET", "/api/operator/search", { query: { q: q } });
       $("find-results").replaceChildren(...answer.results.map(foundItem));
       const count = answer.results.length;
-      $("find-status").textContent = count === 0
-        ? "No booking today or tomorrow matches."
-        : count + (count === 1 ? " booking" : " bookings") + (answer.more ? " shown; more match: type more." : " found.");
+      let found = A.ngettext("%(num)d booking found.", "%(num)d bookings found.", count);
+      if (answer.more) found = A.ngettext("%(num)d booking shown; more match: type more.", "%(num)d bookings shown; more match: type more.", count);
+      $("find-status").textContent = count === 0 ? A._("No booking today or tomorrow matches.") : found;
     } catch (failure) {
       $("find-status").textContent = "";
       if (failure.handled) return;
       const fields = (failure.details && failure.details.fields) || {};
-      error.textContent = fields.q ? "Type " + fields.q.replace(/^type /, "") + "." : "Could not search: " + failure.message;
+      // The API's own words for the query (in the page's language), as a sentence.
+      const refusal = fields.q && fields.q.charAt(0).toUpperCase() + fields.q.slice(1) + ".";
+      error.textContent = refusal || A._("Could not search: %(reason)s", { reason: failure.message });
     }
   });
 
@@ -347,8 +394,11 @@
       }
       const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
       const text = verdict.code === "ALREADY_VERIFIED"
-        ? "Already verified: ticket …" + suffix + " (" + verdict.message + ")."
-        : "✓ Verified: ticket …" + suffix + " at " + A.clockTime(verdict.verified_at) + ". Ready for the next ticket.";
+        ? A._("Already verified: ticket …%(suffix)s (%(message)s).", { suffix: suffix, message: verdict.message })
+        : A._("✓ Verified: ticket …%(suffix)s at %(time)s. Ready for the next ticket.", {
+          suffix: suffix,
+          time: A.clockTime(verdict.verified_at),
+        });
       showScan(text);
     } catch (error) {
       if (error.handled) return;
@@ -360,7 +410,7 @@
       if (error.status === 409 && error.details && error.details.result) {
         showVerdict(code, error.details); // the ticket changed since it was scanned: show why now
       } else {
-        A.setMessage($("verdict-error"), "Not verified: " + error.message);
+        A.setMessage($("verdict-error"), A._("Not verified: %(reason)s", { reason: error.message }));
         button.disabled = false;
       }
     }
@@ -394,7 +444,7 @@
         const script = document.createElement("script");
         script.src = "/static/vendor/jsQR.js";
         script.onload = () => resolve(window.jsQR);
-        script.onerror = () => reject(new Error("The QR decoder could not be loaded."));
+        script.onerror = () => reject(new Error(A._("The QR decoder could not be loaded.")));
         document.head.append(script);
       });
     }
@@ -450,27 +500,27 @@
     async function start() {
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
         message.textContent = window.isSecureContext
-          ? "This browser cannot use the camera: type the code below."
-          : "The camera needs a secure (https) connection: type the code below.";
+          ? A._("This browser cannot use the camera: type the code below.")
+          : A._("The camera needs a secure (https) connection: type the code below.");
         return;
       }
       toggle.disabled = true;
-      message.textContent = "Starting the camera…";
+      message.textContent = A._("Starting the camera…");
       try {
         stream = await open(localStorage.getItem(CAMERA_DEVICE_KEY));
         video.srcObject = stream;
         await video.play();
         decode = await decoder();
         A.show(view, true);
-        toggle.textContent = "Stop camera";
-        message.textContent = "Hold the QR code in the frame.";
+        toggle.textContent = A._("Stop camera");
+        message.textContent = A._("Hold the QR code in the frame.");
         localStorage.setItem(CAMERA_KEY, "on");
         paused = !$("verdict").hidden;
         showControls().catch(() => A.show(controls, false));
         tick();
       } catch (error) {
         stop();
-        message.textContent = "The camera could not start (" + (error.message || error.name) + "): type the code below.";
+        message.textContent = A._("The camera could not start (%(reason)s): type the code below.", { reason: error.message || error.name });
       } finally {
         toggle.disabled = false;
       }
@@ -495,7 +545,7 @@
       const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
       const current = track.getSettings ? track.getSettings().deviceId : "";
       choice.replaceChildren(...cameras.map((camera, n) => {
-        const option = A.el("option", { value: camera.deviceId }, camera.label || "Camera " + (n + 1));
+        const option = A.el("option", { value: camera.deviceId }, camera.label || A._("Camera %(number)s", { number: n + 1 }));
         option.selected = camera.deviceId === current;
         return option;
       }));
@@ -520,7 +570,7 @@
         await track.applyConstraints({ advanced: [{ torch: on }] });
         torch.setAttribute("aria-pressed", String(on));
       } catch (error) {
-        message.textContent = "The torch could not be switched (" + (error.message || error.name) + ").";
+        message.textContent = A._("The torch could not be switched (%(reason)s).", { reason: error.message || error.name });
       }
     });
 
@@ -531,14 +581,14 @@
       timer = null;
       A.show(view, false);
       A.show(controls, false);
-      toggle.textContent = "Start camera";
+      toggle.textContent = A._("Start camera");
     }
 
     toggle.addEventListener("click", () => {
       if (stream) {
         stop();
         localStorage.setItem(CAMERA_KEY, "off");
-        message.textContent = "Camera off.";
+        message.textContent = A._("Camera off.");
       } else {
         start();
       }
@@ -575,39 +625,46 @@
 
   function minutesText(ms) {
     const minutes = Math.max(0, Math.floor(ms / 60000));
-    if (minutes < 1) return "less than a minute";
-    return minutes === 1 ? "1 minute" : minutes + " minutes";
+    if (minutes < 1) return A._("less than a minute");
+    return A.ngettext("%(num)d minute", "%(num)d minutes", minutes);
   }
 
   function showOffline(state) {
     const badge = $("offline-badge");
-    const age = state.ageMs === null ? "" : " · data " + minutesText(state.ageMs) + " old";
-    badge.textContent = "OFFLINE" + age;
+    // Translators: the badge in the header while the scanner decides alone; %(age)s is "5 minutes".
+    const withAge = () => A._("OFFLINE · data %(age)s old", { age: minutesText(state.ageMs) });
+    badge.textContent = state.ageMs === null ? A._("OFFLINE") : withAge();
     A.show(badge, state.offline);
     const mode = state.offline ? "true" : "false";
     if (document.body.dataset.offline && document.body.dataset.offline !== mode) {
       $("announce").textContent = state.offline
-        ? "Offline: verdicts are decided on this device."
-        : "Back online: verdicts come from the server again.";
+        ? A._("Offline: verdicts are decided on this device.")
+        : A._("Back online: verdicts come from the server again.");
     }
     document.body.dataset.offline = mode;
     const status = $("offline-status");
     status.dataset.tickets = String(state.tickets);
     status.dataset.generatedAt = state.generatedAt || "";
     status.textContent = state.hasBundle
-      ? "Offline data: " + state.tickets + " tickets, " + minutesText(state.ageMs) + " old."
-      : "No offline data on this device yet.";
+      ? A.ngettext("Offline data: %(num)d ticket, %(age)s old.", "Offline data: %(num)d tickets, %(age)s old.", state.tickets, {
+        age: minutesText(state.ageMs),
+      })
+      : A._("No offline data on this device yet.");
     const stale = state.hasBundle && state.ageMs > STALE_MS;
     const warning = state.refused ||
-      (state.offline && !state.hasBundle ? "OFFLINE and no offline data: verdicts need the connection." : "") ||
-      (state.offline && stale ? "Offline data is " + minutesText(state.ageMs) + " old: recent bookings, moves and entries elsewhere are missing. Check ID when in doubt." : "");
+      (state.offline && !state.hasBundle ? A._("OFFLINE and no offline data: verdicts need the connection.") : "") ||
+      (state.offline && stale
+        ? A._("Offline data is %(age)s old: recent bookings, moves and entries elsewhere are missing. Check ID when in doubt.", {
+          age: minutesText(state.ageMs),
+        })
+        : "");
     const box = $("offline-warning");
     if (box.textContent !== warning) A.setMessage(box, warning);
     box.dataset.stale = stale ? "true" : "false";
     const queue = $("sync-queue");
     queue.dataset.count = String(state.queueLength);
     queue.textContent = state.queueLength
-      ? state.queueLength + (state.queueLength === 1 ? " scan" : " scans") + " waiting to be sent to the server."
+      ? A.ngettext("%(num)d scan waiting to be sent to the server.", "%(num)d scans waiting to be sent to the server.", state.queueLength)
       : "";
   }
 
@@ -625,7 +682,9 @@
       switchMs: SWITCH_MS,
       onChange: showOffline,
     });
-    door.start().catch((error) => A.setMessage($("offline-warning"), "Offline mode is not available: " + error.message));
+    door.start().catch((error) => {
+      A.setMessage($("offline-warning"), A._("Offline mode is not available: %(reason)s", { reason: error.message }));
+    });
   }
 
   setInterval(() => {
