@@ -391,3 +391,31 @@ def test_a_nonce_used_in_another_organization_is_a_scan_of_its_own(
 
     assert answer.status_code == 200
     assert (answer.json()["code"], answer.json()["customer"]) == ("INVALID_TICKET", None)
+
+
+def test_the_verdict_speaks_the_scanners_language_and_its_codes_stay_the_same(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    """The scanner page sends its language as Accept-Language: a French operator reads French words,
+    days named as French writes them; the result and code a client acts on are the same in every one."""
+    orq, operator = door
+    french = {**operator.headers, "Accept-Language": "fr-FR,fr;q=0.9"}
+    tomorrow, _ = make.reservation(orq, make.slot(orq, day="2025-11-21"))
+    later, _ = make.reservation(orq, make.slot(orq, day="2025-11-24", start="14:00", end="15:00"))
+
+    def scan_in(code: str, headers: dict[str, str], url: str = "/api/operator/validate-ticket") -> Any:
+        return make.client.post(url, json={"code": code}, headers=headers)
+
+    verdict = scan_in(tomorrow, french).json()
+    assert (verdict["result"], verdict["code"]) == ("RED", "WRONG_DATE")
+    assert (verdict["title"], verdict["message"]) == ("DEMAIN 10:00", "Réservé pour demain, 10:00-11:00")
+    verdict = scan_in(later, french).json()
+    assert (verdict["title"], verdict["message"]) == ("LUN. 24 NOV. 14:00", "Réservé pour le lun. 24 nov. 2025, 14:00-15:00")
+    refused = scan_in(tomorrow, french, "/api/operator/verify-ticket")
+    assert refused.json()["error"]["code"] == "WRONG_DATE"
+    assert refused.json()["error"]["message"] == "Réservé pour demain, 10:00-11:00"
+
+    german = {**operator.headers, "Accept-Language": "de"}
+    assert scan_in("ABCD-EFGH-JKMN-PQRS-TVWX", german).json()["title"] == "KEIN TICKET"
+    # A language Admit does not speak, or none: English.
+    assert scan_in(tomorrow, {**operator.headers, "Accept-Language": "ja"}).json()["title"] == "TOMORROW 10:00"
