@@ -410,7 +410,10 @@ def test_the_verdict_speaks_the_scanners_language_and_its_codes_stay_the_same(
     assert (verdict["result"], verdict["code"]) == ("RED", "WRONG_DATE")
     assert (verdict["title"], verdict["message"]) == ("DEMAIN 10:00", "Réservé pour demain, 10:00-11:00")
     verdict = scan_in(later, french).json()
-    assert (verdict["title"], verdict["message"]) == ("LUN. 24 NOV. 14:00", "Réservé pour le lun. 24 nov. 2025, 14:00-15:00")
+    assert (verdict["title"], verdict["message"]) == (
+        "LUN. 24 NOV. 14:00",
+        "Réservé pour le lun. 24 nov. 2025, 14:00-15:00",
+    )
     refused = scan_in(tomorrow, french, "/api/operator/verify-ticket")
     assert refused.json()["error"]["code"] == "WRONG_DATE"
     assert refused.json()["error"]["message"] == "Réservé pour demain, 10:00-11:00"
@@ -418,4 +421,6 @@ def test_the_verdict_speaks_the_scanners_language_and_its_codes_stay_the_same(
     german = {**operator.headers, "Accept-Language": "de"}
     assert scan_in("ABCD-EFGH-JKMN-PQRS-TVWX", german).json()["title"] == "KEIN TICKET"
     # A language Admit does not speak, or none: English.
-    assert scan_in(tomorrow, {**operator.headers, "Accept-Language": "ja"}).json()["title"] == "TOMORROW 10:00"
+    assert (
+        scan_in(tomorrow, {**operator.headers, "Accept-Language": "ja"}).json()["title"] == "TOMORROW 10:00"
+    )

@@ -214,5 +214,7 @@ def test_the_checks_above_find_words_they_are_meant_to_find() -> None:
         "p[title]: Close it",
         "Not fine",
     ]
-    script = 'el("p", {text: "Not booked"}); A._("Fine words"); N_("Kept words"); q("#list li"); x = "Cancelled";'
+    script = (
+        'el("p", {text: "Not booked"}); A._("Fine words"); N_("Kept words"); q("#list li"); x = "Cancelled";'
+    )
     assert words_outside_catalogues_in_script(script) == ["Not booked", "Cancelled"]
