@@ -117,7 +117,7 @@ def test_a_browser_asking_for_french_gets_the_scanner_in_french(
 
     scan(page, "rien d'un billet")
     expect(verdict).to_have_attribute("data-code", "INVALID_TICKET")
-    expect_big_title(title, "PAS UN BILLET")
+    expect_big_title(title, "BILLET INCONNU")
     expect(verdict).to_contain_text("Ce code n'est pas un billet pour ce lieu.")
 
 
