@@ -78,7 +78,7 @@ def decide(
         entry_closed=slot is not None and entry_closed(slot, window, now_local),
     )
     return replace(
-        _decide_status(ticket, status, slot, now_local=now_local, policy=policy, words=words),
+        _decide_status(ticket, status, slot, now_local=now_local, policy=policy, t=words),
         ticket_status=status,
     )
 
@@ -94,12 +94,11 @@ def _decide_status(
     *,
     now_local: datetime,
     policy: Policy,
-    words: Translator,
+    t: Translator,
 ) -> Verdict:
     window = policy.entry_window
-    t = words
     today = now_local.date()
-    # The titles (in capitals) are read from afar, in huge letters on a phone: the catalogues say so.
+    # The titles, in capitals, are read from afar: in huge letters, short, in every language.
     match status:
         case TicketStatus.VERIFIED:
             return Verdict(
