@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,7 +21,7 @@ from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.countries import country_names, phone_countries
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
-from admit.i18n import LANGUAGES, NAMES, negotiate, plural_categories
+from admit.i18n import LANGUAGES, NAMES, SOURCE, negotiate, plural_categories, translator
 from admit.i18n.catalogs import script_messages, translations
 from admit.services import reservations
 from admit.services.capacity import times
@@ -115,10 +116,27 @@ def reserve(request: Request, context: ContextDep) -> HTMLResponse:
         request,
         "reserve.html",
         VISITOR,
-        phone_countries=phone_countries(),
+        phone_countries=_phone_countries(language_of(request, VISITOR)),
         ticket_pdf=True,
         wallet_pass=context.wallet is not None,
     )
+
+
+@cache
+def _phone_countries(language: str) -> list[tuple[str, str, int]]:
+    """The phone number's countries named in the page's language, in that language's order of names.
+    English keeps the tz database's names, which the catalogues' English matches."""
+    rows = phone_countries()
+    if language == SOURCE:
+        return rows
+    names = translator(language).locale.territories
+    named = [(code, names.get(code, name), calling) for code, name, calling in rows]
+    return sorted(named, key=lambda row: _sort_key(row[1]))
+
+
+def _sort_key(name: str) -> str:
+    # "Österreich" among the O's, "Égypte" among the E's: letters without their accents, any case.
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
 
 
 @dataclass(frozen=True)
