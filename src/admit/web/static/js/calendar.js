@@ -28,6 +28,13 @@
     });
   })();
 
+  // Shares of places as the language writes them: "10–50%", "10–50 %".
+  const PERCENT = new Intl.NumberFormat(A.locale, { style: "percent" });
+
+  function percentRange(from, to) {
+    return PERCENT.formatRange ? PERCENT.formatRange(from, to) : PERCENT.format(from) + "–" + PERCENT.format(to);
+  }
+
   function monthOf(iso) {
     return iso.slice(0, 7);
   }
@@ -81,8 +88,10 @@
     let panes = [];
     const legend = A.el("ul", { class: "legend", "aria-label": A._("What the days show") },
       A.el("li", {}, A.el("span", { class: "key available", "aria-hidden": "true" }), A._("Open: more than half the places free")),
-      A.el("li", {}, A.el("span", { class: "key limited", "aria-hidden": "true" }), A._("Few left: 10–50 % free")),
-      A.el("li", {}, A.el("span", { class: "key full", "aria-hidden": "true" }), A._("Full: under 10 % free, or no times")));
+      A.el("li", {}, A.el("span", { class: "key limited", "aria-hidden": "true" }),
+        A._("Few left: %(share)s free", { share: percentRange(0.1, 0.5) })),
+      A.el("li", {}, A.el("span", { class: "key full", "aria-hidden": "true" }),
+        A._("Full: under %(share)s free, or no times", { share: PERCENT.format(0.1) })));
     const status = A.el("div", { class: "message", role: "alert" });
     const slotsTitle = A.el("h3", { id: uid + "-slots-title", tabindex: "-1" });
     const slotList = A.el("ul", { class: "slot-list", "aria-labelledby": uid + "-slots-title" });

@@ -101,8 +101,13 @@ window.Admit = (function () {
       const error = (data && data.error) || {};
       const retryAfter = response.headers.get("Retry-After");
       let message = error.message || _("Something went wrong (%(status)s). Please try again.", { status: response.status });
-      if (response.status === 429 && retryAfter) {
-        message = _("Too many attempts in a short time: wait %(seconds)s seconds and try again.", { seconds: retryAfter });
+      const seconds = Number.parseInt(retryAfter || "", 10);
+      if (response.status === 429 && seconds >= 0) {
+        message = ngettext(
+          "Too many attempts in a short time: wait %(num)d second and try again.",
+          "Too many attempts in a short time: wait %(num)d seconds and try again.",
+          seconds,
+        );
       }
       throw new ApiError(response.status, error.code || "HTTP_" + response.status, message, error.details, retryAfter);
     }
