@@ -124,8 +124,8 @@ def reserve(request: Request, context: ContextDep) -> HTMLResponse:
 
 @cache
 def _phone_countries(language: str) -> list[tuple[str, str, int]]:
-    """The phone number's countries named in the page's language, in that language's order of names.
-    English keeps the tz database's names, which the catalogues' English matches."""
+    """The phone number's countries named in the page's language and sorted by those names; English
+    keeps the tz database's own names."""
     rows = phone_countries()
     if language == SOURCE:
         return rows
