@@ -133,6 +133,8 @@ _JS_LITERAL = re.compile(r"""(?<![\w$])(?P<q>["'`])(?P<body>(?:\\.|(?!(?P=q)).)*
 _JS_COMMENT = re.compile(r"/\*.*?\*/|(?<![:\\\"'])//[^\n]*", re.DOTALL)
 _MARKED = re.compile(r"(?:\b_|ngettext)\(\s*(?:(?P<q>[\"'])(?:\\.|(?!(?P=q)).)*(?P=q)\s*,\s*)?$")
 _SHOWN_LITERAL = re.compile(r"[^\W\d_]{2,}[ ,.:;!?\u2013\u2014]+[^\W\d_]{2,}|^\s*[A-Z][a-z]{2,}")
+# Where a literal is a class list or a selector, not words: `class: "button small"`, querySelector("…").
+_NOT_SHOWN_PLACE = re.compile(r"(?:\bclass(?:Name)?\s*[:=]|\bquerySelector(?:All)?\(|\.closest\()\s*$")
 NOT_SHOWN_IN_SCRIPTS = {
     "use strict",
     "Accept",
@@ -155,6 +157,8 @@ def words_outside_catalogues_in_script(source: str) -> list[str]:
         if body in NOT_SHOWN_IN_SCRIPTS or _looks_like_code(body) or not _visible(body):
             continue
         before = code[max(0, literal.start() - 300) : literal.start()]
+        if _NOT_SHOWN_PLACE.search(before):
+            continue
         if _SHOWN_LITERAL.search(body) and not _MARKED.search(before):
             found.append(body)
     return found
@@ -197,5 +201,8 @@ def test_the_checks_above_find_words_they_are_meant_to_find() -> None:
         "p[title]: Close it",
         "Not fine",
     ]
-    script = 'el("p", {text: "Not booked"}); A._("Fine words"); q("#list li"); x = "Cancelled";'
-    assert words_outside_catalogues_in_script(script) == ["Not booked", "Cancelled"]
+    script = (
+        'el("p", {text: "Not booked"}); A._("Fine words"); q("#list li"); x = "Cancelled"; '
+        'el("a", {class: "button small"}, "Read more"); d.querySelector("button:not(:disabled)");'
+    )
+    assert words_outside_catalogues_in_script(script) == ["Not booked", "Cancelled", "Read more"]
