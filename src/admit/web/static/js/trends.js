@@ -91,7 +91,10 @@
   function rows(items, colour) {
     const width = Math.max(320, Math.min(900, $("funnel").clientWidth || 640));
     const line = 30;
-    const labelW = Math.min(220, width * 0.4);
+    // The labels' column as wide as the longest label needs (about 7 px a character at this size), in
+    // whatever language they are, up to half the picture.
+    const longest = Math.max(0, ...items.map((item) => item.label.length));
+    const labelW = Math.min(width * 0.5, Math.max(96, longest * 7 + 16));
     const top = Math.max(1, ...items.map((item) => item.value));
     const root = svg("svg", { viewBox: "0 0 " + width + " " + (items.length * line + 8) });
     items.forEach((item, i) => {
