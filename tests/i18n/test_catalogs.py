@@ -104,7 +104,8 @@ class _TextFinder(HTMLParser):
             self._skipping += 1
         shown = dict(attrs)
         for name, value in attrs:
-            is_label = name == "value" and shown.get("type") in ("submit", "button")
+            # An input button shows its value; a <button> shows its content, its value is for the script.
+            is_label = tag == "input" and name == "value" and shown.get("type") in ("submit", "button")
             if value and (name in _SHOWN_ATTRIBUTES or is_label) and _visible(value):
                 self.found.append(f"{tag}[{name}]: {value}")
 
@@ -144,6 +145,7 @@ NOT_SHOWN_IN_SCRIPTS = {
     "Content-Type",
     "Retry-After",
     "Last-Event-ID",
+    "button small",  # the class names of a button a script makes
 }
 
 
