@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from PIL import Image, ImageDraw
 
-from admit.confirmation import ZONE, visit_times
+from admit.confirmation import visit_times
 from admit.domain.text import one_line
 from admit.domain.venue_time import zone
 from admit.i18n import translator
@@ -121,7 +121,7 @@ def pass_json(reservation: ReservationView, *, qr_text: str, link: str, signer: 
             ],
             "auxiliaryFields": [{"key": "ticket", "label": t._("Ticket").upper(), "value": code}],
             "backFields": [
-                {"key": "timezone", "label": t._("Times are"), "value": t._(ZONE, zone=reservation.timezone)},
+                {"key": "timezone", "label": t._("Time zone"), "value": reservation.timezone},
                 {"key": "manage", "label": t._("Change or cancel"), "value": link},
             ],
         },

@@ -76,13 +76,14 @@ def reservation_message(
     slot = reservation.slot
     venue = one_line(reservation.venue)
     today = local_now(now, reservation.timezone).date()
-    when = visit_when(t, slot, today=today if kind in RELATIVE else None)
+    when = visit_when(t, slot)  # the subject says "Tomorrow:" itself
     subject, lead = t._(SUBJECTS[kind], venue=venue, when=when), t._(LEADS[kind])
     if kind is MailKind.VISIT_REMINDER and slot.date == today:
         subject, lead = t._(REMINDER_TODAY[0], venue=venue, when=when), t._(REMINDER_TODAY[1])
     link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
     code = display(reservation.ticket_code)
-    zoned = f"{when} ({t._(ZONE, zone=reservation.timezone)})"
+    shown = visit_when(t, slot, today=today) if kind in RELATIVE else when
+    zoned = f"{shown} ({t._(ZONE, zone=reservation.timezone)})"
     message = _message(subject, sender, reservation.customer_email, t)
     show_qr = kind is not MailKind.CANCELLATION
     lines = [
