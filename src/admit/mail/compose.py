@@ -84,7 +84,7 @@ def reservation_message(
     code = display(reservation.ticket_code)
     shown = visit_when(t, slot, today=today) if kind in RELATIVE else when
     zoned = f"{shown} ({t._(ZONE, zone=reservation.timezone)})"
-    message = _message(subject, sender, reservation.customer_email, t)
+    message = _message(subject, sender, reservation.customer_email)
     show_qr = kind is not MailKind.CANCELLATION
     lines = [
         lead,
@@ -148,7 +148,7 @@ def reservation_message(
         message.add_attachment(
             invite, maintype="text", subtype="calendar", params={"method": method}, filename="visit.ics"
         )
-    return message
+    return _in_language(message, t)
 
 
 def _lang(t: Translator) -> str:
@@ -173,7 +173,6 @@ def slot_closed_message(reservation: ReservationView, *, sender: Sender) -> Emai
         t._("Please choose another time: your visit to %(venue)s on %(when)s", venue=venue, when=when),
         sender,
         reservation.customer_email,
-        t,
     )
     lead = t._(
         "%(venue)s has had to close the time of your visit: %(when)s (%(zone)s).",
@@ -192,7 +191,7 @@ def slot_closed_message(reservation: ReservationView, *, sender: Sender) -> Emai
         f"{_venue_footer(venue, reservation.venue_address)}</body></html>",
         subtype="html",
     )
-    return message
+    return _in_language(message, t)
 
 
 def reserve_reminder(
@@ -202,7 +201,7 @@ def reserve_reminder(
     t = translator(language)
     venue = one_line(venue)
     link = f"{sender.public_url.rstrip('/')}/reserve?code={ticket_code}"
-    message = _message(t._("Book your visit to %(venue)s", venue=venue), sender, recipient, t)
+    message = _message(t._("Book your visit to %(venue)s", venue=venue), sender, recipient)
     active = t._(
         "Your ticket %(code)s for %(venue)s is active but has no date yet.",
         code=display(ticket_code),
@@ -216,7 +215,7 @@ def reserve_reminder(
         f"<p><a href='{escape(link)}'>{escape(choose)}</a></p></body></html>",
         subtype="html",
     )
-    return message
+    return _in_language(message, t)
 
 
 def order_message(
@@ -238,7 +237,7 @@ def order_message(
     ]
     inactive = any(status is TicketStatus.INACTIVE for _, status in tickets)
     subject = t.ngettext("Your ticket for %(venue)s", "Your tickets for %(venue)s", len(listed), venue=venue)
-    message = _message(subject, sender, recipient, t)
+    message = _message(subject, sender, recipient)
     lead = t.ngettext(
         "Here is your ticket for %(venue)s (%(num)d ticket).",
         "Here are your tickets for %(venue)s (%(num)d tickets).",
@@ -274,10 +273,17 @@ def order_message(
         f"<p>{escape(keep)}</p></body></html>",
         subtype="html",
     )
+    return _in_language(message, t)
+
+
+def _in_language(message: EmailMessage, t: Translator) -> EmailMessage:
+    """The message's language (RFC 3282), set last: setting content or making a part multipart moves or
+    clears a message's Content- headers."""
+    message["Content-Language"] = t.language
     return message
 
 
-def _message(subject: str, sender: Sender, recipient: str, t: Translator) -> EmailMessage:
+def _message(subject: str, sender: Sender, recipient: str) -> EmailMessage:
     try:
         local_part, domain = mail_address(recipient)
     except ContactError as exc:
@@ -287,5 +293,4 @@ def _message(subject: str, sender: Sender, recipient: str, t: Translator) -> Ema
     message["From"] = sender.mail_from
     message["To"] = Address(username=local_part, domain=domain)
     message["Message-ID"] = make_msgid(domain="admit")
-    message["Content-Language"] = t.language  # RFC 3282
     return message
