@@ -159,10 +159,10 @@ def test_a_language_that_is_not_shipped_is_refused_and_nothing_is_written(make: 
             "language": language,
         }
         assert make.client.post("/api/orders", json=order, headers=admin).status_code == 422, language
-    for language in ("xx", None, ""):
-        patch = {"default_language": language}
+    for default in ("xx", None, ""):
+        patch = {"default_language": default}
         response = make.client.patch(f"/api/organizations/{orq}/identity", json=patch, headers=admin)
-        assert response.status_code == 422, language
+        assert response.status_code == 422, default
     assert make.snapshot() == before
 
 

@@ -19,10 +19,7 @@ def _shipped(value: str) -> str:
 Language = Annotated[
     StrictStr,
     AfterValidator(_shipped),
-    Field(
-        description="The language its e-mails, calendar entry and printed ticket are written in.",
-        json_schema_extra={"enum": list(LANGUAGES)},
-    ),
+    Field(json_schema_extra={"enum": list(LANGUAGES)}),
 ]
 
 

@@ -28,8 +28,11 @@ class OrderIn(Body):
     paid: StrictBool
     customer_email: StrictStr | None = Field(default=None, max_length=320)
     valid_until: IsoDate | None = None
-    # The buyer's e-mail's; by default the caller's (Accept-Language), else the venue's default language.
-    language: Language | None = None
+    language: Language | None = Field(
+        default=None,
+        description="The language of the buyer's e-mail; by default the request's Accept-Language, else the "
+        "venue's default language.",
+    )
 
     @field_validator("customer_email")
     @classmethod

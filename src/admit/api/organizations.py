@@ -113,7 +113,10 @@ class IdentityPatch(BaseModel):
     opening_hours: StrictStr | None = Field(default=None, max_length=4000)
     brand_colour: StrictStr | None = Field(default=None, max_length=32)
     country: StrictStr | None = Field(default=None, max_length=8)
-    default_language: Language | None = None  # never cleared: some language is always the default
+    default_language: Language | None = Field(
+        default=None,
+        description="The language of visitors whose browser asks for none of the shipped ones; never null.",
+    )
 
 
 class OrganizationOut(BaseModel):

@@ -43,8 +43,11 @@ class ReservationIn(Body):
     customer_phone: StrictStr = Field(max_length=40)
     # The country a phone number without its country code is in; by default the venue's.
     phone_country: StrictStr | None = Field(default=None, max_length=2)
-    # By default the browser's (Accept-Language), else the venue's default language.
-    language: Language | None = None
+    language: Language | None = Field(
+        default=None,
+        description="The language of its e-mails, calendar entry, printed ticket and wallet pass; by default "
+        "the request's Accept-Language, else the venue's default language.",
+    )
 
     @model_validator(mode="after")
     def _codes(self) -> ReservationIn:
