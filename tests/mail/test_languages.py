@@ -185,3 +185,16 @@ def test_the_order_email_and_the_later_booking_reminder_speak_the_orders_languag
     assert queue_reminders(mail.sessions, now=clock.now()) == 2
     send_due(mail)
     assert [subject(m) for m in smtp.inbox.messages[1:]] == ["Reserva tu visita: Rijksmuseum"] * 2
+
+
+def test_a_confirmation_says_today_for_a_visit_the_same_day_but_never_tomorrow(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org("Rijksmuseum", "Europe/Amsterdam")  # the pinned clock: Thursday 20 November, 09:00
+    book(make, orq, make.slot(orq, day="2025-11-20", start="14:30", end="15:30"), language="es")
+    book(make, orq, make.slot(orq, day="2025-11-21", start="14:30", end="15:30"), language="es")
+    send_due(mail)
+    today, tomorrow = smtp.inbox.messages
+    assert "Fecha y hora: Hoy, jueves, 20 de noviembre de 2025, 14:30-15:30" in plain(today)
+    # Read the next morning, "tomorrow" would send the visitor a day late: the date alone.
+    assert "Fecha y hora: viernes, 21 de noviembre de 2025, 14:30-15:30" in plain(tomorrow)

@@ -46,8 +46,9 @@ ORDER_LINES = {
 PRINTED = {MailKind.CONFIRMATION, MailKind.UPDATE}
 # The invitation's METHOD: a new or changed event is a REQUEST, a cancelled one a CANCEL.
 METHODS = {MailKind.CONFIRMATION: "REQUEST", MailKind.UPDATE: "REQUEST", MailKind.CANCELLATION: "CANCEL"}
-# Where it helps to say "today" or "tomorrow" beside the date: messages read close to the visit. A
-# confirmation may be read long after it is sent, so it says the date alone.
+# Where it helps to say "tomorrow" beside the date: messages read close to the visit. A confirmation may
+# be read the day after it is sent, so it says "today" for a visit the same day (read later, the visit is
+# over anyway) but never "tomorrow".
 RELATIVE = {MailKind.VISIT_REMINDER}
 
 
@@ -76,13 +77,13 @@ def reservation_message(
     slot = reservation.slot
     venue = one_line(reservation.venue)
     today = local_now(now, reservation.timezone).date()
-    when = visit_when(t, slot)  # the subject says "Tomorrow:" itself
+    when = visit_when(t, slot)  # in the subject: a reminder's says "Tomorrow:" itself
     subject, lead = t._(SUBJECTS[kind], venue=venue, when=when), t._(LEADS[kind])
     if kind is MailKind.VISIT_REMINDER and slot.date == today:
         subject, lead = t._(REMINDER_TODAY[0], venue=venue, when=when), t._(REMINDER_TODAY[1])
     link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
     code = display(reservation.ticket_code)
-    shown = visit_when(t, slot, today=today) if kind in RELATIVE else when
+    shown = visit_when(t, slot, today=today) if kind in RELATIVE or slot.date == today else when
     zoned = f"{shown} ({t._(ZONE, zone=reservation.timezone)})"
     message = _message(subject, sender, reservation.customer_email)
     show_qr = kind is not MailKind.CANCELLATION
