@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.plurals import get_plural
 
 from admit.i18n import LANGUAGES, plural_categories, translator
 from admit.i18n.catalogs import DOMAINS, PACKAGE, Domain, read_catalog, script_messages
@@ -64,7 +65,8 @@ def test_a_page_speaks_the_chosen_language_and_english_is_the_messages_themselve
 def test_scripts_can_pick_plural_forms_by_the_browsers_own_rules(language: str) -> None:
     # The scripts map Intl.PluralRules' category to the catalogue's form: each form needs its own.
     categories = plural_categories(language)
-    assert len(set(categories)) == len(categories) and "other" in categories
+    assert len(set(categories)) == len(categories) == get_plural(language).num_plurals
+    assert "one" in categories and "other" in categories
 
 
 def test_scripts_get_only_their_own_words() -> None:
