@@ -1,17 +1,46 @@
-"""What a visitor takes to the door: the QR code of the ticket and a calendar entry for the visit."""
+"""What a visitor takes to the door: the QR code of the ticket and a calendar entry for the visit, and
+the words for a visit's time that the e-mails, the printed ticket and the wallet pass share."""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 import segno
 from icalendar import Calendar, Event
 
+from admit.db.models import ReservationSlot
 from admit.domain.venue_time import zone
+from admit.i18n import N_, Translator, translator
 from admit.security.codes import display
 from admit.services.capacity import times
 from admit.services.reservations import ReservationView
+
+# Translators: a visit's time, e.g. "14:30-15:30".
+TIME_RANGE = N_("%(start)s-%(end)s")
+# Translators: a visit's date and time, e.g. "Friday 21 November 2025, 14:30-15:30".
+WHEN = N_("%(date)s, %(times)s")
+# Translators: the time zone a visit's times are in, e.g. "Europe/Amsterdam time".
+ZONE = N_("%(zone)s time")
+RELATIVE = {
+    # Translators: a visit today, e.g. "Today, Friday 21 November 2025, 14:30-15:30".
+    0: N_("Today, %(when)s"),
+    # Translators: as "Today, %(when)s", for a visit tomorrow.
+    1: N_("Tomorrow, %(when)s"),
+}
+
+
+def visit_times(t: Translator, slot: ReservationSlot) -> str:
+    return t._(TIME_RANGE, start=t.time(slot.start_time), end=t.time(slot.end_time))
+
+
+def visit_when(t: Translator, slot: ReservationSlot, *, today: date | None = None) -> str:
+    """The full date and times, in the translator's language; "Today, …" or "Tomorrow, …" in front when
+    `today` (the venue's) is given and the visit is that close. The date is always there: a message is
+    often read a day after it was written."""
+    when = t._(WHEN, date=t.date(slot.date), times=visit_times(t, slot))
+    relative = RELATIVE.get((slot.date - today).days) if today is not None else None
+    return t._(relative, when=when) if relative else when
 
 
 def qr_png(text: str, *, scale: int = 8) -> bytes:
@@ -44,6 +73,8 @@ def calendar_ics(
     """
     tz = zone(reservation.timezone)
     slot = times(reservation.slot)
+    t = translator(reservation.language)
+    language = {"LANGUAGE": reservation.language}  # the text's language (RFC 5545 3.2.10)
     calendar = Calendar()
     calendar.add("prodid", "-//Admit//Timed entry//EN")
     calendar.add("version", "2.0")
@@ -54,11 +85,14 @@ def calendar_ics(
     event.add("dtstamp", now)
     event.add("dtstart", slot.starts_at.replace(tzinfo=tz))
     event.add("dtend", slot.ends_at.replace(tzinfo=tz))
-    event.add("summary", f"Visit to {reservation.venue}")
+    event.add("summary", t._("Visit to %(venue)s", venue=reservation.venue), parameters=language)
     event.add("location", reservation.venue)
-    event.add(
-        "description", f"Ticket {display(reservation.ticket_code)}\nShow the QR code at the entrance.\n{link}"
-    )
+    description = [
+        t._("Ticket %(code)s", code=display(reservation.ticket_code)),
+        t._("Show the QR code at the entrance."),
+        link,
+    ]
+    event.add("description", "\n".join(description), parameters=language)
     event.add("url", link)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     if organizer:

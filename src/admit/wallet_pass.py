@@ -25,8 +25,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from PIL import Image, ImageDraw
 
+from admit.confirmation import visit_times
 from admit.domain.text import one_line
 from admit.domain.venue_time import zone
+from admit.i18n import translator
 from admit.security.codes import display
 from admit.services.capacity import times
 from admit.services.reservations import ReservationView
@@ -94,8 +96,10 @@ def _certificate(path: Path, setting: str) -> x509.Certificate:
 
 
 def pass_json(reservation: ReservationView, *, qr_text: str, link: str, signer: PassSigner) -> dict[str, Any]:
-    """pass.json: an event ticket whose barcode is the reservation's QR text (services.reservation_qr)."""
+    """pass.json: an event ticket whose barcode is the reservation's QR text (services.reservation_qr),
+    its words in the language the reservation was booked in."""
     slot = reservation.slot
+    t = translator(reservation.language)
     venue = one_line(reservation.venue)
     starts_at = times(slot).starts_at.replace(tzinfo=zone(reservation.timezone))
     code = display(reservation.ticket_code)
@@ -105,23 +109,20 @@ def pass_json(reservation: ReservationView, *, qr_text: str, link: str, signer: 
         "teamIdentifier": signer.team_id,
         "serialNumber": reservation.reservation_id,
         "organizationName": venue,
-        "description": f"Visit to {venue}",
+        "description": t._("Visit to %(venue)s", venue=venue),
         "relevantDate": starts_at.isoformat(),  # the wallet offers the pass on the lock screen then
         "eventTicket": {
-            "headerFields": [{"key": "time", "label": "TIME", "value": f"{slot.start_time:%H:%M}"}],
-            "primaryFields": [{"key": "venue", "label": "VISIT", "value": venue}],
+            # A pass's labels are written in capitals, as the wallet shows them.
+            "headerFields": [{"key": "time", "label": t._("Time").upper(), "value": t.time(slot.start_time)}],
+            "primaryFields": [{"key": "venue", "label": t._("Visit").upper(), "value": venue}],
             "secondaryFields": [
-                {"key": "date", "label": "DATE", "value": f"{slot.date:%a %d %b %Y}"},
-                {
-                    "key": "slot",
-                    "label": "TIME",
-                    "value": f"{slot.start_time:%H:%M}-{slot.end_time:%H:%M}",
-                },
+                {"key": "date", "label": t._("Date").upper(), "value": t.date(slot.date, "EEE d MMM y")},
+                {"key": "slot", "label": t._("Time").upper(), "value": visit_times(t, slot)},
             ],
-            "auxiliaryFields": [{"key": "ticket", "label": "TICKET", "value": code}],
+            "auxiliaryFields": [{"key": "ticket", "label": t._("Ticket").upper(), "value": code}],
             "backFields": [
-                {"key": "timezone", "label": "Times are", "value": f"{reservation.timezone} time"},
-                {"key": "manage", "label": "Change or cancel", "value": link},
+                {"key": "timezone", "label": t._("Time zone"), "value": reservation.timezone},
+                {"key": "manage", "label": t._("Change or cancel"), "value": link},
             ],
         },
         "barcodes": [

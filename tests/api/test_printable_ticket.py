@@ -21,7 +21,7 @@ def test_the_printed_ticket_shows_venue_time_and_grouped_code_and_carries_the_pa
     ((text, qr),) = pdf_pages(response.content)
     for expected in (
         "Muzeum Narodowe Łódź",
-        "Friday 21 November 2025",
+        "Friday, 21 November 2025",
         "14:30-15:30",
         "Europe/Warsaw time",
         "Admission for 1 person",
@@ -59,7 +59,7 @@ def test_a_moved_visit_prints_its_new_time_and_a_new_qr(make: Builders) -> None:
     later = make.slot(orq, day="2025-11-25", start="16:00", end="17:00")
     make.client.put(f"/api/reservations/{reservation_id}", json={"slot_id": later}).raise_for_status()
     text, qr = pdf_pages(make.client.get(f"/api/reservations/{reservation_id}/ticket.pdf").content)[0]
-    assert "Tuesday 25 November 2025" in text and "16:00-17:00" in text
+    assert "Tuesday, 25 November 2025" in text and "16:00-17:00" in text
     assert qr != before[1] and parse_qr(qr).claim.day.isoformat() == "2025-11-25"
 
 

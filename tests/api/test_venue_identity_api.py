@@ -35,6 +35,7 @@ def test_a_new_venue_shows_its_name_and_the_country_of_its_time_zone(make: Build
         "country_is_default": True,
         "calling_code": 31,
         "logo_url": None,
+        "default_language": "en",
     }
     assert make.client.get(f"/api/venues/{make.org('Met', 'America/New_York')}").json()["country"] == "US"
     assert make.client.get(f"/api/venues/{make.org('Lab', 'UTC')}").json()["country"] is None

@@ -138,6 +138,25 @@ def test_moving_the_reservation_changes_the_pass_contents_and_so_its_manifest_no
     assert after["signature"] != before["signature"]
 
 
+def test_the_pass_speaks_the_language_the_visit_was_booked_in(wallet_make: Builders) -> None:
+    make = wallet_make
+    orq = make.org("Rijksmuseum", "Europe/Amsterdam")
+    code = make.ticket(orq, "ACTIVATED")
+    slot = make.slot(orq, day="2025-11-21", start="14:30", end="15:30")
+    booked = make.reserve([code], slot, language="nl")
+    reservation_id = booked.json()["reservations"][0]["reservation_id"]
+    # Fetched from an English browser: the pass is the reservation's, in Dutch.
+    response = make.client.get(
+        f"/api/reservations/{reservation_id}/pass.pkpass", headers={"Accept-Language": "en"}
+    )
+    content = json.loads(unpacked(response.content)["pass.json"])
+    assert content["description"] == "Bezoek aan Rijksmuseum"
+    fields = content["eventTicket"]
+    assert [f["label"] for f in fields["secondaryFields"]] == ["DATUM", "TIJD"]
+    assert [f["value"] for f in fields["secondaryFields"]] == ["vr 21 nov 2025", "14:30-15:30"]
+    assert [f["label"] for f in fields["backFields"]] == ["Tijdzone", "Verzetten of annuleren"]
+
+
 def test_no_pass_is_offered_without_a_certificate_nor_for_a_cancelled_visit(
     make: Builders, wallet_make: Builders
 ) -> None:

@@ -66,7 +66,7 @@ def test_the_confirmation_arrives_with_a_scannable_qr_the_code_and_a_local_time_
     grouped = "-".join(code[i : i + 4] for i in range(0, 20, 4))
     assert grouped in text and grouped in html  # for manual entry at the door
     assert f"https://tickets.museum.example/reserve/{reservation_id}" in text
-    assert "Friday 21 November 2025, 14:30-15:30" in text
+    assert "Friday, 21 November 2025, 14:30-15:30" in text
     signed = parse_qr(qr_text(message))
     assert signed.code == code
     assert (signed.claim.day.isoformat(), f"{signed.claim.start:%H:%M}", f"{signed.claim.end:%H:%M}") == (

@@ -29,7 +29,7 @@ def test_the_confirmation_and_the_update_attach_the_ticket_with_the_messages_qr_
     send_due(mail)
 
     confirmation, update, cancellation = smtp.inbox.messages
-    for message, when in ((confirmation, "Monday 24 November 2025"), (update, "Tuesday 25 November 2025")):
+    for message, when in ((confirmation, "Monday, 24 November 2025"), (update, "Tuesday, 25 November 2025")):
         (pdf,) = attached_pdfs(message)
         (part,) = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
         assert part.get_filename() == "ticket.pdf"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
+from admit.api.languages import Language, requested_language
 from admit.api.schemas import MAX_ID, Body, IsoDate, TicketOut
 from admit.domain.contact import ContactError, normalise_email
 from admit.domain.lifecycle import ActivationMode
@@ -27,6 +28,11 @@ class OrderIn(Body):
     paid: StrictBool
     customer_email: StrictStr | None = Field(default=None, max_length=320)
     valid_until: IsoDate | None = None
+    language: Language | None = Field(
+        default=None,
+        description="The language of the buyer's e-mail; by default the request's Accept-Language, else the "
+        "venue's default language.",
+    )
 
     @field_validator("customer_email")
     @classmethod
@@ -59,7 +65,9 @@ class OrderOut(BaseModel):
 
 
 @router.post("/api/orders", status_code=201)
-def create_order(body: OrderIn, admin: AdminDep, context: ContextDep, session: SessionDep) -> OrderOut:
+def create_order(
+    body: OrderIn, request: Request, admin: AdminDep, context: ContextDep, session: SessionDep
+) -> OrderOut:
     if body.orq != admin.orq:
         raise errors.OrganizationNotFound()
     order = issuance.create_order(
@@ -70,6 +78,7 @@ def create_order(body: OrderIn, admin: AdminDep, context: ContextDep, session: S
         paid=body.paid,
         customer_email=body.customer_email,
         valid_until=body.valid_until,
+        language=requested_language(body.language, request),
         keys=context.keys,
         actor_id=admin.id,
         now=context.clock.now(),

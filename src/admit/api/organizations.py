@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
+from admit.api.languages import Language
 from admit.api.schemas import MAX_ID
 from admit.domain.identity import MAX_LOGO_BYTES
 from admit.domain.policy import EntryWindow, Policy, ReservationChanges, UnreservedEntry
@@ -94,6 +95,9 @@ class IdentityOut(BaseModel):
     country_is_default: bool
     calling_code: int | None
     logo_url: str | None
+    default_language: str = Field(
+        description="The language of visitors whose browser asks for none of the shipped ones."
+    )
 
     @classmethod
     def of(cls, found: identity.Identity) -> IdentityOut:
@@ -109,6 +113,10 @@ class IdentityPatch(BaseModel):
     opening_hours: StrictStr | None = Field(default=None, max_length=4000)
     brand_colour: StrictStr | None = Field(default=None, max_length=32)
     country: StrictStr | None = Field(default=None, max_length=8)
+    default_language: Language | None = Field(
+        default=None,
+        description="The language of visitors whose browser asks for none of the shipped ones; never null.",
+    )
 
 
 class OrganizationOut(BaseModel):

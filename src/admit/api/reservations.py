@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
 
 from admit import confirmation, errors
 from admit import ticket_pdf as printable
 from admit import wallet_pass as wallet
 from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
+from admit.api.languages import Language, requested_language
 from admit.api.schemas import MAX_ID, Body, SlotOut
 from admit.context import AppContext
 from admit.domain.countries import is_country
@@ -42,6 +43,11 @@ class ReservationIn(Body):
     customer_phone: StrictStr = Field(max_length=40)
     # The country a phone number without its country code is in; by default the venue's.
     phone_country: StrictStr | None = Field(default=None, max_length=2)
+    language: Language | None = Field(
+        default=None,
+        description="The language of its e-mails, calendar entry, printed ticket and wallet pass; by default "
+        "the request's Accept-Language, else the venue's default language.",
+    )
 
     @model_validator(mode="after")
     def _codes(self) -> ReservationIn:
@@ -146,7 +152,9 @@ def _phone_region(body: ReservationIn, session: SessionDep) -> str | None:
     return phone_region_of_slot(session, body.slot_id)
 
 
-def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> ReservationsOut:
+def _create(
+    body: ReservationIn, request: Request, context: AppContext, session: SessionDep
+) -> ReservationsOut:
     try:
         contact = checked_contact(body.customer_email, body.customer_phone, _phone_region(body, session))
         made = reservations.reserve(
@@ -156,6 +164,7 @@ def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> Re
             contact=contact,
             keys=context.keys,
             now=context.clock.now(),
+            language=requested_language(body.language, request),
         )
     except DomainError as refused:
         context.metrics.reservations.labels(refused.code).inc()
@@ -188,13 +197,17 @@ def _create(body: ReservationIn, context: AppContext, session: SessionDep) -> Re
 
 
 @router.post("/api/reservations", status_code=201, dependencies=[Depends(limit_reservation_writes)])
-def create_reservations(body: ReservationIn, context: ContextDep, session: SessionDep) -> ReservationsOut:
-    return _create(body, context, session)
+def create_reservations(
+    body: ReservationIn, request: Request, context: ContextDep, session: SessionDep
+) -> ReservationsOut:
+    return _create(body, request, context, session)
 
 
 @router.post("/api/reservations/create", status_code=201, dependencies=[Depends(limit_reservation_writes)])
-def create_reservation(body: ReservationIn, context: ContextDep, session: SessionDep) -> ReservationsOut:
-    return _create(body, context, session)
+def create_reservation(
+    body: ReservationIn, request: Request, context: ContextDep, session: SessionDep
+) -> ReservationsOut:
+    return _create(body, request, context, session)
 
 
 @router.get("/api/reservations/{reservation_id}")

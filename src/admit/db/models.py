@@ -28,6 +28,15 @@ from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketEven
 from admit.domain.mail import MailKind, MailStatus
 from admit.domain.policy import ReservationChanges, UnreservedEntry
 from admit.domain.roles import Role
+from admit.i18n.catalogs import LANGUAGES
+
+# The languages e-mails and pages can be written in, as the database checks them.
+_SHIPPED = ", ".join(f"'{language}'" for language in LANGUAGES)
+
+
+def _language(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} IN ({_SHIPPED})", name=column)
+
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -45,6 +54,7 @@ class Base(DeclarativeBase):
 
 class Organization(Base):
     __tablename__ = "organizations"
+    __table_args__ = (_language("default_language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -68,6 +78,8 @@ class Organization(Base):
     opening_hours: Mapped[str | None] = mapped_column(String(1000))
     brand_colour: Mapped[str | None] = mapped_column(String(7))
     country: Mapped[str | None] = mapped_column(String(2))
+    # Visitors whose browser asks for none of the shipped languages get this one.
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class OrganizationLogo(Base):
@@ -137,6 +149,7 @@ class DailyCount(Base):
 
 class Order(Base):
     __tablename__ = "orders"
+    __table_args__ = (_language("language"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     orq: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -147,6 +160,8 @@ class Order(Base):
     valid_until: Mapped[date | None]
     created_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]
+    # The buyer's e-mail is written in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class Ticket(Base):
@@ -250,6 +265,7 @@ class Reservation(Base):
         Index("ix_ticket_reservations_slot_status", "slot_id", "status"),
         # A ticket's story reads all its reservations, cancelled ones too.
         Index("ix_ticket_reservations_ticket", "ticket_id"),
+        _language("language"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -264,6 +280,8 @@ class Reservation(Base):
     reserved_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The language it was booked in: every e-mail about it, its calendar entry and printout speak it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     ticket: Mapped[Ticket] = relationship()
     slot: Mapped[ReservationSlot] = relationship()

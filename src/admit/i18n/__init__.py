@@ -108,12 +108,13 @@ class Translator:
 def plural_categories(language: str) -> list[str]:
     """For each plural form of the language's catalogues, in their order, its CLDR category ("one",
     "other"...): a page's script picks a form with the browser's Intl.PluralRules, which speaks CLDR."""
-    locale = Locale.parse(language)
-    form_of = c2py(get_plural(language).plural_expr)
+    locale, plural = Locale.parse(language), get_plural(language)
+    form_of = c2py(plural.plural_expr)
     categories: dict[int, str] = {}
-    for n in range(200):
+    # Small numbers, and the millions some languages give a form of their own (French "de billets").
+    for n in (*range(200), 1_000_000, 2_000_000):
         categories.setdefault(form_of(n), locale.plural_form(n))
-    return [categories[index] for index in sorted(categories)]
+    return [categories.get(index, "other") for index in range(plural.num_plurals)]
 
 
 @cache

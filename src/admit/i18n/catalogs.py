@@ -87,6 +87,7 @@ DOMAINS = (
             _SCRIPTS + "trends.js",
             _SCRIPTS + "admin.js",
             _SCRIPTS + "docs.js",
+            _SCRIPTS + "staff-words.js",
         ),
     ),
     # What reaches the visitor outside the pages: e-mails, the calendar entry, the printed ticket

@@ -1,4 +1,7 @@
-"""Composing the e-mails: plain text and HTML, the QR code inline, the calendar invitation attached."""
+"""Composing the e-mails: plain text and HTML, the QR code inline, the calendar invitation attached.
+
+Each is written in its reader's language: the one the reservation (or order) was made in.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +13,43 @@ from email.utils import make_msgid, parseaddr
 from html import escape
 
 from admit import errors
-from admit.confirmation import calendar_ics, qr_png
+from admit.confirmation import ZONE, calendar_ics, qr_png, visit_when
 from admit.domain.contact import ContactError, mail_address
 from admit.domain.lifecycle import TicketStatus
 from admit.domain.mail import MailKind
 from admit.domain.text import one_line
+from admit.domain.venue_time import local_now
+from admit.i18n import N_, Translator, translator
 from admit.security.codes import display
 from admit.services.reservations import ReservationView
 from admit.ticket_pdf import PrintedTicket, ticket_pdf
 
 SUBJECTS = {
-    MailKind.CONFIRMATION: "Your visit to {venue}: {when}",
-    MailKind.UPDATE: "Changed: your visit to {venue} is now {when}",
-    MailKind.CANCELLATION: "Cancelled: your visit to {venue} on {when}",
-    MailKind.VISIT_REMINDER: "Tomorrow: your visit to {venue}, {when}",
+    MailKind.CONFIRMATION: N_("Your visit to %(venue)s: %(when)s"),
+    MailKind.UPDATE: N_("Changed: your visit to %(venue)s is now %(when)s"),
+    MailKind.CANCELLATION: N_("Cancelled: your visit to %(venue)s on %(when)s"),
+    MailKind.VISIT_REMINDER: N_("Tomorrow: your visit to %(venue)s, %(when)s"),
 }
 LEADS = {
-    MailKind.CONFIRMATION: "Your visit is booked.",
-    MailKind.UPDATE: "Your visit has moved. This replaces the earlier confirmation.",
-    MailKind.CANCELLATION: "Your visit has been cancelled. The ticket can be booked for another time.",
-    MailKind.VISIT_REMINDER: "See you tomorrow.",
+    MailKind.CONFIRMATION: N_("Your visit is booked."),
+    MailKind.UPDATE: N_("Your visit has moved. This replaces the earlier confirmation."),
+    MailKind.CANCELLATION: N_("Your visit has been cancelled. The ticket can be booked for another time."),
+    MailKind.VISIT_REMINDER: N_("See you tomorrow."),
 }
-ORDER_STATES = {TicketStatus.INACTIVE: "not activated yet", TicketStatus.ACTIVATED: "ready to book"}
+# A reminder sent late (the sender was down) on the day itself must not say "tomorrow".
+REMINDER_TODAY = (N_("Today: your visit to %(venue)s, %(when)s"), N_("See you today."))
+ORDER_LINES = {
+    TicketStatus.INACTIVE: N_("Ticket %(code)s (not activated yet)"),
+    TicketStatus.ACTIVATED: N_("Ticket %(code)s (ready to book)"),
+}
 # The printable ticket goes with every message that gives a (new) time; a moved visit's QR code changes.
 PRINTED = {MailKind.CONFIRMATION, MailKind.UPDATE}
 # The invitation's METHOD: a new or changed event is a REQUEST, a cancelled one a CANCEL.
 METHODS = {MailKind.CONFIRMATION: "REQUEST", MailKind.UPDATE: "REQUEST", MailKind.CANCELLATION: "CANCEL"}
+# Where it helps to say "tomorrow" beside the date: messages read close to the visit. A confirmation may
+# be read the day after it is sent, so it says "today" for a visit the same day (read later, the visit is
+# over anyway) but never "tomorrow".
+RELATIVE = {MailKind.VISIT_REMINDER}
 
 
 @dataclass(frozen=True)
@@ -59,22 +73,29 @@ def reservation_message(
 ) -> EmailMessage:
     """`qr_text` is what the QR code shows: the reservation's signed QR text (services.reservation_qr);
     `logo` the venue's, for the printed ticket."""
+    t = translator(reservation.language)
     slot = reservation.slot
     venue = one_line(reservation.venue)
-    when = f"{slot.date:%A %d %B %Y}, {slot.start_time:%H:%M}-{slot.end_time:%H:%M}"
+    today = local_now(now, reservation.timezone).date()
+    when = visit_when(t, slot)  # in the subject: a reminder's says "Tomorrow:" itself
+    subject, lead = t._(SUBJECTS[kind], venue=venue, when=when), t._(LEADS[kind])
+    if kind is MailKind.VISIT_REMINDER and slot.date == today:
+        subject, lead = t._(REMINDER_TODAY[0], venue=venue, when=when), t._(REMINDER_TODAY[1])
     link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
     code = display(reservation.ticket_code)
-    message = _message(SUBJECTS[kind].format(venue=venue, when=when), sender, reservation.customer_email)
+    shown = visit_when(t, slot, today=today) if kind in RELATIVE or slot.date == today else when
+    zoned = f"{shown} ({t._(ZONE, zone=reservation.timezone)})"
+    message = _message(subject, sender, reservation.customer_email)
     show_qr = kind is not MailKind.CANCELLATION
     lines = [
-        LEADS[kind],
+        lead,
         "",
-        f"Venue: {venue}",
-        f"Date and time: {when} ({reservation.timezone} time)",
-        f"Ticket: {code}",
+        t._("Venue: %(venue)s", venue=venue),
+        t._("Date and time: %(when)s", when=zoned),
+        t._("Ticket: %(code)s", code=code),
         "",
-        "Show the QR code at the entrance, or give the ticket code above." if show_qr else "",
-        f"View, move or cancel your reservation: {link}",
+        t._("Show the QR code at the entrance, or give the ticket code above.") if show_qr else "",
+        t._("View, move or cancel your reservation: %(link)s", link=link),
         "",
         "-- ",
         venue,
@@ -85,20 +106,21 @@ def reservation_message(
     rows = "".join(
         f"<tr><th scope='row' align='left'>{escape(label)}</th><td>{escape(value)}</td></tr>"
         for label, value in (
-            ("Venue", venue),
-            ("Date and time", f"{when} ({reservation.timezone} time)"),
-            ("Ticket", code),
+            (t._("Venue"), venue),
+            (t._("Date and time"), zoned),
+            (t._("Ticket"), code),
         )
     )
+    alt = t._("QR code for ticket %(code)s", code=code)
     qr_html = (
-        f"<p><img src='cid:{qr_cid[1:-1]}' alt='QR code for ticket {escape(code)}' width='240' "
-        "height='240'></p>"
+        f"<p><img src='cid:{qr_cid[1:-1]}' alt='{escape(alt)}' width='240' height='240'></p>"
         if show_qr
         else ""
     )
+    manage = t._("View, move or cancel your reservation")
     message.add_alternative(
-        f"<!doctype html><html><body><p>{escape(LEADS[kind])}</p><table>{rows}</table>{qr_html}"
-        f"<p><a href='{escape(link)}'>View, move or cancel your reservation</a></p>"
+        f"<!doctype html><html{_lang(t)}><body><p>{escape(lead)}</p><table>{rows}</table>{qr_html}"
+        f"<p><a href='{escape(link)}'>{escape(manage)}</a></p>"
         f"{_venue_footer(venue, reservation.venue_address)}</body></html>",
         subtype="html",
     )
@@ -127,7 +149,12 @@ def reservation_message(
         message.add_attachment(
             invite, maintype="text", subtype="calendar", params={"method": method}, filename="visit.ics"
         )
-    return message
+    return _in_language(message, t)
+
+
+def _lang(t: Translator) -> str:
+    """The HTML part's language attribute, so that a screen reader reads it in the right voice."""
+    return f" lang='{t.language}'"
 
 
 def _venue_footer(venue: str, address: str | None) -> str:
@@ -138,79 +165,122 @@ def _venue_footer(venue: str, address: str | None) -> str:
 
 def slot_closed_message(reservation: ReservationView, *, sender: Sender) -> EmailMessage:
     """The venue closed the time of this visit: the ticket stays good, and its page offers another time."""
-    slot = reservation.slot
+    t = translator(reservation.language)
     venue = one_line(reservation.venue)
-    when = f"{slot.date:%A %d %B %Y}, {slot.start_time:%H:%M}-{slot.end_time:%H:%M}"
+    when = visit_when(t, reservation.slot)
     link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
     code = display(reservation.ticket_code)
     message = _message(
-        f"Please choose another time: your visit to {venue} on {when}", sender, reservation.customer_email
+        t._("Please choose another time: your visit to %(venue)s on %(when)s", venue=venue, when=when),
+        sender,
+        reservation.customer_email,
     )
-    lead = f"{venue} has had to close the time of your visit: {when} ({reservation.timezone} time)."
-    still = f"Your ticket {code} is still valid. Choose another time on your reservation's page:"
+    lead = t._(
+        "%(venue)s has had to close the time of your visit: %(when)s (%(zone)s).",
+        venue=venue,
+        when=when,
+        zone=t._(ZONE, zone=reservation.timezone),
+    )
+    still = t._(
+        "Your ticket %(code)s is still valid. Choose another time on your reservation's page:", code=code
+    )
     message.set_content(f"{lead}\n\n{still}\n{link}\n")
+    choose = t._("Choose another time")
     message.add_alternative(
-        f"<!doctype html><html><body><p>{escape(lead)}</p><p>{escape(still)}</p>"
-        f"<p><a href='{escape(link)}'>Choose another time</a></p>"
+        f"<!doctype html><html{_lang(t)}><body><p>{escape(lead)}</p><p>{escape(still)}</p>"
+        f"<p><a href='{escape(link)}'>{escape(choose)}</a></p>"
         f"{_venue_footer(venue, reservation.venue_address)}</body></html>",
         subtype="html",
     )
-    return message
+    return _in_language(message, t)
 
 
-def reserve_reminder(*, venue: str, ticket_code: str, recipient: str, sender: Sender) -> EmailMessage:
-    """For a ticket activated days ago and still not booked."""
+def reserve_reminder(
+    *, venue: str, ticket_code: str, recipient: str, sender: Sender, language: str
+) -> EmailMessage:
+    """For a ticket activated days ago and still not booked; in the language its order was made in."""
+    t = translator(language)
     venue = one_line(venue)
     link = f"{sender.public_url.rstrip('/')}/reserve?code={ticket_code}"
-    message = _message(f"Book your visit to {venue}", sender, recipient)
-    text = (
-        f"Your ticket {display(ticket_code)} for {venue} is active but has no date yet.\n"
-        f"Choose a date and time here: {link}\n"
+    message = _message(t._("Book your visit to %(venue)s", venue=venue), sender, recipient)
+    active = t._(
+        "Your ticket %(code)s for %(venue)s is active but has no date yet.",
+        code=display(ticket_code),
+        venue=venue,
     )
-    message.set_content(text)
+    here = t._("Choose a date and time here: %(link)s", link=link)
+    message.set_content(f"{active}\n{here}\n")
+    choose = t._("Choose a date and time")
     message.add_alternative(
-        f"<!doctype html><html><body><p>Your ticket <strong>{escape(display(ticket_code))}</strong> for "
-        f"{escape(venue)} is active but has no date yet.</p>"
-        f"<p><a href='{escape(link)}'>Choose a date and time</a></p></body></html>",
+        f"<!doctype html><html{_lang(t)}><body><p>{escape(active)}</p>"
+        f"<p><a href='{escape(link)}'>{escape(choose)}</a></p></body></html>",
         subtype="html",
     )
-    return message
+    return _in_language(message, t)
 
 
 def order_message(
-    *, venue: str, tickets: list[tuple[str, TicketStatus]], recipient: str, sender: Sender
+    *, venue: str, tickets: list[tuple[str, TicketStatus]], recipient: str, sender: Sender, language: str
 ) -> EmailMessage:
-    """The buyer's tickets: each code, how to activate a pre-made one, and where to book a visit."""
+    """The buyer's tickets: each code, how to activate a pre-made one, and where to book a visit; in the
+    language the order was made in."""
+    t = translator(language)
     venue = one_line(venue)
     base = f"{sender.public_url.rstrip('/')}/reserve"
     # The booking page opens with one ticket's code filled in: each ticket has its own link.
-    listed = [(display(code), status, f"{base}?code={code}") for code, status in tickets]
-    inactive = any(status is TicketStatus.INACTIVE for _, status, _ in listed)
-    count = f"{len(listed)} tickets" if len(listed) != 1 else "1 ticket"
-    message = _message(f"Your tickets for {venue}", sender, recipient)
-    lead = f"Here are your tickets for {venue} ({count})."
+    listed = [
+        (
+            display(code),
+            t._(ORDER_LINES.get(status, N_("Ticket %(code)s")), code=display(code)),
+            f"{base}?code={code}",
+        )
+        for code, status in tickets
+    ]
+    inactive = any(status is TicketStatus.INACTIVE for _, status in tickets)
+    subject = t.ngettext("Your ticket for %(venue)s", "Your tickets for %(venue)s", len(listed), venue=venue)
+    message = _message(subject, sender, recipient)
+    lead = t.ngettext(
+        "Here is your ticket for %(venue)s (%(num)d ticket).",
+        "Here are your tickets for %(venue)s (%(num)d tickets).",
+        len(listed),
+        venue=venue,
+    )
     how = (
-        "Tickets marked 'not activated yet' are ready for when you (or the person you give one to) want "
-        "to use them: open the ticket's link, activate it, then pick a date and time. Activation is "
-        "permanent."
+        t._(
+            "Tickets marked 'not activated yet' are ready for when you (or the person you give one to) want "
+            "to use them: open the ticket's link, activate it, then pick a date and time. Activation is "
+            "permanent."
+        )
         if inactive
-        else "Open a ticket's link to pick the date and time of your visit."
+        else t._("Open a ticket's link to pick the date and time of your visit.")
     )
     lines = [lead, "", how, ""]
-    for shown, status, link in listed:
-        lines += [f"Ticket {shown} ({ORDER_STATES.get(status, status.value)})", f"  Book: {link}"]
-    lines += ["", "Keep this e-mail: the ticket code is your ticket. Show it or its QR code at the entrance."]
+    for _shown, line, link in listed:
+        lines += [line, "  " + t._("Book: %(link)s", link=link)]
+    lines += [
+        "",
+        t._("Keep this e-mail: the ticket code is your ticket. Show it or its QR code at the entrance."),
+    ]
     message.set_content("\n".join(lines))
     items = "".join(
-        f"<li><strong>{escape(shown)}</strong> ({escape(ORDER_STATES.get(status, status.value))}) "
-        f"<a href='{escape(link)}'>Book a visit with ticket {escape(shown)}</a></li>"
-        for shown, status, link in listed
+        f"<li>{escape(line)} <a href='{escape(link)}'>{escape(book)}</a></li>"
+        for book, line, link in (
+            (t._("Book a visit with ticket %(code)s", code=shown), line, link) for shown, line, link in listed
+        )
     )
+    keep = t._("Keep this e-mail: the ticket code is your ticket.")
     message.add_alternative(
-        f"<!doctype html><html><body><p>{escape(lead)}</p><p>{escape(how)}</p><ul>{items}</ul>"
-        "<p>Keep this e-mail: the ticket code is your ticket.</p></body></html>",
+        f"<!doctype html><html{_lang(t)}><body><p>{escape(lead)}</p><p>{escape(how)}</p><ul>{items}</ul>"
+        f"<p>{escape(keep)}</p></body></html>",
         subtype="html",
     )
+    return _in_language(message, t)
+
+
+def _in_language(message: EmailMessage, t: Translator) -> EmailMessage:
+    """The message's language (RFC 3282), set last: setting content or making a part multipart moves or
+    clears a message's Content- headers."""
+    message["Content-Language"] = t.language
     return message
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admit import errors
 from admit.clock import Clock
-from admit.db.models import Organization, OrganizationLogo, OutboxMessage, Reservation, Ticket
+from admit.db.models import Order, Organization, OrganizationLogo, OutboxMessage, Reservation, Ticket
 from admit.domain.calendar import SlotStatus
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
@@ -139,6 +139,8 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
             ticket_code=mail.keys.unseal(ticket.code_sealed),
             recipient=row.recipient,
             sender=mail.sender,
+            # The ticket has no language of its own: its order's, the one its buyer was written to in.
+            language=session.get_one(Order, ticket.order_id).language,
         )
     if row.kind is MailKind.ORDER:
         return _order_message(session, row, mail)
@@ -173,6 +175,7 @@ def _order_message(session: Session, row: OutboxMessage, mail: MailContext) -> E
         tickets=[(mail.keys.unseal(t.code_sealed), t.status) for t in tickets],
         recipient=row.recipient,
         sender=mail.sender,
+        language=session.get_one(Order, first.order_id).language,
     )
 
 

@@ -24,6 +24,7 @@ from admit.domain.identity import (
     text_colour_on,
 )
 from admit.domain.text import has_control_characters
+from admit.i18n import LANGUAGES
 from admit.services.organizations import get_organization_or_raise, shown_name
 
 # Address and opening hours are written on several lines; any other control character is refused.
@@ -43,6 +44,7 @@ class Identity:
     calling_code: int | None
     logo_url: str | None
     display_name: str | None
+    default_language: str  # for visitors whose browser asks for none of the shipped languages
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def identity_of(session: Session, org: Organization) -> Identity:
         # The tag in the address lets a browser keep the image for long and still see a new one at once.
         logo_url=f"/o/{org.id}/logo?v={logo.etag[:12]}" if logo else None,
         display_name=org.display_name,
+        default_language=org.default_language,
     )
 
 
@@ -112,6 +115,10 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
             if country is not None and not is_country(country):
                 raise errors.ValidationFailed(fields={field: "an ISO 3166 country code, e.g. NL"})
             checked[field] = country
+        elif field == "default_language":
+            if value not in LANGUAGES:
+                raise errors.ValidationFailed(fields={field: f"one of {', '.join(LANGUAGES)}"})
+            checked[field] = value
     return checked
 
 

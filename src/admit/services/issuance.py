@@ -49,8 +49,10 @@ def create_order(
     keys: CodeKeys,
     actor_id: int,
     now: datetime,
+    language: str | None = None,
 ) -> IssuedOrder:
-    """Issue `quantity` tickets; the codes are returned here once and stored only hashed and sealed."""
+    """Issue `quantity` tickets; the codes are returned here once and stored only hashed and sealed.
+    The buyer's e-mail is written in `language` (one of LANGUAGES), else in the venue's default."""
     with session.begin():
         org = session.get(Organization, orq)
         if org is None:
@@ -67,6 +69,7 @@ def create_order(
             valid_until=valid_until,
             created_at=now,
             paid_at=now if paid else None,
+            language=language or org.default_language,
         )
         session.add(order)
         issued = []

@@ -57,6 +57,7 @@ class ReservationView:
     timezone: str
     venue: str  # the name visitors see
     venue_address: str | None = None
+    language: str = "en"  # the one it was booked in: its e-mails, calendar entry and printout speak it
 
 
 class _Booked(Protocol):
@@ -74,6 +75,8 @@ class _Booked(Protocol):
     def reserved_at(self) -> datetime: ...
     @property
     def sequence(self) -> int: ...
+    @property
+    def language(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ class _NewReservation:
     customer_email: str
     customer_phone: str
     reserved_at: datetime
+    language: str
     sequence: int = 0
 
     def row(self, slot: ReservationSlot) -> dict[str, Any]:
@@ -97,6 +101,7 @@ class _NewReservation:
             "sequence": self.sequence,
             "reserved_at": self.reserved_at,
             "updated_at": self.reserved_at,
+            "language": self.language,
         }
 
 
@@ -134,8 +139,10 @@ def reserve(
     contact: Contact,
     keys: CodeKeys,
     now: datetime,
+    language: str | None = None,
 ) -> list[ReservationView]:
-    """Book every ticket into the slot, or none of them.
+    """Book every ticket into the slot, or none of them; `language` (one of LANGUAGES, checked by the
+    caller) is the visitor's, or None for the venue's default.
 
     The busiest write of all (a sale opening), so it runs plain statements, a fixed number however
     many tickets. The place is taken last, just before the commit, so a popular slot's row is locked
@@ -161,8 +168,11 @@ def reserve(
             check_room(slot, places, now_local=now_local)
             for code, ticket in zip(canonical, tickets, strict=True):
                 _check_reservable(session, ticket, code=code, now=now, now_local=now_local)
+            spoken = language or found.default_language
             made = [
-                _NewReservation(secrets.token_urlsafe(16), ticket.id, contact.email, contact.phone, now)
+                _NewReservation(
+                    secrets.token_urlsafe(16), ticket.id, contact.email, contact.phone, now, spoken
+                )
                 for ticket in tickets
             ]
             connection.execute(_INSERT_RESERVATION, [new.row(slot) for new in made])
@@ -223,6 +233,7 @@ _SLOT_AND_VENUE = (
         Organization.timezone,
         SHOWN_NAME.label("name"),
         Organization.address,
+        Organization.default_language,
     )
     .join(Organization, Organization.id == ReservationSlot.orq)
     .where(ReservationSlot.id == bindparam("slot"))
@@ -421,4 +432,5 @@ def _view(
         timezone=timezone,
         venue=venue,
         venue_address=venue_address,
+        language=reservation.language,
     )

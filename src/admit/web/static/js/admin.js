@@ -43,7 +43,7 @@
     try {
       const org = await session.call("GET", "/api/organizations/" + orq);
       $("org-title").textContent = org.name;
-      $("org-line").textContent = "Organization " + org.orq + " · time zone " + org.timezone;
+      $("org-line").textContent = A._("Organization %(number)s · time zone %(zone)s", { number: org.orq, zone: org.timezone });
       fillPolicy(org.policy);
       fillIdentity(org.identity);
     } catch (error) {
@@ -58,10 +58,12 @@
     form.elements.address.value = identity.address || "";
     form.elements.opening_hours.value = identity.opening_hours || "";
     form.elements.brand_colour.value = identity.brand_colour || "";
+    form.elements.default_language.value = identity.default_language;
     // The country chosen, or else the time zone's, named in the default choice.
     const byZone = identity.country_is_default;
     form.elements.country.value = byZone ? "" : identity.country;
-    $("i-country-default").textContent = "From the time zone" + (byZone && identity.country ? " (" + identity.country + ")" : "");
+    $("i-country-default").textContent = byZone && identity.country
+      ? A._("From the time zone (%(country)s)", { country: identity.country }) : A._("From the time zone");
     A.show($("logo-preview"), Boolean(identity.logo_url));
     if (identity.logo_url) $("logo-preview").src = identity.logo_url;
     A.show($("logo-remove"), Boolean(identity.logo_url));
@@ -74,10 +76,11 @@
     ["display_name", "address", "opening_hours", "brand_colour", "country"].forEach((name) => {
       body[name] = form.elements[name].value.trim() || null;
     });
+    body.default_language = form.elements.default_language.value;  // never empty: some language is the default
     try {
       const identity = await session.call("PATCH", "/api/organizations/" + session.operator.orq + "/identity", { body: body });
       fillIdentity(identity);
-      A.setMessage($("identity-message"), "✓ Venue details saved.", "ok");
+      A.setMessage($("identity-message"), A._("✓ Venue details saved."), "ok");
     } catch (error) {
       fail("identity-message", error);
     }
@@ -87,14 +90,14 @@
     event.preventDefault();
     const file = $("logo-file").files[0];
     if (!file) {
-      A.setMessage($("logo-message"), "Choose an image file first.");
+      A.setMessage($("logo-message"), A._("Choose an image file first."));
       return;
     }
     try {
       const identity = await session.call("PUT", "/api/organizations/" + session.operator.orq + "/logo", { file: file });
       fillIdentity(identity);
       $("logo-file").value = "";
-      A.setMessage($("logo-message"), "✓ Logo saved.", "ok");
+      A.setMessage($("logo-message"), A._("✓ Logo saved."), "ok");
     } catch (error) {
       fail("logo-message", error);
     }
@@ -103,7 +106,7 @@
   $("logo-remove").addEventListener("click", async () => {
     try {
       fillIdentity(await session.call("DELETE", "/api/organizations/" + session.operator.orq + "/logo"));
-      A.setMessage($("logo-message"), "✓ Logo removed.", "ok");
+      A.setMessage($("logo-message"), A._("✓ Logo removed."), "ok");
     } catch (error) {
       fail("logo-message", error);
     }
@@ -126,7 +129,7 @@
     try {
       const policy = await session.call("PATCH", "/api/organizations/" + session.operator.orq + "/policy", { body: body });
       fillPolicy(policy);
-      A.setMessage($("policy-message"), "✓ Policy saved.", "ok");
+      A.setMessage($("policy-message"), A._("✓ Policy saved."), "ok");
     } catch (error) {
       fail("policy-message", error);
     }
@@ -149,17 +152,20 @@
       total_capacity: Number(form.elements.total_capacity.value),
     };
     if (!body.from || !body.to || !weekdays.length) {
-      A.setMessage($("schedule-message"), "Choose the first and last day and at least one weekday.");
+      A.setMessage($("schedule-message"), A._("Choose the first and last day and at least one weekday."));
       return;
     }
     try {
       const answer = await session.call("POST", "/api/reservation-slots/create", { body: body });
       const made = answer.slots.length;
       const skipped = answer.skipped_existing || 0;
-      const clockChanges = (answer.skipped_clock_changes || []).map((s) => s.date + " " + s.start_time);
-      A.setMessage($("schedule-message"), "✓ Created " + made + " slot" + (made === 1 ? "" : "s") +
-        (skipped ? "; " + skipped + " existed already and were skipped" : "") +
-        (clockChanges.length ? "; skipped at a clock change: " + clockChanges.join(", ") : "") + ".", "ok");
+      const clockChanges = (answer.skipped_clock_changes || []).map((s) => A.shortDate(s.date) + " " + s.start_time);
+      const told = [A.ngettext("✓ Created %(num)d slot.", "✓ Created %(num)d slots.", made)];
+      if (skipped) {
+        told.push(A.ngettext("%(num)d existed already and was skipped.", "%(num)d existed already and were skipped.", skipped));
+      }
+      if (clockChanges.length) told.push(A._("Skipped at a clock change: %(times)s.", { times: clockChanges.join(", ") }));
+      A.setMessage($("schedule-message"), told.join(" "), "ok");
       if ($("slots-day").value >= body.from && $("slots-day").value <= body.to) loadSlots();
     } catch (error) {
       fail("schedule-message", error);
@@ -185,21 +191,26 @@
     }
   }
 
+  const SLOT_STATUS = { ACTIVE: A._("active"), CLOSED: A._("closed") };
+
   function slotRow(slot) {
     const time = A.timeRange(slot.start_time, slot.end_time);
     const capacity = A.el("input", {
-      type: "number", min: "0", max: "100000", value: String(slot.total_capacity), "aria-label": "Capacity of " + time,
+      type: "number", min: "0", max: "100000", value: String(slot.total_capacity),
+      "aria-label": A._("Capacity of %(time)s", { time: time }),
     });
     const closed = slot.status === "CLOSED";
-    const save = A.el("button", { type: "button", class: "button small" }, "Save");
-    const toggle = A.el("button", { type: "button", class: "button small" + (closed ? "" : " danger") }, closed ? "Reopen" : "Close");
-    save.setAttribute("aria-label", "Save capacity of " + time);
-    toggle.setAttribute("aria-label", (closed ? "Reopen " : "Close ") + time);
+    const save = A.el("button", { type: "button", class: "button small" }, A._("Save"));
+    const toggle = A.el("button", { type: "button", class: "button small" + (closed ? "" : " danger") },
+      closed ? A._("Reopen") : A._("Close"));
+    save.setAttribute("aria-label", A._("Save capacity of %(time)s", { time: time }));
+    toggle.setAttribute("aria-label", closed ? A._("Reopen %(time)s", { time: time }) : A._("Close %(time)s", { time: time }));
     async function patch(body, done) {
       try {
         const changed = await session.call("PATCH", "/api/reservation-slots/" + slot.slot_id, { body: body });
-        const told = body.notify ? " " + visitors(changed.notified) + " told." : "";
-        A.setMessage($("slots-message"), "✓ " + time + ": " + done + told, "ok");
+        const told = body.notify
+          ? " " + A.ngettext("%(num)d visitor told.", "%(num)d visitors told.", changed.notified) : "";
+        A.setMessage($("slots-message"), done + told, "ok");
         loadSlots();
       } catch (error) {
         if (error.code === "SLOT_HAS_BOOKINGS") {
@@ -210,35 +221,37 @@
           return;
         }
         if (error.code === "CAPACITY_BELOW_BOOKED") {
-          A.setMessage($("slots-message"), time + ": " + error.message + " " + visitors(error.details.booked_count) +
-            " booked. To have them move, close the slot and e-mail them.");
+          const booked = error.details.booked_count;
+          A.setMessage($("slots-message"), A._("%(time)s: %(reason)s", { time: time, reason: error.message }) + " " +
+            A.ngettext("%(num)d visitor is booked. To have them move, close the slot and e-mail them.",
+              "%(num)d visitors are booked. To have them move, close the slot and e-mail them.", booked));
           return;
         }
         fail("slots-message", error);
       }
     }
-    save.addEventListener("click", () => patch({ total_capacity: Number(capacity.value) }, "capacity saved."));
-    toggle.addEventListener("click", () => patch({ status: closed ? "ACTIVE" : "CLOSED" }, closed ? "reopened." : "closed for booking."));
+    save.addEventListener("click", () => patch({ total_capacity: Number(capacity.value) },
+      A._("✓ %(time)s: capacity saved.", { time: time })));
+    toggle.addEventListener("click", () => patch({ status: closed ? "ACTIVE" : "CLOSED" },
+      closed ? A._("✓ %(time)s: reopened.", { time: time }) : A._("✓ %(time)s: closed for booking.", { time: time })));
     return A.el("tr", { "data-slot-id": String(slot.slot_id) },
       A.el("td", {}, time),
       A.el("td", {}, String(slot.booked_count)),
       A.el("td", {}, capacity),
-      A.el("td", {}, slot.status.toLowerCase()),
+      A.el("td", {}, SLOT_STATUS[slot.status] || slot.status.toLowerCase()),
       A.el("td", {}, A.el("div", { class: "actions" }, save, toggle)));
-  }
-
-  function visitors(count) {
-    return count + (count === 1 ? " visitor" : " visitors");
   }
 
   /** The confirm dialog for closing a booked slot: resolves to { notify } to close, or null to keep it. */
   function askToClose(time, booked) {
     const dialog = $("close-dialog");
-    $("close-title").textContent = "Close " + time + "?";
-    $("close-text").textContent = visitors(booked) + (booked === 1 ? " is" : " are") + " booked in this slot. " +
-      "Closing it takes no more bookings; their reservations stay until they choose another time.";
-    $("close-notify-text").textContent = "E-mail " + (booked === 1 ? "them" : "the " + booked) +
-      " a link to choose another time";
+    $("close-title").textContent = A._("Close %(time)s?", { time: time });
+    $("close-text").textContent = A.ngettext(
+      "%(num)d visitor is booked in this slot. Closing it takes no more bookings; their reservation stays until they choose another time.",
+      "%(num)d visitors are booked in this slot. Closing it takes no more bookings; their reservations stay until they choose another time.",
+      booked);
+    $("close-notify-text").textContent = A.ngettext("E-mail them a link to choose another time",
+      "E-mail the %(num)d a link to choose another time", booked);
     $("close-notify").checked = true;
     dialog.returnValue = "";
     return new Promise((resolve) => {
@@ -251,6 +264,7 @@
 
   // ---- Staff accounts: create, change role, new PIN, disable and enable ----
   const ROLES = ["operator", "manager", "admin"];
+  const ROLE_NAMES = { operator: A._("operator"), manager: A._("manager"), admin: A._("admin") };
 
   async function loadStaff() {
     try {
@@ -272,14 +286,22 @@
     }
   }
 
+  function roleChanged(member) {
+    const who = { username: member.username };
+    if (member.role === "admin") return A._("✓ %(username)s is now an admin.", who);
+    if (member.role === "manager") return A._("✓ %(username)s is now a manager.", who);
+    return A._("✓ %(username)s is now an operator.", who);
+  }
+
   function roleCell(member, self) {
-    if (self) return A.el("span", {}, member.role);  // no one changes their own role: an admin always remains
+    // No one changes their own role: an admin always remains.
+    if (self) return A.el("span", {}, ROLE_NAMES[member.role] || member.role);
     const select = A.el("select", { class: "staff-role" },
-      ...ROLES.map((role) => A.el("option", { value: role }, role)));
+      ...ROLES.map((role) => A.el("option", { value: role }, ROLE_NAMES[role])));
     select.value = member.role;
-    select.setAttribute("aria-label", "Role of " + member.username);
+    select.setAttribute("aria-label", A._("Role of %(username)s", { username: member.username }));
     select.addEventListener("change", () => change("PATCH", "/api/operators/" + member.id, { role: select.value },
-      (changed) => "✓ " + changed.username + " is now " + (changed.role === "operator" ? "an " : "a ") + changed.role + "."));
+      (changed) => roleChanged(changed)));
     return select;
   }
 
@@ -287,23 +309,25 @@
     const self = member.id === session.operator.id;
     const path = "/api/operators/" + member.id;
     const action = member.disabled ? "enable" : "disable";
+    const who = { username: member.username };
     const toggle = A.el("button", { type: "button", class: "button small" + (member.disabled ? "" : " danger") },
-      member.disabled ? "Enable" : "Disable");
-    toggle.setAttribute("aria-label", (member.disabled ? "Enable " : "Disable ") + member.username);
+      member.disabled ? A._("Enable") : A._("Disable"));
+    toggle.setAttribute("aria-label", member.disabled ? A._("Enable %(username)s", who) : A._("Disable %(username)s", who));
     toggle.addEventListener("click", () => change("POST", path + "/" + action, undefined,
-      () => "✓ " + member.username + " is " + action + "d."));
-    const pin = A.el("button", { type: "button", class: "button small" }, "New PIN");
-    pin.setAttribute("aria-label", "New PIN for " + member.username);
+      () => (member.disabled ? A._("✓ %(username)s is enabled.", who) : A._("✓ %(username)s is disabled.", who))));
+    const pin = A.el("button", { type: "button", class: "button small" }, A._("New PIN"));
+    pin.setAttribute("aria-label", A._("New PIN for %(username)s", who));
     pin.addEventListener("click", () => change("POST", path + "/pin", {},
-      (answer) => "New PIN for " + member.username + ": " + answer.generated_pin +
-        ". It is shown only now: give it to them; their current logins have ended."));
+      (answer) => A._("New PIN for %(username)s: %(pin)s. It is shown only now: give it to them; their current logins have ended.",
+        { username: member.username, pin: answer.generated_pin })));
     // Not for oneself: disabling is refused (no one would be left to undo it), and a new PIN would end
     // this very login.
-    const actions = self ? [A.el("span", { class: "muted" }, "you")] : [pin, toggle];
+    // Translators: in the admin's own row of the staff accounts, instead of the buttons.
+    const actions = self ? [A.el("span", { class: "muted" }, A._("you"))] : [pin, toggle];
     return A.el("tr", { "data-operator-id": String(member.id), "data-username": member.username },
       A.el("td", { class: "staff-member" }, member.name, A.el("div", { class: "muted" }, member.username)),
       A.el("td", {}, roleCell(member, self)),
-      A.el("td", { class: "staff-status" }, member.disabled ? "disabled" : "active"),
+      A.el("td", { class: "staff-status" }, member.disabled ? A._("disabled") : A._("active")),
       A.el("td", {}, A.el("div", { class: "actions" }, ...actions)));
   }
 
@@ -320,7 +344,8 @@
     };
     try {
       const created = await session.call("POST", "/api/operators", { body: body });
-      A.setMessage($("staff-message"), "✓ " + created.username + " can now log in as " + created.role + ".", "ok");
+      A.setMessage($("staff-message"), A._("✓ %(username)s can now log in as %(role)s.",
+        { username: created.username, role: ROLE_NAMES[created.role] || created.role }), "ok");
       form.reset();
       loadStaff();
     } catch (error) {

@@ -8,14 +8,32 @@
 
 (function (A) {
   const MONTHS_AHEAD = 12;
+  // `word` is written in the day's small square (keep it short); `spoken` is read out with the date.
   const LEVELS = {
-    available: { word: "Open", spoken: "many places free" },
-    limited: { word: "Few left", spoken: "few places left" },
-    full: { word: "Full", spoken: "full or nearly full" },
+    // Translators: a calendar day with many free places, written small under the day's number.
+    available: { word: A._("Open"), spoken: A._("many places free") },
+    // Translators: a calendar day with few free places, written small under the day's number.
+    limited: { word: A._("Few left"), spoken: A._("few places left") },
+    // Translators: a calendar day with (nearly) no free places, written small under the day's number.
+    full: { word: A._("Full"), spoken: A._("full or nearly full") },
   };
-  const MONTH_TITLE = new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
-  const WEEKDAYS = [["Mon", "Monday"], ["Tue", "Tuesday"], ["Wed", "Wednesday"], ["Thu", "Thursday"],
-    ["Fri", "Friday"], ["Sat", "Saturday"], ["Sun", "Sunday"]];
+  const MONTH_TITLE = new Intl.DateTimeFormat(A.locale, { month: "long", year: "numeric", timeZone: "UTC" });
+  // The week starts on Monday; 5 January 2026 was one. Names as the page's language writes them.
+  const WEEKDAYS = (function () {
+    const short = new Intl.DateTimeFormat(A.locale, { weekday: "short", timeZone: "UTC" });
+    const long = new Intl.DateTimeFormat(A.locale, { weekday: "long", timeZone: "UTC" });
+    return [0, 1, 2, 3, 4, 5, 6].map((i) => {
+      const day = new Date(Date.UTC(2026, 0, 5 + i));
+      return [short.format(day), long.format(day)];
+    });
+  })();
+
+  // Shares of places as the language writes them: "10–50%", "10–50 %".
+  const PERCENT = new Intl.NumberFormat(A.locale, { style: "percent" });
+
+  function percentRange(from, to) {
+    return PERCENT.formatRange ? PERCENT.formatRange(from, to) : PERCENT.format(from) + "–" + PERCENT.format(to);
+  }
 
   function monthOf(iso) {
     return iso.slice(0, 7);
@@ -63,15 +81,17 @@
     const state = { tz: null, today: null, month: null, months: new Map(), focused: null, selected: null, slotId: null };
     const uid = root.id || "cal";
     const help = A.el("p", { class: "hint", id: uid + "-help",
-      text: "Use the arrow keys to move between days and Enter to pick one. Past days and days without times cannot be picked." });
-    const prev = A.el("button", { type: "button", class: "button cal-nav", "aria-label": "Previous month" }, "‹");
-    const next = A.el("button", { type: "button", class: "button cal-nav", "aria-label": "Next month" }, "›");
+      text: A._("Use the arrow keys to move between days and Enter to pick one. Past days and days without times cannot be picked.") });
+    const prev = A.el("button", { type: "button", class: "button cal-nav", "aria-label": A._("Previous month") }, "‹");
+    const next = A.el("button", { type: "button", class: "button cal-nav", "aria-label": A._("Next month") }, "›");
     const monthsBox = A.el("div", { class: "cal-months" });
     let panes = [];
-    const legend = A.el("ul", { class: "legend", "aria-label": "What the days show" },
-      A.el("li", {}, A.el("span", { class: "key available", "aria-hidden": "true" }), "Open: more than half the places free"),
-      A.el("li", {}, A.el("span", { class: "key limited", "aria-hidden": "true" }), "Few left: 10–50 % free"),
-      A.el("li", {}, A.el("span", { class: "key full", "aria-hidden": "true" }), "Full: under 10 % free, or no times"));
+    const legend = A.el("ul", { class: "legend", "aria-label": A._("What the days show") },
+      A.el("li", {}, A.el("span", { class: "key available", "aria-hidden": "true" }), A._("Open: more than half the places free")),
+      A.el("li", {}, A.el("span", { class: "key limited", "aria-hidden": "true" }),
+        A._("Few left: %(share)s free", { share: percentRange(0.1, 0.5) })),
+      A.el("li", {}, A.el("span", { class: "key full", "aria-hidden": "true" }),
+        A._("Full: under %(share)s free, or no times", { share: PERCENT.format(0.1) })));
     const status = A.el("div", { class: "message", role: "alert" });
     const slotsTitle = A.el("h3", { id: uid + "-slots-title", tabindex: "-1" });
     const slotList = A.el("ul", { class: "slot-list", "aria-labelledby": uid + "-slots-title" });
@@ -180,7 +200,7 @@
       const last = shiftMonth(first, MONTHS_AHEAD);
       if (month < first || month > last) return;
       state.month = month;
-      panes[0].title.textContent = MONTH_TITLE.format(A.parseDay(monthStart(month))) + " (loading…)";
+      panes[0].title.textContent = A._("%(month)s (loading…)", { month: MONTH_TITLE.format(A.parseDay(monthStart(month))) });
       try {
         await Promise.all(shownMonths().map(loadMonth));
         A.setMessage(status, "");
@@ -192,14 +212,23 @@
     }
 
     function describe(iso, day) {
-      if (iso < state.today) return { cls: "past", word: "", spoken: "past", pickable: false };
-      if (!day) return { cls: "none", word: "", spoken: "no times", pickable: false };
+      if (iso < state.today) return { cls: "past", word: "", spoken: A._("past"), pickable: false };
+      if (!day) return { cls: "none", word: "", spoken: A._("no times"), pickable: false };
       const free = day.slots.reduce((sum, slot) => sum + slot.available_count, 0);
       const level = LEVELS[day.level];
       if (day.level === "full" && free > 0) {
-        return { cls: "full", word: "Last few", spoken: "nearly full, " + free + " places left", pickable: true };
+        return {
+          cls: "full",
+          // Translators: a calendar day with its last few places, written small under the day's number.
+          word: A._("Last few"),
+          spoken: A.ngettext("nearly full, %(num)d place left", "nearly full, %(num)d places left", free),
+          pickable: true,
+        };
       }
-      return { cls: day.level, word: level.word, spoken: level.spoken + (free ? ", " + free + " places" : ""), pickable: true };
+      const spoken = free
+        ? A.ngettext("%(level)s, %(num)d place", "%(level)s, %(num)d places", free, { level: level.spoken })
+        : level.spoken;
+      return { cls: day.level, word: level.word, spoken: spoken, pickable: true };
     }
 
     function render(moveFocus) {
@@ -232,7 +261,9 @@
           "data-date": iso,
           "data-level": info.cls,
           tabindex: iso === state.focused ? "0" : "-1",
-          "aria-label": A.longDate(iso) + ", " + info.spoken + (iso === state.today ? ", today" : ""),
+          "aria-label": iso === state.today
+            ? A._("%(date)s, %(state)s, today", { date: A.longDate(iso), state: info.spoken })
+            : A._("%(date)s, %(state)s", { date: A.longDate(iso), state: info.spoken }),
           "aria-disabled": info.pickable ? null : "true",
           "aria-pressed": info.pickable ? String(iso === state.selected) : null,
           "aria-current": iso === state.today ? "date" : null,
@@ -296,7 +327,10 @@
       const info = describe(iso, days.get(iso));
       state.focused = iso;
       if (!info.pickable) {
-        A.setMessage(status, iso < state.today ? "This day has passed." : "There are no times to book on " + A.longDate(iso) + ".", "info");
+        const why = iso < state.today
+          ? A._("This day has passed.")
+          : A._("There are no times to book on %(date)s.", { date: A.longDate(iso) });
+        A.setMessage(status, why, "info");
         dayButtons().forEach((b) => b.setAttribute("tabindex", b.dataset.date === iso ? "0" : "-1"));
         return;
       }
@@ -310,13 +344,17 @@
     function showSlots(iso, moveFocus) {
       const day = state.months.get(monthOf(iso)).get(iso);
       const places = options.places();
-      slotsTitle.textContent = "Times on " + A.longDate(iso);
+      slotsTitle.textContent = A._("Times on %(date)s", { date: A.longDate(iso) });
       slotList.replaceChildren();
       day.slots.forEach((slot) => {
         const enough = slot.available_count >= places;
         const level = enough ? slotLevel(slot) : "full";
-        let note = slot.available_count + "/" + slot.total_capacity + " available";
-        if (!enough) note = slot.available_count === 0 ? "Full" : "Only " + slot.available_count + " left: you need " + places;
+        let note = A.available(slot);
+        if (!enough && slot.available_count === 0) note = A._("Full");
+        else if (!enough) {
+          note = A.ngettext("Only %(num)d left: you need %(needed)d", "Only %(num)d left: you need %(needed)d",
+            slot.available_count, { needed: places });
+        }
         const button = A.el("button", {
           type: "button",
           class: "slot " + level,

@@ -85,7 +85,7 @@ window.Admit = (function () {
         signal: abort ? abort.signal : undefined,
       });
     } catch (_offline) {
-      throw new ApiError(0, "NETWORK", "The server cannot be reached. Check the connection and try again.");
+      throw new ApiError(0, "NETWORK", _("The server cannot be reached. Check the connection and try again."));
     } finally {
       clearTimeout(timer);
     }
@@ -100,9 +100,14 @@ window.Admit = (function () {
     if (!response.ok) {
       const error = (data && data.error) || {};
       const retryAfter = response.headers.get("Retry-After");
-      let message = error.message || "Something went wrong (" + response.status + "). Please try again.";
-      if (response.status === 429 && retryAfter) {
-        message = "Too many attempts in a short time: wait " + retryAfter + " seconds and try again.";
+      let message = error.message || _("Something went wrong (%(status)s). Please try again.", { status: response.status });
+      const seconds = Number.parseInt(retryAfter || "", 10);
+      if (response.status === 429 && seconds >= 0) {
+        message = ngettext(
+          "Too many attempts in a short time: wait %(num)d second and try again.",
+          "Too many attempts in a short time: wait %(num)d seconds and try again.",
+          seconds,
+        );
       }
       throw new ApiError(response.status, error.code || "HTTP_" + response.status, message, error.details, retryAfter);
     }
@@ -199,6 +204,35 @@ window.Admit = (function () {
     return start + "–" + end;
   }
 
+  /** A visit's day and hours in one phrase: "Thursday 20 November 2025, 10:00–11:00". */
+  function when(day, start, end) {
+    // Translators: a visit's date (weekday, day, month, year) and its hours, e.g. "Thursday 20 November 2025, 10:00–11:00".
+    return _("%(date)s, %(hours)s", { date: longDate(day), hours: timeRange(start, end) });
+  }
+
+  /** A time slot's free places: "150/200 available". */
+  function available(slot) {
+    return ngettext("%(num)d/%(total)d available", "%(num)d/%(total)d available", slot.available_count, {
+      total: slot.total_capacity,
+    });
+  }
+
+  /**
+   * A translated sentence with elements in it, as nodes to append: withElements(_("Sent to %(address)s."),
+   * {address: el("strong", {}, …)}), so that the words around the element stay one message.
+   */
+  function withElements(text, nodes) {
+    const parts = [];
+    let last = 0;
+    text.replace(/%\((\w+)\)s/g, (whole, name, offset) => {
+      parts.push(text.slice(last, offset), name in nodes ? nodes[name] : whole);
+      last = offset + whole.length;
+      return whole;
+    });
+    parts.push(text.slice(last));
+    return parts.filter((part) => part !== "");
+  }
+
   /** Ticket codes are read aloud and typed in groups of four. */
   function formatCode(code) {
     const clean = normaliseCode(code);
@@ -249,11 +283,22 @@ window.Admit = (function () {
   // ---- Staff login, kept per tab in sessionStorage ----
   const STAFF_KEY = "admit.staff";
   const RANK = { operator: 1, manager: 2, admin: 3 };
+  // Translators: the staff roles, shown beside a staff member's name and in "This page needs the … role".
+  const ROLE_NAMES = { operator: _("operator"), manager: _("manager"), admin: _("admin") };
+
+  function roleName(role) {
+    return ROLE_NAMES[role] || role;
+  }
+  // Why a login ended, by the API's code; read as "Your login has ended (…)".
   const ENDED = {
-    TOKEN_EXPIRED: "it expired: logins last a working day",
-    INVALID_TOKEN: "it is no longer valid",
-    NOT_AUTHENTICATED: "you are not logged in",
+    TOKEN_EXPIRED: _("it expired: logins last a working day"),
+    INVALID_TOKEN: _("it is no longer valid"),
+    NOT_AUTHENTICATED: _("you are not logged in"),
   };
+
+  function loginEnded(reason) {
+    return _("Your login has ended (%(reason)s). Log in again to continue.", { reason: reason });
+  }
 
   /**
    * Drive the shared login form. `onReady(session)` runs once a staff member with at least
@@ -273,7 +318,7 @@ window.Admit = (function () {
     form.querySelectorAll("input[name=secret_kind]").forEach((radio) => {
       radio.addEventListener("change", () => {
         const pin = form.elements.secret_kind.value === "pin";
-        secretLabel.textContent = pin ? "PIN" : "Password";
+        secretLabel.textContent = pin ? "PIN" : _("Password");
         secret.setAttribute("inputmode", pin ? "numeric" : "text");
         secret.setAttribute("autocomplete", pin ? "one-time-code" : "current-password");
         secret.value = "";
@@ -306,14 +351,14 @@ window.Admit = (function () {
     function start(stored) {
       current = stored;
       show(loginSection, false);
-      who.textContent = stored.operator.name + " · " + stored.operator.role;
+      who.textContent = stored.operator.name + " · " + roleName(stored.operator.role);
       show(who, true);
       show(logout, true);
       clearTimeout(expiryTimer);
       const left = new Date(stored.expires_at) - serverNow();
       // Timers cannot wait longer than about 24 days; a token lives for hours.
       expiryTimer = setTimeout(() => {
-        showLogin("Your login has ended (" + ENDED.TOKEN_EXPIRED + "). Log in again to continue.");
+        showLogin(loginEnded(ENDED.TOKEN_EXPIRED));
       }, Math.min(Math.max(left, 0), 2147483000));
       config.onReady(session);
     }
@@ -324,7 +369,7 @@ window.Admit = (function () {
       const username = form.elements.username.value.trim();
       const kind = form.elements.secret_kind.value;
       if (!username || !secret.value) {
-        setMessage(message, "Enter your username and your " + (kind === "pin" ? "PIN" : "password") + ".");
+        setMessage(message, kind === "pin" ? _("Enter your username and your PIN.") : _("Enter your username and your password."));
         (username ? secret : form.elements.username).focus();
         return;
       }
@@ -335,8 +380,9 @@ window.Admit = (function () {
       try {
         const answer = await api("POST", "/api/operator/login", { body: body });
         if (RANK[answer.operator.role] < RANK[config.minRole]) {
-          setMessage(message, "This page needs the " + config.minRole + " role; you are logged in as " +
-            answer.operator.role + ".");
+          setMessage(message, _("This page needs the %(needed)s role; you are logged in as %(role)s.", {
+            needed: roleName(config.minRole), role: roleName(answer.operator.role),
+          }));
           return;
         }
         const stored = { token: answer.access_token, expires_at: answer.expires_at, operator: answer.operator };
@@ -353,7 +399,7 @@ window.Admit = (function () {
 
     logout.addEventListener("click", () => {
       const ending = current;
-      showLogin("You are logged out.");
+      showLogin(_("You are logged out."));
       // The server refuses this token from now on; if it cannot be reached, the token ends at its expiry.
       if (ending) api("POST", "/api/operator/logout", { token: ending.token }).catch(() => {});
     });
@@ -368,12 +414,12 @@ window.Admit = (function () {
       },
       /** Call the API as this staff member; a 401 ends the session and shows the login again. */
       async call(method, path, options) {
-        if (!current) throw new ApiError(401, "NOT_AUTHENTICATED", "Log in first.");
+        if (!current) throw new ApiError(401, "NOT_AUTHENTICATED", _("Log in first."));
         try {
           return await api(method, path, Object.assign({}, options, { token: current.token }));
         } catch (error) {
           if (error.status === 401) {
-            showLogin("Your login has ended (" + (ENDED[error.code] || error.message) + "). Log in again to continue.");
+            showLogin(loginEnded(ENDED[error.code] || error.message));
             error.handled = true;
           }
           throw error;
@@ -440,6 +486,6 @@ window.Admit = (function () {
   return {
     lang, locale, _, ngettext, showVenue,
     ApiError, api, el, $, show, setMessage, focus, parseDay, isoDay, addDays, longDate, shortDate, dayIn,
-    clockTime, timeRange, formatCode, normaliseCode, randomId, serverNow, staffPage, download,
+    clockTime, timeRange, when, available, withElements, formatCode, normaliseCode, randomId, serverNow, staffPage, download,
   };
 })();

@@ -9,11 +9,12 @@
   let reservation = null;
   let target = null;
 
+  // Translators: a reservation's status, shown as a small label.
   const STATUS_WORDS = {
-    RESERVED: "Booked",
-    VERIFIED: "Used for entry",
-    CANCELLED: "Cancelled",
-    EXPIRED: "Expired",
+    RESERVED: A._("Booked"),
+    VERIFIED: A._("Used for entry"),
+    CANCELLED: A._("Cancelled"),
+    EXPIRED: A._("Expired"),
   };
 
   const calendar = A.Calendar($("calendar"), {
@@ -21,11 +22,11 @@
     places: () => 1,
     onPick: (slot) => {
       if (slot.slot_id === reservation.slot_id) {
-        A.setMessage($("change-message"), "This is your current time already: pick another one.", "info");
+        A.setMessage($("change-message"), A._("This is your current time already: pick another one."), "info");
         return;
       }
       target = slot;
-      $("move-question").textContent = "Move your visit from " + when(reservation) + " to " + when(slot) + "?";
+      $("move-question").textContent = A._("Move your visit from %(old)s to %(new)s?", { old: when(reservation), new: when(slot) });
       A.setMessage($("change-message"), "");
       A.show($("move-confirm"), true);
       $("move-go").focus();
@@ -33,7 +34,7 @@
   });
 
   function when(item) {
-    return A.longDate(item.date) + ", " + A.timeRange(item.start_time, item.end_time);
+    return A.when(item.date, item.start_time, item.end_time);
   }
 
   function announce(text) {
@@ -46,41 +47,41 @@
     const live = r.status === "RESERVED";
     const body = $("details-body");
     const list = A.el("dl", { class: "summary" },
-      A.el("dt", {}, "Status"), A.el("dd", {}, A.el("span", { class: "status-pill " + r.status }, STATUS_WORDS[r.status] || r.status)),
-      A.el("dt", {}, "Venue"), A.el("dd", {}, r.venue.name),
-      A.el("dt", {}, "Date"), A.el("dd", { id: "res-date" }, A.longDate(r.date)),
-      A.el("dt", {}, "Time"), A.el("dd", { id: "res-time" }, A.timeRange(r.start_time, r.end_time)),
-      A.el("dt", {}, "Ticket"), A.el("dd", {}, A.el("span", { class: "ticket-code" }, shown)),
-      A.el("dt", {}, "E-mail"), A.el("dd", {}, r.customer_email),
-      A.el("dt", {}, "Phone"), A.el("dd", {}, r.customer_phone));
+      A.el("dt", {}, A._("Status")), A.el("dd", {}, A.el("span", { class: "status-pill " + r.status }, STATUS_WORDS[r.status] || r.status)),
+      A.el("dt", {}, A._("Venue")), A.el("dd", {}, r.venue.name),
+      A.el("dt", {}, A._("Date")), A.el("dd", { id: "res-date" }, A.longDate(r.date)),
+      A.el("dt", {}, A._("Time")), A.el("dd", { id: "res-time" }, A.timeRange(r.start_time, r.end_time)),
+      A.el("dt", {}, A._("Ticket")), A.el("dd", {}, A.el("span", { class: "ticket-code" }, shown)),
+      A.el("dt", {}, A._("E-mail")), A.el("dd", {}, r.customer_email),
+      A.el("dt", {}, A._("Phone")), A.el("dd", {}, r.customer_phone));
     body.replaceChildren(list);
     if (live && r.slot && r.slot.status === "CLOSED") {
       // The venue closed this time and e-mailed the visitor this page: say so above the details.
       body.prepend(A.el("p", { class: "notice", id: "slot-closed" },
-        "The venue has closed this time. Your ticket is still valid: please choose another time below."));
+        A._("The venue has closed this time. Your ticket is still valid: please choose another time below.")));
     }
     if (live) {
       body.append(A.el("div", { class: "qr-block" },
         A.el("img", {
-          class: "qr", src: base + "/qr.png", width: "220", height: "220", alt: "QR code of ticket " + shown,
+          class: "qr", src: base + "/qr.png", width: "220", height: "220", alt: A._("QR code of ticket %(code)s", { code: shown }),
         }),
         A.el("div", { class: "actions" },
-          A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + r.ticket.code.slice(-4) + ".png" }, "Download QR"),
-          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, "Add to calendar"),
-          A.el("a", { class: "button", href: base + "/ticket.pdf", target: "_blank", rel: "noopener" }, "Printable ticket"),
+          A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + r.ticket.code.slice(-4) + ".png" }, A._("Download QR")),
+          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, A._("Add to calendar")),
+          A.el("a", { class: "button", href: base + "/ticket.pdf", target: "_blank", rel: "noopener" }, A._("Printable ticket")),
           // Offered only where the venue has its Apple Wallet pass certificate configured.
           data.walletPass === "true"
-            ? A.el("a", { class: "button", href: base + "/pass.pkpass" }, "Add to Apple Wallet")
+            ? A.el("a", { class: "button", href: base + "/pass.pkpass" }, A._("Add to Apple Wallet"))
             : "")));
     } else if (r.status === "CANCELLED") {
-      body.append(A.el("p", {}, "This reservation is cancelled. ",
+      body.append(A.el("p", {}, A._("This reservation is cancelled.") + " ",
         r.ticket.status === "ACTIVATED"
-          ? A.el("a", { href: "/reserve?code=" + encodeURIComponent(r.ticket.code) }, "Book a new time with this ticket")
+          ? A.el("a", { href: "/reserve?code=" + encodeURIComponent(r.ticket.code) }, A._("Book a new time with this ticket"))
           : ""));
     } else if (r.status === "VERIFIED") {
-      body.append(A.el("p", {}, "This ticket was used for entry. We hope you enjoyed your visit."));
+      body.append(A.el("p", {}, A._("This ticket was used for entry. We hope you enjoyed your visit.")));
     } else if (r.status === "EXPIRED") {
-      body.append(A.el("p", {}, "The time of this reservation has passed without the ticket being used."));
+      body.append(A.el("p", {}, A._("The time of this reservation has passed without the ticket being used.")));
     }
     renderActions(live);
   }
@@ -93,10 +94,10 @@
     const cancelAllowed = data.cancelAllowed === "true";
     A.show($("change-start"), moveAllowed);
     A.show($("change-refusal"), !moveAllowed);
-    if (!moveAllowed) $("change-refusal").textContent = "Changes are not possible: " + data.moveMessage;
+    if (!moveAllowed) $("change-refusal").textContent = A._("Changes are not possible: %(reason)s", { reason: data.moveMessage });
     A.show($("cancel-start"), cancelAllowed);
     A.show($("cancel-refusal"), !cancelAllowed);
-    if (!cancelAllowed) $("cancel-refusal").textContent = "Cancelling is not possible: " + data.cancelMessage;
+    if (!cancelAllowed) $("cancel-refusal").textContent = A._("Cancelling is not possible: %(reason)s", { reason: data.cancelMessage });
   }
 
   /** The API refused (a policy can change, a cutoff can pass while the page is open): say why. */
@@ -153,13 +154,13 @@
       A.show($("change-picker"), false);
       render();
       A.setMessage($("change-message"), "");
-      const text = "Your reservation is moved to " + when(reservation) + ". Your QR code stays the same.";
+      const text = A._("Your reservation is moved to %(when)s. Your QR code stays the same.", { when: when(reservation) });
       A.setMessage($("details-message"), text, "ok");
       announce(text);
       A.focus($("details-title"));
     } catch (error) {
       if (error.code === "SLOT_FULL") {
-        A.setMessage($("change-message"), "Sorry, that time has just been fully booked: pick another one.");
+        A.setMessage($("change-message"), A._("Sorry, that time has just been fully booked: pick another one."));
         A.show($("move-confirm"), false);
         calendar.refresh();
       } else {
@@ -185,7 +186,7 @@
       reservation = await A.api("DELETE", base);
       A.show($("cancel-confirm"), false);
       render();
-      const text = "Your reservation is cancelled. Your ticket can be booked for another time.";
+      const text = A._("Your reservation is cancelled. Your ticket can be booked for another time.");
       A.setMessage($("details-message"), text, "ok");
       announce(text);
       A.focus($("details-title"));

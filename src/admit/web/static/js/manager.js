@@ -4,7 +4,8 @@
 (function (A) {
   const $ = A.$;
   const REFRESH_MS = 10000;
-  const RESULT_WORDS = { GREEN: "valid", YELLOW: "warning", RED: "refused" };
+  const { resultName, resultMeaning, reasonWords, resultWith, count } = window.AdmitStaff;
+  const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
   const SVG = "http://www.w3.org/2000/svg";
   let session = null;
   let timer = null;
@@ -18,10 +19,6 @@
     return node;
   }
 
-  function reasonWords(code) {
-    return code.toLowerCase().replace(/_/g, " ");
-  }
-
   function percent(part, whole) {
     return whole > 0 ? Math.round((100 * part) / whole) : 0;
   }
@@ -29,24 +26,32 @@
   // ---- Counts ----
   function renderCounts(stats) {
     const counts = $("counts");
+    // Each count as a big number over its words; the words follow the number's plural.
+    const tile = (name, n, words, kind) => A.el("li", { class: kind || "", "data-count": name },
+      A.el("span", { class: "n" }, count(n)), words);
     counts.replaceChildren(
-      A.el("li", { "data-count": "validated" }, A.el("span", { class: "n" }, String(stats.validated)), "scans"),
-      A.el("li", { "data-count": "verified" }, A.el("span", { class: "n" }, String(stats.verified)), "verified (entered)"),
-      ...["GREEN", "YELLOW", "RED"].map((result) => A.el("li", { class: result, "data-count": result },
-        A.el("span", { class: "n" }, String(stats.by_result[result] || 0)), result + " · " + RESULT_WORDS[result])),
-      A.el("li", { class: stats.conflicts ? "CONFLICT" : "", "data-count": "conflicts" },
-        A.el("span", { class: "n" }, String(stats.conflicts || 0)), "double entries"));
+      tile("validated", stats.validated, A.ngettext("scan", "scans", stats.validated)),
+      tile("verified", stats.verified, A._("verified (entered)")),
+      ...["GREEN", "YELLOW", "RED"].map((result) => tile(result, stats.by_result[result], resultWith(result, resultMeaning(result)), result)),
+      tile("conflicts", stats.conflicts, A.ngettext("double entry", "double entries", stats.conflicts || 0),
+        stats.conflicts ? "CONFLICT" : ""));
     const reasons = $("reasons");
     const entries = Object.entries(stats.by_reason || {}).sort((a, b) => b[1] - a[1]);
     reasons.replaceChildren(...(entries.length
-      ? entries.map(([code, n]) => A.el("li", { "data-reason": code }, reasonWords(code) + ": " + n))
-      : [A.el("li", {}, "No scans yet.")]));
+      ? entries.map(([code, n]) => A.el("li", { "data-reason": code },
+        A._("%(reason)s: %(count)s", { reason: reasonWords(code), count: count(n) })))
+      : [A.el("li", {}, A._("No scans yet."))]));
   }
 
   // ---- Double entries: each second entry on a ticket, with the first it collided with ----
   function sideText(scan) {
-    return A.clockTime(scan.scanned_at) + " by " + scan.operator.name + " on " + (scan.device_id || "an unnamed device") +
-      (scan.offline ? " (offline)" : "");
+    const values = { time: A.clockTime(scan.scanned_at), name: scan.operator.name, device: scan.device_id };
+    if (!scan.device_id) {
+      return scan.offline ? A._("%(time)s by %(name)s on an unnamed device (offline)", values)
+        : A._("%(time)s by %(name)s on an unnamed device", values);
+    }
+    return scan.offline ? A._("%(time)s by %(name)s on %(device)s (offline)", values)
+      : A._("%(time)s by %(name)s on %(device)s", values);
   }
 
   async function loadConflicts() {
@@ -54,14 +59,16 @@
       { query: { from: day, to: day, result: "CONFLICT", limit: 50 } });
     const list = $("conflicts");
     if (!answer.events.length) {
-      list.replaceChildren(A.el("li", { class: "muted" }, "None on this day."));
+      list.replaceChildren(A.el("li", { class: "muted" }, A._("None on this day.")));
       return;
     }
     list.replaceChildren(...answer.events.map((event) => {
       const first = event.conflict && event.conflict.first;
+      const again = sideText(event);
       return A.el("li", { "data-conflict": String(event.id) },
-        A.el("strong", {}, "Ticket …" + event.ticket_code_suffix),
-        " entered at " + (first ? sideText(first) : "an earlier scan") + ", and again at " + sideText(event) + ".");
+        A.el("strong", {}, A._("Ticket …%(suffix)s", { suffix: event.ticket_code_suffix })), " ",
+        first ? A._("entered at %(first)s, and again at %(again)s.", { first: sideText(first), again: again })
+          : A._("entered at an earlier scan, and again at %(again)s.", { again: again }));
     }));
   }
 
@@ -69,7 +76,7 @@
   function renderUtilisation(stats) {
     const list = $("utilisation");
     if (!stats.slots.length) {
-      list.replaceChildren(A.el("li", {}, "No slots on this day."));
+      list.replaceChildren(A.el("li", {}, A._("No slots on this day.")));
       return;
     }
     list.replaceChildren(...stats.slots.map((slot) => {
@@ -78,16 +85,21 @@
       const bar = A.el("div", { class: "bar", "aria-hidden": "true" },
         A.el("span", { class: "booked", style: { width: booked + "%" } }),
         A.el("span", { class: "verified", style: { width: verified + "%" } }));
-      const closed = slot.status === "CLOSED" ? " · closed" : "";
+      const values = {
+        booked: count(slot.booked_count), capacity: count(slot.total_capacity), share: booked + " %",
+        verified: count(slot.verified_count),
+      };
+      const text = slot.status === "CLOSED"
+        ? A._("%(booked)s/%(capacity)s booked (%(share)s) · %(verified)s verified · closed", values)
+        : A._("%(booked)s/%(capacity)s booked (%(share)s) · %(verified)s verified", values);
       // Known once the slot's entry window has closed: null until then.
       const noShows = slot.no_shows === null || slot.no_shows === undefined ? null
         : A.el("span", { class: "no-shows", "data-no-shows": String(slot.no_shows) },
-          slot.no_shows === 1 ? "1 no-show" : slot.no_shows + " no-shows");
+          A.ngettext("%(num)d no-show", "%(num)d no-shows", slot.no_shows));
       return A.el("li", { "data-slot-id": String(slot.slot_id) },
         A.el("span", { class: "slot-time" }, A.timeRange(slot.start_time, slot.end_time)),
         bar,
-        A.el("span", { class: "text" }, slot.booked_count + "/" + slot.total_capacity + " booked (" + booked + " %) · " +
-          slot.verified_count + " verified" + closed, ...(noShows ? [" · ", noShows] : [])));
+        A.el("span", { class: "text" }, text, ...(noShows ? [" · ", noShows] : [])));
     }));
   }
 
@@ -96,7 +108,7 @@
     const chart = $("chart");
     const slots = stats.slots;
     if (!slots.length) {
-      chart.replaceChildren(A.el("p", { class: "muted" }, "No slots on this day."));
+      chart.replaceChildren(A.el("p", { class: "muted" }, A._("No slots on this day.")));
       return;
     }
     // Drawn at the size it is shown, so that its labels stay readable on a phone.
@@ -109,14 +121,15 @@
     const step = plotW / slots.length;
     const barW = Math.max(4, Math.min(48, step * 0.6));
     const y = (value) => pad.top + plotH - (plotH * value) / top;
-    const summary = slots.map((s) => s.start_time + ": " + s.verified_count + " of " + s.booked_count).join("; ");
+    const summary = slots.map((s) => A._("%(time)s: %(arrived)s of %(booked)s",
+      { time: s.start_time, arrived: count(s.verified_count), booked: count(s.booked_count) })).join("; ");
     const root = svg("svg", {
-      viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": "chart-svg-title chart-svg-desc",
-    }, svg("title", { id: "chart-svg-title" }, "Arrivals (verified tickets) per slot, out of the booked places"),
+      viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": ["chart-svg-title", "chart-svg-desc"].join(" "),
+    }, svg("title", { id: "chart-svg-title" }, A._("Arrivals (verified tickets) per slot, out of the booked places")),
     svg("desc", { id: "chart-svg-desc" }, summary));
     root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(0), y2: y(0), stroke: "#5d6570" }));
     [0, Math.ceil(top / 2), top].forEach((tick) => {
-      root.append(svg("text", { x: pad.left - 6, y: y(tick) + 4, "text-anchor": "end", "font-size": "12", fill: "#4a5360" }, String(tick)));
+      root.append(svg("text", { x: pad.left - 6, y: y(tick) + 4, "text-anchor": "end", "font-size": "12", fill: "#4a5360" }, count(tick)));
       root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(tick), y2: y(tick), stroke: "#e1e5ea" }));
     });
     slots.forEach((slot, i) => {
@@ -132,13 +145,13 @@
       }));
       root.append(svg("text", {
         x: x + barW / 2, y: y(slot.verified_count) - 5, "text-anchor": "middle", "font-size": "12", "font-weight": "700", fill: "#1b1f24",
-      }, String(slot.verified_count)));
+      }, count(slot.verified_count)));
       if (step >= 44 || i % Math.ceil(44 / step) === 0) {
         root.append(svg("text", { x: x + barW / 2, y: height - pad.bottom + 16, "text-anchor": "middle", "font-size": "12", fill: "#1b1f24" }, slot.start_time));
       }
     });
     root.append(svg("text", { x: 4, y: height - 6, "font-size": "12", fill: "#4a5360" },
-      "Filled: arrived (verified) · dashed: booked"));
+      A._("Filled: arrived (verified) · dashed: booked")));
     chart.replaceChildren(root);
   }
 
@@ -161,7 +174,7 @@
       await A.download(session, path, query, filename);
       A.setMessage($("dash-message"), "");
     } catch (error) {
-      if (!error.handled) A.setMessage($("dash-message"), "Could not download: " + error.message);
+      if (!error.handled) A.setMessage($("dash-message"), A._("Could not download: %(reason)s", { reason: error.message }));
     }
   }
 
@@ -170,10 +183,10 @@
     const r = event.reservation;
     return A.el("tr", { "data-result": event.result, "data-code": event.code },
       A.el("td", {}, A.el("time", { datetime: event.scanned_at }, event.scanned_at.slice(0, 10) === day ? A.clockTime(event.scanned_at)
-        : event.scanned_at.slice(0, 10) + " " + A.clockTime(event.scanned_at))),
-      A.el("td", {}, A.el("span", { class: "result-chip " + event.result }, event.result)),
-      A.el("td", {}, reasonWords(event.code) + (event.verified ? " · verified" : "") +
-        (event.conflict ? " · double entry" : "") + (event.offline ? " · offline" : "")),
+        : A.shortDate(event.scanned_at.slice(0, 10)) + " " + A.clockTime(event.scanned_at))),
+      A.el("td", {}, A.el("span", { class: "result-chip " + event.result }, resultName(event.result))),
+      A.el("td", {}, [reasonWords(event.code)].concat(event.verified ? [A._("verified")] : [],
+        event.conflict ? [A._("double entry")] : [], event.offline ? [A._("offline")] : []).join(" · ")),
       A.el("td", {}, event.ticket_code_suffix ? "…" + event.ticket_code_suffix : "—"),
       A.el("td", {}, r ? A.shortDate(r.date) + (r.start_time ? " " + r.start_time : "") : "—"),
       A.el("td", {}, event.operator.name, A.el("span", { class: "muted" }, " #" + event.operator.id)),
@@ -183,7 +196,7 @@
   function renderOperators() {
     const select = $("h-operator");
     const chosen = select.value;
-    const options = [A.el("option", { value: "" }, "Anyone")];
+    const options = [A.el("option", { value: "" }, A._("Anyone"))];
     Array.from(history.operators.entries()).sort((a, b) => a[1].localeCompare(b[1])).forEach(([id, name]) => {
       options.push(A.el("option", { value: id }, name));
     });
@@ -221,13 +234,14 @@
       day = stats.date;
       $("day").value = day;
     }
-    $("dash-title").textContent = "At the door on " + A.longDate(stats.date);
+    $("dash-title").textContent = A._("At the door on %(date)s", { date: A.longDate(stats.date) });
     renderCounts(stats);
     renderUtilisation(stats);
     renderChart(stats);
     A.setMessage($("dash-message"), "");
-    $("updated").textContent = "Updated at " + A.serverNow().toLocaleTimeString("en-GB", { timeZone: stats.timezone }) +
-      (live ? ", live." : ", every 10 seconds.");
+    const at = A.serverNow().toLocaleTimeString(A.locale, Object.assign({ timeZone: stats.timezone }, CLOCK));
+    $("updated").textContent = live ? A._("Updated at %(time)s, live.", { time: at })
+      : A._("Updated at %(time)s, every 10 seconds.", { time: at });
   }
 
   async function loadLists() {
@@ -241,7 +255,7 @@
     listsTimer = setTimeout(() => {
       listsTimer = null;
       loadLists().catch((error) => {
-        if (!error.handled) A.setMessage($("dash-message"), "Could not refresh: " + error.message);
+        if (!error.handled) A.setMessage($("dash-message"), A._("Could not refresh: %(reason)s", { reason: error.message }));
       });
     }, Math.max(0, listsDue - Date.now()));
   }
@@ -255,7 +269,7 @@
       await loadLists();
     } catch (error) {
       if (error.handled) return;
-      A.setMessage($("dash-message"), "Could not refresh: " + error.message);
+      A.setMessage($("dash-message"), A._("Could not refresh: %(reason)s", { reason: error.message }));
     }
     if (!live) timer = setTimeout(refresh, REFRESH_MS);
   }

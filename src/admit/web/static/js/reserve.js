@@ -8,12 +8,13 @@
 
   // What each ticket state means for the visitor, in plain words.
   const EXPLAIN = {
-    INACTIVE: "This ticket has not been activated yet. Activate it to book a date: activation is permanent.",
-    ACTIVATED: "Ready to book: choose a date and time next.",
-    PENDING_PAYMENT: "The payment for this ticket has not been completed yet, so it cannot be booked. " +
-      "Please finish the payment or contact the seller.",
-    EXPIRED: "This ticket has expired and can no longer be used.",
-    VOID: "This ticket has been cancelled by the venue and can no longer be used.",
+    INACTIVE: A._("This ticket has not been activated yet. Activate it to book a date: activation is permanent."),
+    ACTIVATED: A._("Ready to book: choose a date and time next."),
+    PENDING_PAYMENT: A._(
+      "The payment for this ticket has not been completed yet, so it cannot be booked. Please finish the payment or contact the seller.",
+    ),
+    EXPIRED: A._("This ticket has expired and can no longer be used."),
+    VOID: A._("This ticket has been cancelled by the venue and can no longer be used."),
   };
 
   const calendar = A.Calendar($("calendar"), {
@@ -65,36 +66,38 @@
     state.tickets.forEach((ticket, index) => {
       const inactive = ticket.status === "INACTIVE";
       const line = A.el("div", { class: "ticket-line" },
-        A.el("span", {}, A.el("span", { class: "visually-hidden" }, "Ticket "),
+        A.el("span", {}, A.el("span", { class: "visually-hidden" }, A._("Ticket") + " "),
           A.el("span", { class: "ticket-code" }, A.formatCode(ticket.code))));
       const remove = A.el("button", {
-        type: "button", class: "button small", "aria-label": "Remove ticket " + A.formatCode(ticket.code),
+        type: "button", class: "button small", "aria-label": A._("Remove ticket %(code)s", { code: A.formatCode(ticket.code) }),
         onclick: () => {
           state.tickets.splice(index, 1);
           renderTickets();
-          announce("Ticket removed.");
+          announce(A._("Ticket removed."));
           ticketInput.focus();
         },
-      }, "Remove");
+      }, A._("Remove"));
       line.append(remove);
       const item = A.el("li", { class: inactive ? "inactive" : "ready", "data-code": ticket.code },
         line,
-        A.el("p", { class: "ticket-state" }, A.el("strong", {}, inactive ? "! Not activated. " : "✓ Activated. "),
+        A.el("p", { class: "ticket-state" }, A.el("strong", {}, (inactive ? "! " + A._("Not activated.") : "✓ " + A._("Activated.")) + " "),
           EXPLAIN[ticket.status]));
       if (inactive) {
         item.append(A.el("button", {
           type: "button", class: "button primary", onclick: (event) => activate(ticket, event.currentTarget),
-        }, "Activate ticket"));
+        }, A._("Activate ticket")));
       }
       list.append(item);
     });
     const any = state.tickets.length > 0;
-    $("ticket-code-label").textContent = any ? "Add another ticket from the same order" : "Ticket code";
-    $("ticket-submit").textContent = any ? "Add ticket" : "Check ticket";
+    $("ticket-code-label").textContent = any ? A._("Add another ticket from the same order") : A._("Ticket code");
+    $("ticket-submit").textContent = any ? A._("Add ticket") : A._("Check ticket");
     A.show($("ticket-more-hint"), any);
     A.show($("ticket-continue"), any);
     $("ticket-continue").disabled = !ready();
-    $("ticket-continue").textContent = state.tickets.length > 1 ? "Continue with " + state.tickets.length + " tickets" : "Continue";
+    $("ticket-continue").textContent = state.tickets.length > 1
+      ? A.ngettext("Continue with %(num)d ticket", "Continue with %(num)d tickets", state.tickets.length)
+      : A._("Continue");
   }
 
   async function activate(ticket, button) {
@@ -104,7 +107,7 @@
       ticket.status = answer.status;
       renderTickets();
       A.setMessage(ticketMessage, "");
-      announce("Ticket " + A.formatCode(ticket.code) + " is activated and ready to book.");
+      announce(A._("Ticket %(code)s is activated and ready to book.", { code: A.formatCode(ticket.code) }));
       (ready() ? $("ticket-continue") : ticketInput).focus();
     } catch (error) {
       if (error.code === "ALREADY_ACTIVATED") {
@@ -121,18 +124,20 @@
     const shown = A.formatCode(ticket.code);
     if (ticket.status === "RESERVED" || ticket.status === "VERIFIED") {
       const r = ticket.reservation;
-      const when = r ? A.longDate(r.date) + ", " + A.timeRange(r.start_time, r.end_time) : "";
-      const text = ticket.status === "RESERVED"
-        ? "Ticket " + shown + " is already booked for " + when + ". "
-        : "Ticket " + shown + " has already been used for entry" + (when ? " (booked for " + when + ")" : "") + ". ";
+      const when = r ? A.when(r.date, r.start_time, r.end_time) : "";
+      let text;
+      if (ticket.status === "RESERVED") text = A._("Ticket %(code)s is already booked for %(when)s.", { code: shown, when: when });
+      else if (when) text = A._("Ticket %(code)s has already been used for entry (booked for %(when)s).", { code: shown, when: when });
+      else text = A._("Ticket %(code)s has already been used for entry.", { code: shown });
       const fragment = document.createDocumentFragment();
-      fragment.append(text);
+      fragment.append(text + " ");
       if (ticket.status === "RESERVED" && r) {
-        fragment.append(A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, "See, change or cancel that reservation"));
+        fragment.append(A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, A._("See, change or cancel that reservation")));
       }
       return fragment;
     }
-    return "Ticket " + shown + ": " + (EXPLAIN[ticket.status] || "This ticket cannot be booked (" + ticket.status + ").");
+    const why = EXPLAIN[ticket.status] || A._("This ticket cannot be booked (%(status)s).", { status: ticket.status });
+    return A._("Ticket %(code)s: %(explanation)s", { code: shown, explanation: why });
   }
 
   async function checkTicket(raw) {
@@ -140,13 +145,13 @@
     A.setMessage(ticketMessage, "");
     ticketInput.removeAttribute("aria-invalid");
     if (!code) {
-      A.setMessage(ticketMessage, "Enter the code printed on your ticket.");
+      A.setMessage(ticketMessage, A._("Enter the code printed on your ticket."));
       ticketInput.setAttribute("aria-invalid", "true");
       ticketInput.focus();
       return;
     }
     if (state.tickets.some((t) => t.code === code)) {
-      A.setMessage(ticketMessage, "Ticket " + A.formatCode(code) + " is in this booking already.");
+      A.setMessage(ticketMessage, A._("Ticket %(code)s is in this booking already.", { code: A.formatCode(code) }));
       return;
     }
     const button = $("ticket-submit");
@@ -154,7 +159,7 @@
     try {
       const ticket = await A.api("GET", "/api/tickets/" + encodeURIComponent(code) + "/status");
       if (state.tickets.length && ticket.orq !== state.tickets[0].orq) {
-        A.setMessage(ticketMessage, "Ticket " + A.formatCode(ticket.code) + " is for another venue: book it separately.");
+        A.setMessage(ticketMessage, A._("Ticket %(code)s is for another venue: book it separately.", { code: A.formatCode(ticket.code) }));
         return;
       }
       if (ticket.status !== "INACTIVE" && ticket.status !== "ACTIVATED") {
@@ -167,13 +172,14 @@
       state.slot = null;
       ticketInput.value = "";
       renderTickets();
-      announce("Ticket " + A.formatCode(ticket.code) + " added. " + EXPLAIN[ticket.status]);
+      announce(A._("Ticket %(code)s added. %(explanation)s", { code: A.formatCode(ticket.code), explanation: EXPLAIN[ticket.status] }));
       const next = document.querySelector("#ticket-list li:last-child button.primary");
       (next || $("ticket-continue")).focus();
     } catch (error) {
       if (error.status === 404) {
-        A.setMessage(ticketMessage, "We could not find a ticket with the code " + A.formatCode(code) +
-          ". Check it for typos: codes have 20 letters and digits.");
+        A.setMessage(ticketMessage, A._("We could not find a ticket with the code %(code)s. Check it for typos: codes have 20 letters and digits.", {
+          code: A.formatCode(code),
+        }));
       } else {
         A.setMessage(ticketMessage, error.message);
       }
@@ -212,8 +218,8 @@
   const touched = new Set();
 
   function emailProblem(value) {
-    if (!value.trim()) return "Enter your e-mail address.";
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@.]{2,}$/.test(value.trim())) return "Enter an e-mail address like name@example.com.";
+    if (!value.trim()) return A._("Enter your e-mail address.");
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@.]{2,}$/.test(value.trim())) return A._("Enter an e-mail address like name@example.com.");
     return "";
   }
 
@@ -221,13 +227,13 @@
   // venue's by default). The server reads both with the full numbering plans and has the last word.
   function phoneProblem(value) {
     const text = value.trim();
-    if (!text) return "Enter your phone number.";
+    if (!text) return A._("Enter your phone number.");
     const international = text.startsWith("+");
-    if (/[^\d\s().\-+\/]/.test(text) || text.indexOf("+", 1) !== -1) return "Use only digits, spaces and dashes.";
+    if (/[^\d\s().\-+\/]/.test(text) || text.indexOf("+", 1) !== -1) return A._("Use only digits, spaces and dashes.");
     const digits = text.replace(/\D/g, "").length;
-    if (international && (digits < 8 || digits > 15)) return "A phone number with its country code has 8 to 15 digits.";
-    if (!international && !phoneCountry.value) return "Choose the country of the number, or start with + and the country code.";
-    if (!international && (digits < 4 || digits > 15)) return "This number is too short or too long.";
+    if (international && (digits < 8 || digits > 15)) return A._("A phone number with its country code has 8 to 15 digits.");
+    if (!international && !phoneCountry.value) return A._("Choose the country of the number, or start with + and the country code.");
+    if (!international && (digits < 4 || digits > 15)) return A._("This number is too short or too long.");
     return "";
   }
 
@@ -276,7 +282,7 @@
     $("sum-email").textContent = state.email;
     const country = state.phoneCountry && phoneCountry.selectedOptions[0];
     $("sum-phone").textContent = country ? "+" + country.dataset.calling + " · " + state.phone : state.phone;
-    document.querySelector("#step-summary dt").textContent = state.tickets.length > 1 ? "Tickets" : "Ticket";
+    document.querySelector("#step-summary dt").textContent = state.tickets.length > 1 ? A._("Tickets") : A._("Ticket");
   }
 
   function showAlternatives(alternatives) {
@@ -292,11 +298,11 @@
           A.show($("alternatives"), false);
           A.setMessage(summaryMessage, "");
           fillSummary();
-          announce("Time changed to " + A.longDate(slot.date) + ", " + A.timeRange(slot.start_time, slot.end_time) + ". Press Confirm to book it.");
+          announce(A._("Time changed to %(when)s. Press Confirm to book it.", { when: A.when(slot.date, slot.start_time, slot.end_time) }));
           $("confirm").focus();
         },
       }, A.el("span", { class: "time" }, A.shortDate(slot.date) + " · " + A.timeRange(slot.start_time, slot.end_time)),
-      A.el("span", { class: "avail" }, slot.available_count + "/" + slot.total_capacity + " available"))));
+      A.el("span", { class: "avail" }, A.available(slot)))));
     });
     A.show($("alternatives"), alternatives.length > 0);
   }
@@ -320,8 +326,9 @@
     } catch (error) {
       if (error.code === "SLOT_FULL") {
         const alternatives = error.details.alternatives || [];
-        A.setMessage(summaryMessage, "Sorry, this time has just been fully booked. " +
-          (alternatives.length ? "Pick one of the times below that still has room." : "Please choose another time."));
+        A.setMessage(summaryMessage, alternatives.length
+          ? A._("Sorry, this time has just been fully booked. Pick one of the times below that still has room.")
+          : A._("Sorry, this time has just been fully booked. Please choose another time."));
         showAlternatives(alternatives);
         calendar.refresh();
       } else if (error.code === "INVALID_CONTACT" || (error.code === "VALIDATION_ERROR" && error.details.fields)) {
@@ -350,7 +357,9 @@
   function done(reservations) {
     const list = $("done-list");
     const offers = document.body.dataset;
-    $("done-sent").replaceChildren("Confirmation sent to ", A.el("strong", { class: "nowrap" }, masked(state.email)), ".");
+    $("done-sent").replaceChildren(...A.withElements(A._("Confirmation sent to %(address)s."), {
+      address: A.el("strong", { class: "nowrap" }, masked(state.email)),
+    }));
     list.replaceChildren();
     reservations.forEach((r) => {
       const base = "/api/reservations/" + encodeURIComponent(r.reservation_id);
@@ -359,19 +368,19 @@
       list.append(A.el("li", { "data-reservation-id": r.reservation_id },
         A.el("h3", {}, A.longDate(r.date)),
         A.el("p", {}, A.el("strong", {}, A.timeRange(r.start_time, r.end_time))),
-        A.el("img", { class: "qr", src: base + "/qr.png", width: "220", height: "220", alt: "QR code of ticket " + shown }),
-        A.el("p", {}, "Ticket ", A.el("span", { class: "ticket-code" }, shown)),
+        A.el("img", { class: "qr", src: base + "/qr.png", width: "220", height: "220", alt: A._("QR code of ticket %(code)s", { code: shown }) }),
+        A.el("p", {}, ...A.withElements(A._("Ticket %(code)s"), { code: A.el("span", { class: "ticket-code" }, shown) })),
         A.el("div", { class: "actions" },
-          A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + suffix + ".png" }, "Download QR"),
-          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, "Add to calendar"),
+          A.el("a", { class: "button", href: base + "/qr.png", download: "ticket-" + suffix + ".png" }, A._("Download QR")),
+          A.el("a", { class: "button", href: base + "/calendar.ics", download: "visit.ics" }, A._("Add to calendar")),
           offers.ticketPdf === "true"
-            ? A.el("a", { class: "button", href: base + "/ticket.pdf", download: "ticket-" + suffix + ".pdf" }, "Ticket as PDF")
+            ? A.el("a", { class: "button", href: base + "/ticket.pdf", download: "ticket-" + suffix + ".pdf" }, A._("Ticket as PDF"))
             : null,
           offers.walletPass === "true"
-            ? A.el("a", { class: "button", href: base + "/pass.pkpass", download: "ticket-" + suffix + ".pkpass" }, "Add to wallet")
+            ? A.el("a", { class: "button", href: base + "/pass.pkpass", download: "ticket-" + suffix + ".pkpass" }, A._("Add to wallet"))
             : null),
-        A.el("p", {}, A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, "Change or cancel this reservation")),
-        A.el("p", { class: "hint" }, "Keep this link: it is also how you change or cancel later.")));
+        A.el("p", {}, A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, A._("Change or cancel this reservation"))),
+        A.el("p", { class: "hint" }, A._("Keep this link: it is also how you change or cancel later."))));
     });
     state.tickets = [];
     go("done");
