@@ -67,6 +67,7 @@ async def may_scrape(request: Request, context: ContextDep) -> None:
     relayed = "forwarded" in request.headers or "x-forwarded-for" in request.headers
     if relayed or not _is_loopback(request.client.host if request.client else ""):
         raise errors.Forbidden(
+            # Translators: keep ADMIT_METRICS_TOKEN as it is: it is a setting's name.
             N_("Metrics are served to this machine only, unless ADMIT_METRICS_TOKEN is set.")
         )
 
