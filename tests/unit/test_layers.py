@@ -2,7 +2,7 @@
 
 The layers of the package, from the bottom:
 
-1. kernel: errors, the clock, files and log redaction; they know nothing of Admit's rules.
+1. kernel: errors, the clock, files, log redaction and languages; they know nothing of Admit's rules.
 2. domain: the rules as plain Python.
 3. adapters: security (codes, tokens, passwords), the database and its migrations, settings, caches,
    metrics and rate limits.
@@ -28,7 +28,7 @@ import admit
 PACKAGE = Path(admit.__file__).parent
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("kernel", ("admit.errors", "admit.clock", "admit.files", "admit.redact")),
+    ("kernel", ("admit.errors", "admit.clock", "admit.files", "admit.redact", "admit.i18n")),
     ("domain", ("admit.domain",)),
     (
         "adapters",

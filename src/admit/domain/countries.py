@@ -6,10 +6,12 @@ both ship with the tzdata package, so the table is read, not written out here.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from importlib import resources
 
 import phonenumbers
+from babel import Locale
 
 
 def _tab(name: str) -> list[list[str]]:
@@ -21,6 +23,18 @@ def _tab(name: str) -> list[list[str]]:
 def country_names() -> dict[str, str]:
     """Code → English name, for every ISO 3166 country the tz database lists."""
     return {row[0]: row[1] for row in _tab("iso3166.tab")}
+
+
+@cache
+def country_names_in(language: str) -> dict[str, str]:
+    """Code → name as the language writes it (CLDR's, through Babel), English where CLDR has none."""
+    local = Locale.parse(language).territories
+    return {code: local.get(code, name) for code, name in country_names().items()}
+
+
+def by_name(name: str) -> str:
+    """A sort key that files "Österreich" under O and "Émirats" under E, as a reader looks for them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
 
 
 @cache
@@ -44,11 +58,11 @@ def calling_code(country: str) -> int | None:
 
 
 @cache
-def phone_countries() -> list[tuple[str, str, int]]:
-    """(code, name, calling code) of every country a phone number can be in, by name."""
+def phone_countries(language: str = "en") -> list[tuple[str, str, int]]:
+    """(code, name, calling code) of every country a phone number can be in, by name in `language`."""
     rows = [
         (code, name, number)
-        for code, name in country_names().items()
+        for code, name in country_names_in(language).items()
         if (number := calling_code(code)) is not None
     ]
-    return sorted(rows, key=lambda row: row[1])
+    return sorted(rows, key=lambda row: by_name(row[1]))

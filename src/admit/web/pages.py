@@ -17,7 +17,7 @@ from admit.api.reservations import ReservationId
 from admit.context import AppContext
 from admit.domain.calendar import DEFAULT_CAPACITY, SlotStatus
 from admit.domain.changes import check_cancel_allowed, check_change_allowed
-from admit.domain.countries import country_names, phone_countries
+from admit.domain.countries import by_name, country_names_in, phone_countries
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
 from admit.i18n import LANGUAGES, NAMES, negotiate, plural_categories
@@ -115,7 +115,7 @@ def reserve(request: Request, context: ContextDep) -> HTMLResponse:
         request,
         "reserve.html",
         VISITOR,
-        phone_countries=phone_countries(),
+        phone_countries=phone_countries(language_of(request, VISITOR)),
         ticket_pdf=True,
         wallet_pass=context.wallet is not None,
     )
@@ -221,5 +221,7 @@ def trends(request: Request) -> HTMLResponse:
 @router.get("/admin")
 def admin(request: Request) -> HTMLResponse:
     """The organization's policy, its identity for visitors, and its slots."""
-    countries = sorted(country_names().items(), key=lambda item: item[1])
+    countries = sorted(
+        country_names_in(language_of(request, OFFICE)).items(), key=lambda item: by_name(item[1])
+    )
     return _page(request, "admin.html", OFFICE, default_capacity=DEFAULT_CAPACITY, countries=countries)
