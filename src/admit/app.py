@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -32,7 +32,7 @@ from admit.api import (
     tickets,
     venues,
 )
-from admit.api.errors import error_response, install_error_handlers
+from admit.api.errors import BodyTooLarge, body_too_large, install_error_handlers
 from admit.api.openapi import describe_errors
 from admit.clock import Clock
 from admit.context import AppContext, build_context
@@ -144,13 +144,11 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > max_bytes:
-                raise HTTPException(413, f"The request body is over {max_bytes // 1024} KiB.")
+                raise BodyTooLarge(max_bytes)
             return message
 
         await self.app(scope, counting_receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
-        response = error_response(
-            413, "PAYLOAD_TOO_LARGE", f"The request body is over {max_bytes // 1024} KiB."
-        )
+        response = body_too_large(Headers(scope=scope), max_bytes)
         await response(scope, receive, send)

@@ -211,7 +211,7 @@ def search_visitor(
     try:
         query = read_query(q)
     except QueryRefused as exc:
-        raise errors.ValidationFailed(f"The search needs {exc}.", fields={"q": str(exc)}) from None
+        raise errors.ValidationFailed(exc.message, fields={"q": exc.rule}, **exc.values) from None
     venue = context.venue(session, operator.orq)
     now = context.clock.now()
     found = search_visitors(

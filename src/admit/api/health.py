@@ -11,8 +11,9 @@ from pydantic import BaseModel
 
 from admit import errors
 from admit.api.deps import ContextDep
-from admit.api.errors import error_response
+from admit.api.errors import translated_error
 from admit.db.migrate import head_revision
+from admit.i18n import N_
 
 router = APIRouter(tags=["health"])
 
@@ -34,16 +35,19 @@ async def healthz() -> HealthOut:
 
 
 @router.get("/readyz", response_model=ReadyOut)  # a 503 is sent as it is, in the error shape
-async def readyz(context: ContextDep) -> ReadyOut | JSONResponse:
+async def readyz(request: Request, context: ContextDep) -> ReadyOut | JSONResponse:
     reachable, revision = await context.probe.reachable_revision()
     if not reachable:
-        return error_response(503, "DATABASE_UNREACHABLE", "The database does not answer.")
+        message = N_("The database does not answer.")
+        return translated_error(request.headers, 503, "DATABASE_UNREACHABLE", message)
     head = head_revision()
     if revision != head:
-        return error_response(
+        return translated_error(
+            request.headers,
             503,
             "MIGRATIONS_PENDING",
-            "The database schema is not current: run `admit db upgrade`.",
+            # Translators: keep `admit db upgrade` as it is: it is a command.
+            N_("The database schema is not current: run `admit db upgrade`."),
             {"database": revision, "code": head},
         )
     return ReadyOut(status="ready", database=context.engine.dialect.name, revision=revision or "")
@@ -55,14 +59,17 @@ async def may_scrape(request: Request, context: ContextDep) -> None:
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not given:
-            raise errors.NotAuthenticated("Send the metrics token as a Bearer token.")
+            raise errors.NotAuthenticated(N_("Send the metrics token as a Bearer token."))
         if not hmac.compare_digest(given.encode(), token.encode()):
-            raise errors.InvalidToken("The metrics token is not valid.")
+            raise errors.InvalidToken(N_("The metrics token is not valid."))
         return
     # A proxy on this machine makes every visitor look local: what it relays is not ours to show.
     relayed = "forwarded" in request.headers or "x-forwarded-for" in request.headers
     if relayed or not _is_loopback(request.client.host if request.client else ""):
-        raise errors.Forbidden("Metrics are served to this machine only, unless ADMIT_METRICS_TOKEN is set.")
+        raise errors.Forbidden(
+            # Translators: keep ADMIT_METRICS_TOKEN as it is: it is a setting's name.
+            N_("Metrics are served to this machine only, unless ADMIT_METRICS_TOKEN is set.")
+        )
 
 
 def _is_loopback(host: str) -> bool:

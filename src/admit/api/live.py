@@ -31,6 +31,7 @@ from admit.api.door_shapes import StatsOut
 from admit.api.schemas import IsoDate
 from admit.context import AppContext
 from admit.domain.roles import Role
+from admit.i18n import N_
 from admit.live import COALESCE
 from admit.security.tokens import TokenClaims
 from admit.services import scans
@@ -68,7 +69,7 @@ async def stats_stream(
     """The day's live counts, pushed as they change (server-sent events)."""
     if not context.live.has_room(manager.orq):
         raise errors.RateLimited(
-            "Too many live dashboards are open for this organization: refresh by polling instead.",
+            N_("Too many live dashboards are open for this organization: refresh by polling instead."),
             retry_after=30,
         )
     return StreamingResponse(

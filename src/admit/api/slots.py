@@ -14,6 +14,7 @@ from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
 from admit.api.schemas import MAX_ID, Body, IsoDate, SlotOut
 from admit.domain.calendar import DEFAULT_CAPACITY, DayLevel, SlotStatus
+from admit.i18n import N_
 from admit.services import slots
 from admit.services.capacity import slot_json, slot_row_json
 from admit.services.slots import Availability, NewSlot
@@ -181,7 +182,9 @@ def available_slots(
 ) -> Response:
     if orq is None:
         raise errors.MissingParameter(
-            "The orq query parameter (organization id) is required.", parameter="orq"
+            # Translators: keep orq as it is: it is the parameter's name in the address.
+            N_("The orq query parameter (organization id) is required."),
+            parameter="orq",
         )
     found = slots.availability(session, orq=orq, first=from_, last=to, now=context.clock.now())
     return availability_json(found)

@@ -10,6 +10,7 @@ from admit import errors
 from admit.api.deps import SessionDep
 from admit.api.organizations import IdentityOut
 from admit.api.schemas import MAX_ID
+from admit.i18n import N_
 from admit.services import identity
 
 router = APIRouter(tags=["venues"])
@@ -34,7 +35,7 @@ def get_venue(orq: OrqPath, session: SessionDep) -> IdentityOut:
 def get_logo(orq: OrqPath, request: Request, session: SessionDep) -> Response:
     logo = identity.find_logo(session, orq)
     if logo is None:
-        raise errors.OrganizationNotFound("This venue has no logo.")
+        raise errors.OrganizationNotFound(N_("This venue has no logo."))
     etag = f'"{logo.etag}"'
     headers = {**LOGO_HEADERS, "ETag": etag}
     if etag in request.headers.get("if-none-match", ""):

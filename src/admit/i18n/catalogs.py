@@ -98,7 +98,20 @@ DOMAINS = (
         ("mail/compose.py", "mail/reminders.py", "confirmation.py", "ticket_pdf.py", "wallet_pass.py"),
     ),
     # The API's error messages, in the language the caller asks for; the codes never change.
-    Domain("errors", LANGUAGES, ("errors.py", "api/errors.py")),
+    Domain(
+        "errors",
+        LANGUAGES,
+        (
+            "errors.py",
+            "api/errors.py",
+            "api/health.py",
+            "api/live.py",
+            "api/slots.py",
+            "api/venues.py",
+            "services/operators.py",
+            "services/visitor_query.py",
+        ),
+    ),
 )
 BY_NAME = {domain.name: domain for domain in DOMAINS}
 

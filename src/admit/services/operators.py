@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from admit import errors
 from admit.db.models import Operator, Organization
 from admit.domain.roles import Role
+from admit.i18n import N_
 from admit.security.passwords import hash_secret, needs_rehash, verify_secret
 from admit.services.organizations import MAX_ID, MAX_NAME
 
@@ -94,7 +95,7 @@ def login(session: Session, *, username: str, password: str | None, pin: str | N
         ).first()
     stored = None if operator is None else operator.pin_hash if pin is not None else operator.password_hash
     # The refusal names the secret the caller chose: a door operator typing a PIN is told of the PIN.
-    refused = errors.InvalidCredentials("Username or PIN is wrong." if pin is not None else None)
+    refused = errors.InvalidCredentials(N_("Username or PIN is wrong.") if pin is not None else None)
     if not verify_secret(stored, pin if pin is not None else password or "") or operator is None:
         raise refused
     if operator.disabled_at is not None:  # the same answer as a wrong password: nothing to learn

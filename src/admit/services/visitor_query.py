@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from admit.i18n import N_
 from admit.security import codes
 
 MIN_LENGTH = 4
@@ -24,7 +25,14 @@ _CODE_TAIL = re.compile(f"[{codes.ALPHABET}]{{{MIN_LENGTH},{codes.LENGTH}}}")
 
 
 class QueryRefused(ValueError):
-    """Why a query cannot be searched for, as the rest of a sentence ("The search needs …")."""
+    """Why a query cannot be searched for: a marked sentence for the operator, its %(name)s values, and
+    the rule in brief for the API's field details."""
+
+    def __init__(self, message: str, rule: str, **values: int) -> None:
+        super().__init__(rule)
+        self.message = message
+        self.rule = rule
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -43,11 +51,24 @@ def read_query(raw: str) -> VisitorQuery:
     """The three readings of what the operator typed, or QueryRefused."""
     text = raw.strip()
     if len(text) < MIN_LENGTH:
-        raise QueryRefused(f"type at least {MIN_LENGTH} characters of the e-mail, phone or ticket code")
+        raise QueryRefused(
+            # Translators: min_length is always several characters (4).
+            N_("Type at least %(min_length)d characters of the e-mail, phone number or ticket code."),
+            f"type at least {MIN_LENGTH} characters of the e-mail, phone or ticket code",
+            min_length=MIN_LENGTH,
+        )
     if len(text) > MAX_LENGTH:
-        raise QueryRefused(f"at most {MAX_LENGTH} characters")
+        raise QueryRefused(
+            # Translators: max_length is always many characters (100).
+            N_("Type at most %(max_length)d characters."),
+            f"at most {MAX_LENGTH} characters",
+            max_length=MAX_LENGTH,
+        )
     if any(not character.isprintable() for character in text):
-        raise QueryRefused("printable characters only (no control characters)")
+        raise QueryRefused(
+            N_("Type letters, digits and signs only: the search cannot contain control characters."),
+            "printable characters only (no control characters)",
+        )
     digits = re.sub(r"\D", "", text).lstrip("0")
     phone = digits if _PHONE_CHARACTERS.fullmatch(text) and len(digits) >= MIN_LENGTH else None
     tail = codes.tidy(text)
