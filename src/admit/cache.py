@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -88,3 +89,33 @@ class SharedFacts:
     def changed_here(self) -> None:
         """This process made a change: read the counter on the next request rather than in a while."""
         self._next_check = 0.0
+
+
+class Answers(Generic[K, V]):
+    """Answers already written, by a key that names everything they depend on, each until a given time.
+
+    The key carries the version of the rows an answer was made from, so a change never needs to reach
+    in here: the next request reads a new version and misses. Old entries go when the cache is full,
+    the oldest first.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._values: dict[K, tuple[V, datetime | None]] = {}
+
+    def get(self, key: K, now: datetime) -> V | None:
+        """The answer kept under `key`, unless its time has come (`now` at or past its `until`)."""
+        found = self._values.get(key)
+        if found is None:
+            return None
+        value, until = found
+        return value if until is None or now < until else None
+
+    def put(self, key: K, value: V, until: datetime | None = None) -> V:
+        with self._lock:
+            self._values.pop(key, None)
+            self._values[key] = (value, until)
+            while len(self._values) > self._size:
+                del self._values[next(iter(self._values))]
+        return value
