@@ -11,10 +11,11 @@ Four measurements of the same work, each adding one layer to the one before:
 3. the same through a real uvicorn process over HTTP on loopback: the server's CPU per request;
 4. for scale, `/healthz` through the same server: what any request costs before a route does anything.
 
-Then, through the same server, the booking path's two hot requests, each on its own line: a one-ticket
-booking (`POST /api/reservations`) and the 90-day calendar read (`GET /api/reservation-slots/available`),
-12 hourly slots a day. With `--profile DIR`, py-spy samples the server during each HTTP line and writes
-its stacks (raw, collapsed) to DIR, one file per line.
+Then, through the same server, the booking path's hot requests, each on its own line: a one-ticket
+booking (`POST /api/reservations`), one refused by a full slot (as most of a flash sale's are: SLOT_FULL
+with the nearest slots that have room) and the 90-day calendar read (`GET /api/reservation-slots/
+available`), 12 hourly slots a day. With `--profile DIR`, py-spy samples the server during each HTTP
+line and writes its stacks (raw, collapsed) to DIR, one file per line.
 
 One request at a time, so no request waits for another and the CPU figures are each layer's own. The
 closed-loop runs in `bench.door` add contention (two cores shared by servers, PostgreSQL and clients).
@@ -47,7 +48,7 @@ from admit.domain.roles import Role
 from admit.services import door as door_service
 from admit.services.door import Action
 from admit.services.operators import StaffMember, create_operator
-from admit.services.slots import create_schedule
+from admit.services.slots import NewSlot, create_schedule, create_slot
 from admit.settings import Settings
 from bench._common import (
     DEFAULT_PG_URL,
@@ -83,6 +84,7 @@ class Seeded:
     orq: int
     calendar_slot_ids: list[int]
     booking_codes: list[str]  # activated, not booked: one per booking request
+    full_slot_id: int  # a sold-out slot among the calendar's: a booking there is refused with alternatives
 
 
 @dataclass(frozen=True)
@@ -166,12 +168,19 @@ def seed(database_url: str, requests: int) -> Seeded:
                 capacity=100,
                 now=now,
             ).created
+            full = create_slot(
+                session,
+                orq=org.id,
+                slot=NewSlot(today + timedelta(days=7), clock_time(9, 30), clock_time(9, 59)),
+                capacity=0,
+                now=now,
+            )
             booking_codes = issue_tickets(
                 session, context, admin, requests + WARMUP, ActivationMode.IMMEDIATE
             )
     finally:
         context.engine.dispose()
-    return Seeded(codes, operator.id, org.id, [s.id for s in calendar], booking_codes)
+    return Seeded(codes, operator.id, org.id, [s.id for s in calendar], booking_codes, full.id)
 
 
 def timed(label: str, requests: int, one: Callable[[int], None], cpu: Callable[[], float]) -> Layer:
@@ -325,6 +334,18 @@ def http_layers(
                 if reply.status != 201:
                     raise RuntimeError(f"book: {reply.label} {reply.body[:300]!r}")
 
+            def refused(n: int) -> None:
+                # A refusal changes nothing, so one ticket serves every attempt.
+                body = {
+                    "ticket_code": seeded.booking_codes[0],
+                    "slot_id": seeded.full_slot_id,
+                    "customer_email": f"visitor{n}@example.com",
+                    "customer_phone": PHONE,
+                }
+                reply = client.request(0, "POST", "/api/reservations", body)
+                if reply.status != 409:
+                    raise RuntimeError(f"refused: {reply.label} {reply.body[:300]!r}")
+
             def read_calendar(_n: int) -> None:
                 reply = client.request(0, "GET", f"/api/reservation-slots/available?{query}")
                 if reply.status != 200:
@@ -340,6 +361,9 @@ def http_layers(
                 )
             with spied("booking"):
                 hot = [timed("POST /api/reservations, 1 ticket", requests, book, servers.cpu_seconds)]
+            with spied("refused"):
+                label = "POST /api/reservations, full slot (SLOT_FULL)"
+                hot.append(timed(label, requests, refused, servers.cpu_seconds))
             with spied("calendar"):
                 label = f"GET availability, {CALENDAR_DAYS} days x {SLOTS_PER_DAY} slots"
                 hot.append(timed(label, requests, read_calendar, servers.cpu_seconds))
