@@ -56,7 +56,7 @@ class AppContext:
     # What each organization's live dashboard shows has changed: one counter each, shared by the nodes.
     live: LiveSignal = field(init=False)
     # Calendars as written, by the version of their days' slots: read for every visitor, changed by few.
-    calendars: Answers[CalendarKey, bytes] = field(default_factory=Answers)
+    calendars: Answers[CalendarKey] = field(default_factory=Answers)
 
     def __post_init__(self) -> None:
         self.facts = SharedFacts(read_version=self._read_version, read_revoked=self._read_revoked)

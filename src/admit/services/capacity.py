@@ -126,7 +126,8 @@ def with_alternatives(
 ) -> errors.SlotFull:
     """SLOT_FULL with the nearest slots that have room, read after the refused transaction has ended."""
     with session.begin():
-        orq, day, start, timezone = session.execute(_WANTED, {"slot": slot_id}).one()
+        # Plain rows through the connection, not the ORM's execute: most of a sale's answers are this.
+        orq, day, start, timezone = session.connection().execute(_WANTED, {"slot": slot_id}).one()
         wanted = datetime.combine(day, start)
         found = alternatives(session, orq, wanted, places, now_local=local_now(now, timezone), skip=slot_id)
     return errors.SlotFull(**full.details, alternatives=[slot_json(row) for row in found])
@@ -199,7 +200,7 @@ def alternatives(
     Only the five nearest on each side are read; ties in distance go to the earlier slot.
     """
     candidates: list[SlotRow] = list(
-        session.execute(
+        session.connection().execute(
             _NEAREST,
             {
                 "orq": orq,

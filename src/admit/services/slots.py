@@ -271,7 +271,7 @@ def written_availability(
     first: date | None,
     last: date | None,
     now: datetime,
-    answers: Answers[CalendarKey, bytes],
+    answers: Answers[CalendarKey],
     write: Callable[[Availability], bytes],
 ) -> bytes:
     """`write(availability(…))`, kept in `answers` until a slot on those days changes or one of today's
