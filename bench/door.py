@@ -528,7 +528,9 @@ def _flood_process(
 
 
 @contextmanager
-def profiling(servers: Servers, out_dir: Path | None, seconds: float, name: str) -> Iterator[None]:
+def profiling(
+    servers: Servers, out_dir: Path | None, seconds: float, name: str, rate: int = 100
+) -> Iterator[None]:
     """With --profile: py-spy samples each server while the body runs: collapsed stacks, one per line,
     of the threads holding the GIL (where the servers spend CPU in Python, not where they wait)."""
     if out_dir is None:
@@ -539,7 +541,7 @@ def profiling(servers: Servers, out_dir: Path | None, seconds: float, name: str)
     spies = []
     for port, process in zip(servers.ports, servers.processes, strict=True):
         command = [spy, "record", "--pid", str(process.pid), "--duration", str(max(1, round(seconds)))]
-        command += ["--format", "raw", "--gil", "--nonblocking"]
+        command += ["--format", "raw", "--gil", "--nonblocking", "--rate", str(rate)]
         command += ["--output", str(out_dir / f"{name}-server-{port}.txt")]
         spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     try:

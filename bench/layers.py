@@ -11,6 +11,12 @@ Four measurements of the same work, each adding one layer to the one before:
 3. the same through a real uvicorn process over HTTP on loopback: the server's CPU per request;
 4. for scale, `/healthz` through the same server: what any request costs before a route does anything.
 
+Then, through the same server, the booking path's hot requests, each on its own line: a one-ticket
+booking (`POST /api/reservations`), one refused by a full slot (as most of a flash sale's are: SLOT_FULL
+with the nearest slots that have room) and the 90-day calendar read (`GET /api/reservation-slots/
+available`), 12 hourly slots a day. With `--profile DIR`, py-spy samples the server during each HTTP
+line and writes its stacks (raw, collapsed) to DIR, one file per line.
+
 One request at a time, so no request waits for another and the CPU figures are each layer's own. The
 closed-loop runs in `bench.door` add contention (two cores shared by servers, PostgreSQL and clients).
 """
@@ -26,11 +32,12 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import uvloop
 
@@ -41,11 +48,12 @@ from admit.domain.roles import Role
 from admit.services import door as door_service
 from admit.services.door import Action
 from admit.services.operators import StaffMember, create_operator
-from admit.services.slots import create_schedule
+from admit.services.slots import NewSlot, create_schedule, create_slot
 from admit.settings import Settings
 from bench._common import (
     DEFAULT_PG_URL,
     FROZEN_NOW,
+    PHONE,
     SECRET_KEY,
     Client,
     bench_context,
@@ -60,16 +68,23 @@ from bench._common import (
     seeded_database,
     server_env,
 )
+from bench.door import profiling
 
 USERNAME, PASSWORD = "layers-door", "layers-door-password-1"
 VALIDATE_PATH = "/api/operator/validate-ticket"
 TICKETS = 200  # validations cycle through these, all GREEN for today
+CALENDAR_DAYS, SLOTS_PER_DAY = 90, 12
+WARMUP = 100
 
 
 @dataclass(frozen=True)
 class Seeded:
     codes: list[str]
     operator_id: int
+    orq: int
+    calendar_slot_ids: list[int]
+    booking_codes: list[str]  # activated, not booked: one per booking request
+    full_slot_id: int  # a sold-out slot among the calendar's: a booking there is refused with alternatives
 
 
 @dataclass(frozen=True)
@@ -83,26 +98,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.layers", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per layer (default 2000)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server to make the database on")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy the server's HTTP lines into DIR")
+    parser.add_argument(
+        "--only-booking", action="store_true", help="skip the validation's layers: booking and calendar only"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with (
-        seeded_database(args.pg_url, seed) as (database_url, seeded, _),
+        seeded_database(args.pg_url, lambda url: seed(url, args.requests)) as (database_url, seeded, _),
         tempfile.TemporaryDirectory() as tmp,
     ):
         print_table("Machine", ["fact", "value"], machine_facts(database_url, 1), left=2)
         gc.collect()
         gc.freeze()  # as the server does at startup: the seeding's heap is not walked again
         # The servers write their logs to a file; in this process they go nowhere rather than on screen.
-        with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
-            layers = [service_layer(database_url, seeded, args.requests)]
-            # uvicorn runs its event loop on uvloop: so does this one, for the same costs.
-            layers.append(uvloop.run(asgi_layer(database_url, seeded, args.requests)))
-        layers += http_layers(database_url, seeded, args.requests, Path(tmp))
-    report(layers)
+        layers: list[Layer] = []
+        if not args.only_booking:
+            with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
+                layers.append(service_layer(database_url, seeded, args.requests))
+                # uvicorn runs its event loop on uvloop: so does this one, for the same costs.
+                layers.append(uvloop.run(asgi_layer(database_url, seeded, args.requests)))
+        door, hot = http_layers(database_url, seeded, args.requests, Path(tmp), args)
+    report(layers + door, hot)
     print(f"\nload average at the end: {load_average()}")
 
 
-def seed(database_url: str) -> Seeded:
+def seed(database_url: str, requests: int) -> Seeded:
     context = bench_context(database_url)
     now = context.clock.now()
     today = date.fromisoformat(FROZEN_NOW[:10])
@@ -134,17 +155,40 @@ def seed(database_url: str) -> Seeded:
             ).created[0]
             codes = issue_tickets(session, context, admin, TICKETS, ActivationMode.IMMEDIATE)
             book_in_batches(session, context, codes, [slot.id])
+            calendar = create_schedule(
+                session,
+                orq=org.id,
+                first=today + timedelta(days=1),
+                last=today + timedelta(days=CALENDAR_DAYS),
+                weekdays=set(range(7)),
+                first_start=clock_time(9),
+                last_start=clock_time(9 + SLOTS_PER_DAY - 1),
+                every=timedelta(hours=1),
+                duration=timedelta(minutes=59),
+                capacity=100,
+                now=now,
+            ).created
+            full = create_slot(
+                session,
+                orq=org.id,
+                slot=NewSlot(today + timedelta(days=7), clock_time(9, 30), clock_time(9, 59)),
+                capacity=0,
+                now=now,
+            )
+            booking_codes = issue_tickets(
+                session, context, admin, requests + WARMUP, ActivationMode.IMMEDIATE
+            )
     finally:
         context.engine.dispose()
-    return Seeded(codes, operator.id)
+    return Seeded(codes, operator.id, org.id, [s.id for s in calendar], booking_codes, full.id)
 
 
 def timed(label: str, requests: int, one: Callable[[int], None], cpu: Callable[[], float]) -> Layer:
     """`one(n)` for a warm-up of 100, then `requests` times: CPU per request (from `cpu`) and latencies."""
-    for n in range(100):
+    for n in range(WARMUP):
         one(n)
     wall, before = [], cpu()
-    for n in range(requests):
+    for n in range(WARMUP, WARMUP + requests):
         started = time.perf_counter()
         one(n)
         wall.append((time.perf_counter() - started) * 1000)
@@ -241,10 +285,21 @@ async def asgi_layer(database_url: str, seeded: Seeded, requests: int) -> Layer:
     return Layer("2. the application as ASGI, no network", cpu, wall)
 
 
-def http_layers(database_url: str, seeded: Seeded, requests: int, log_dir: Path) -> list[Layer]:
+def http_layers(
+    database_url: str, seeded: Seeded, requests: int, log_dir: Path, args: argparse.Namespace
+) -> tuple[list[Layer], list[Layer]]:
+    """The validation and /healthz over HTTP, then a booking and a calendar read, each `requests` times."""
     env = {**server_env(database_url, log_dir), "ADMIT_RATE_LIMIT_DOOR_LOGIN": "off"}
     with running_servers(1, env, log_dir) as servers:
         client = Client(servers)
+
+        @contextlib.contextmanager
+        def spied(name: str) -> Iterator[None]:
+            # Long enough for the warm-up and the timed requests; the sampler stops at its duration.
+            # Sampled often: a request is a few milliseconds, and one line runs for seconds only.
+            with profiling(servers, args.profile, requests / 150, name, rate=1000):
+                yield
+
         try:
             login = client.request(
                 0, "POST", "/api/operator/login", {"username": USERNAME, "password": PASSWORD}
@@ -260,15 +315,83 @@ def http_layers(database_url: str, seeded: Seeded, requests: int, log_dir: Path)
             def health(_n: int) -> None:
                 client.request(0, "GET", "/healthz")
 
-            return [
-                timed("3. the same over HTTP, one uvicorn process", requests, validate, servers.cpu_seconds),
-                timed("4. GET /healthz over HTTP, for scale", requests, health, servers.cpu_seconds),
-            ]
+            query = urlencode(
+                {
+                    "orq": seeded.orq,
+                    "from": date.fromisoformat(FROZEN_NOW[:10]) + timedelta(days=1),
+                    "to": date.fromisoformat(FROZEN_NOW[:10]) + timedelta(days=CALENDAR_DAYS),
+                }
+            )
+
+            def book(n: int) -> None:
+                body = {
+                    "ticket_code": seeded.booking_codes[n],
+                    "slot_id": seeded.calendar_slot_ids[n % len(seeded.calendar_slot_ids)],
+                    "customer_email": f"visitor{n}@example.com",
+                    "customer_phone": PHONE,
+                }
+                reply = client.request(0, "POST", "/api/reservations", body)
+                if reply.status != 201:
+                    raise RuntimeError(f"book: {reply.label} {reply.body[:300]!r}")
+
+            def refused(n: int) -> None:
+                # A refusal changes nothing, so one ticket serves every attempt.
+                body = {
+                    "ticket_code": seeded.booking_codes[0],
+                    "slot_id": seeded.full_slot_id,
+                    "customer_email": f"visitor{n}@example.com",
+                    "customer_phone": PHONE,
+                }
+                reply = client.request(0, "POST", "/api/reservations", body)
+                if reply.status != 409:
+                    raise RuntimeError(f"refused: {reply.label} {reply.body[:300]!r}")
+
+            def read_calendar(_n: int) -> None:
+                reply = client.request(0, "GET", f"/api/reservation-slots/available?{query}")
+                if reply.status != 200:
+                    raise RuntimeError(f"calendar: {reply.label} {reply.body[:300]!r}")
+
+            door = []
+            if not args.only_booking:
+                with spied("validate"):
+                    label = "3. the same over HTTP, one uvicorn process"
+                    door.append(timed(label, requests, validate, servers.cpu_seconds))
+                door.append(
+                    timed("4. GET /healthz over HTTP, for scale", requests, health, servers.cpu_seconds)
+                )
+            with spied("booking"):
+                hot = [timed("POST /api/reservations, 1 ticket", requests, book, servers.cpu_seconds)]
+            with spied("refused"):
+                label = "POST /api/reservations, full slot (SLOT_FULL)"
+                hot.append(timed(label, requests, refused, servers.cpu_seconds))
+            with spied("calendar"):
+                label = f"GET availability, {CALENDAR_DAYS} days x {SLOTS_PER_DAY} slots"
+                hot.append(timed(label, requests, read_calendar, servers.cpu_seconds))
+            return door, hot
         finally:
             client.close()
 
 
-def report(layers: list[Layer]) -> None:
+def report(layers: list[Layer], hot: list[Layer]) -> None:
+    if layers:
+        report_validation(layers)
+    print_table(
+        "The booking path over HTTP, one uvicorn process (one request at a time)",
+        ["request", "server CPU ms/req", "p50 ms", "p95 ms", "p99 ms"],
+        [
+            [
+                layer.label,
+                f"{layer.cpu_ms:.2f}",
+                f"{percentile(layer.wall_ms, 50):.2f}",
+                f"{percentile(layer.wall_ms, 95):.2f}",
+                f"{percentile(layer.wall_ms, 99):.2f}",
+            ]
+            for layer in hot
+        ],
+    )
+
+
+def report_validation(layers: list[Layer]) -> None:
     rows = []
     previous = 0.0
     for layer in layers[:3]:

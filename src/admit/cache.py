@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -88,3 +89,40 @@ class SharedFacts:
     def changed_here(self) -> None:
         """This process made a change: read the counter on the next request rather than in a while."""
         self._next_check = 0.0
+
+
+class Answers(Generic[K]):
+    """Answers already written, by a key that names everything they depend on, each until a given time.
+
+    The key carries the version of the rows an answer was made from, so a change never needs to reach
+    in here: the next request reads a new version and misses. Bounded by bytes, not entries (a year's
+    calendar is half a megabyte, and anyone may ask for many ranges): past `max_bytes` the oldest go.
+    """
+
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._values: dict[K, tuple[bytes, datetime | None]] = {}
+
+    def get(self, key: K, now: datetime) -> bytes | None:
+        """The answer kept under `key`, unless its time has come (`now` at or past its `until`)."""
+        found = self._values.get(key)
+        if found is None:
+            return None
+        value, until = found
+        return value if until is None or now < until else None
+
+    def put(self, key: K, value: bytes, until: datetime | None = None) -> bytes:
+        with self._lock:
+            self._forget(key)
+            self._values[key] = (value, until)
+            self._bytes += len(value)
+            while self._bytes > self._max_bytes and self._values:
+                self._forget(next(iter(self._values)))
+        return value
+
+    def _forget(self, key: K) -> None:
+        gone = self._values.pop(key, None)
+        if gone is not None:
+            self._bytes -= len(gone[0])

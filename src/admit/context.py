@@ -9,7 +9,7 @@ from functools import partial
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from admit.cache import Cached, SharedFacts
+from admit.cache import Answers, Cached, SharedFacts
 from admit.clock import Clock, clock_for
 from admit.db.engine import Pool, Timeouts, make_engine, make_session_factory
 from admit.db.probe import DatabaseProbe
@@ -27,7 +27,7 @@ from admit.security.tokens import TokenIssuer
 from admit.services import cache_version
 from admit.services.operators import StaffMember
 from admit.services.organizations import Venue, load_venue
-from admit.services.slots import upcoming_slots
+from admit.services.slots import CalendarKey, upcoming_slots
 from admit.settings import Settings
 from admit.wallet_pass import PassSigner, load_pass_signer
 
@@ -55,6 +55,8 @@ class AppContext:
     venues: Cached[int, Venue] = field(init=False)
     # What each organization's live dashboard shows has changed: one counter each, shared by the nodes.
     live: LiveSignal = field(init=False)
+    # Calendars as written, by the version of their days' slots: read for every visitor, changed by few.
+    calendars: Answers[CalendarKey] = field(default_factory=Answers)
 
     def __post_init__(self) -> None:
         self.facts = SharedFacts(read_version=self._read_version, read_revoked=self._read_revoked)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
+from sqlalchemy.orm import Session
 
 from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
 from admit.api.schemas import MAX_ID, Body, IsoDate, SlotOut
+from admit.context import AppContext
 from admit.domain.calendar import DEFAULT_CAPACITY, DayLevel, SlotStatus
 from admit.i18n import N_
 from admit.services import slots
@@ -186,19 +188,33 @@ def available_slots(
             N_("The orq query parameter (organization id) is required."),
             parameter="orq",
         )
-    found = slots.availability(session, orq=orq, first=from_, last=to, now=context.clock.now())
-    return availability_json(found)
+    return calendar_response(context, session, orq=orq, first=from_, last=to)
 
 
-def availability_json(found: Availability) -> Response:
+def calendar_response(
+    context: AppContext, session: Session, *, orq: int, first: date | None, last: date | None
+) -> Response:
+    """The calendar's answer, as written for the last reader unless a slot of those days changed since."""
+    body = slots.written_availability(
+        session,
+        orq=orq,
+        first=first,
+        last=last,
+        now=context.clock.now(),
+        answers=context.calendars,
+        write=availability_bytes,
+    )
+    return Response(body, media_type="application/json")
+
+
+def availability_bytes(found: Availability) -> bytes:
     """Serialised here, without a response model and with orjson: a 90-day calendar has a thousand slots."""
     days = []
     for day in found.days:
         written = day.date.isoformat()
         slots_json = [slot_row_json(row, written) for row in day.slots]
         days.append({"date": written, "level": day.level.value, "slots": slots_json})
-    body = {"orq": found.orq, "timezone": found.timezone, "days": days}
-    return Response(orjson.dumps(body), media_type="application/json")
+    return orjson.dumps({"orq": found.orq, "timezone": found.timezone, "days": days})
 
 
 def _minute(value: time) -> time:

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field, StrictStr
 from admit.api.deps import ContextDep, SessionDep, limit_validation
 from admit.api.orders import CodePath
 from admit.api.schemas import Body, IsoDate, TicketOut
-from admit.api.slots import AVAILABILITY, availability_json
+from admit.api.slots import AVAILABILITY, calendar_response
 from admit.context import AppContext
 from admit.errors import DomainError
-from admit.services import slots, tickets
+from admit.services import tickets
 from admit.services.ticket_lookup import suffix_of, ticket_refs
 
 router = APIRouter(tags=["tickets"])
@@ -80,7 +80,7 @@ def ticket_availability(
 ) -> Response:
     now = context.clock.now()
     orq = tickets.ticket_status(session, code=code, keys=context.keys, now=now).orq
-    return availability_json(slots.availability(session, orq=orq, first=from_, last=to, now=now))
+    return calendar_response(context, session, orq=orq, first=from_, last=to)
 
 
 @router.post("/api/tickets/validate", dependencies=[Depends(limit_validation)])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,52 @@ def bump_live(session: Session, *, orq: int) -> None:
     """Count one change to what the dashboard shows, in a transaction of its own (after the change's)."""
     with session.begin():
         _bump(session, live_name(orq))
+
+
+def calendar_day_name(orq: int, day: date) -> str:
+    """The counter of one organization's slots on one day.
+
+    Fixed width, so that an organization's days sort in date order under any collation and one key
+    range reads them all.
+    """
+    return f"calendar:{orq:012d}:{day.isoformat()}"
+
+
+_BUMP_EXISTING = (
+    update(CacheVersion)
+    .where(CacheVersion.name == bindparam("counter"))
+    .values(version=CacheVersion.version + 1)
+)
+
+
+def bump_calendar(session: Session, *, orq: int, days: Iterable[date]) -> None:
+    """Count one change to an organization's slots on these days, inside the caller's transaction.
+
+    Per day rather than per organization, so that bookings on different days never queue for one
+    counter's row lock; in date order, so that two changes of the same days lock them alike.
+    """
+    connection = session.connection()
+    for day in sorted(set(days)):
+        name = calendar_day_name(orq, day)
+        # A plain UPDATE once the day's row exists: cheaper than the upsert on the busiest write.
+        if connection.execute(_BUMP_EXISTING, {"counter": name}).rowcount == 0:
+            _bump(session, name)
+
+
+_CALENDAR = select(func.coalesce(func.sum(CacheVersion.version), 0)).where(
+    CacheVersion.name.between(bindparam("first_day"), bindparam("last_day"))
+)
+
+
+def read_calendar(connection: Connection, *, orq: int, first: date, last: date) -> int:
+    """The sum of the organization's day counters from `first` to `last`.
+
+    Each counter only grows, so the sum moves with every change to a slot on those days.
+    """
+    found = connection.execute(
+        _CALENDAR, {"first_day": calendar_day_name(orq, first), "last_day": calendar_day_name(orq, last)}
+    ).scalar()
+    return int(found or 0)
 
 
 def read_live(connection: Connection, orqs: list[int]) -> dict[int, int]:

@@ -4,6 +4,9 @@ Callers are inside a transaction. Taking is one conditional UPDATE, which both c
 the capacity under the row's lock, so no interleaving of requests can overbook; on SQLite the
 transaction already holds the database's write lock (BEGIN IMMEDIATE). A CHECK constraint in the
 database backs the rule up.
+
+Every change here also counts a change to the slot's day (services/cache_version.py), in the same
+transaction: the calendar's answers are kept until that count moves.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from admit.domain.calendar import (
     slot_status_rule,
 )
 from admit.domain.venue_time import local_now
+from admit.services import cache_version
 
 MAX_ALTERNATIVES = 5
 ALTERNATIVES_WITHIN = timedelta(days=14)
@@ -73,6 +77,28 @@ def take_places(session: Session, slot: Slot, places: int, *, now: datetime) -> 
 
     Callers do their other writes first: the row lock this takes is then held only until the commit.
     """
+    _take(session, slot, places, now=now)
+    cache_version.bump_calendar(session, orq=slot.orq, days=[slot.date])
+
+
+def release_places(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
+    """Give `places` back to `slot` (a cancel, a revoked ticket)."""
+    _release(session, slot, places, now=now)
+    cache_version.bump_calendar(session, orq=slot.orq, days=[slot.date])
+
+
+def move_places(session: Session, old: Slot, new: Slot, places: int, *, now: datetime) -> None:
+    """Take `places` in `new` and give them back to `old`, or raise as `take_places` does.
+
+    The two days are counted together, in date order, so that two moves in opposite directions
+    cannot wait for each other's day.
+    """
+    _take(session, new, places, now=now)
+    _release(session, old, places, now=now)
+    cache_version.bump_calendar(session, orq=new.orq, days=[old.date, new.date])
+
+
+def _take(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
     connection = session.connection()
     taken = connection.execute(_TAKE, {"slot": slot.id, "places": places, "now": now}).first()
     if taken is not None:
@@ -84,8 +110,7 @@ def take_places(session: Session, slot: Slot, places: int, *, now: datetime) -> 
     raise errors.SlotFull(requested=places, available=available)
 
 
-def release_places(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
-    """Give `places` back to `slot` (a cancel, a move away, a revoked ticket)."""
+def _release(session: Session, slot: Slot, places: int, *, now: datetime) -> None:
     released = session.connection().execute(_RELEASE, {"slot": slot.id, "places": places, "now": now}).one()
     _remember(slot, released.booked_count, released.status)
 
@@ -101,7 +126,8 @@ def with_alternatives(
 ) -> errors.SlotFull:
     """SLOT_FULL with the nearest slots that have room, read after the refused transaction has ended."""
     with session.begin():
-        orq, day, start, timezone = session.execute(_WANTED, {"slot": slot_id}).one()
+        # Plain rows through the connection, not the ORM's execute: most of a sale's answers are this.
+        orq, day, start, timezone = session.connection().execute(_WANTED, {"slot": slot_id}).one()
         wanted = datetime.combine(day, start)
         found = alternatives(session, orq, wanted, places, now_local=local_now(now, timezone), skip=slot_id)
     return errors.SlotFull(**full.details, alternatives=[slot_json(row) for row in found])
@@ -174,7 +200,7 @@ def alternatives(
     Only the five nearest on each side are read; ties in distance go to the earlier slot.
     """
     candidates: list[SlotRow] = list(
-        session.execute(
+        session.connection().execute(
             _NEAREST,
             {
                 "orq": orq,

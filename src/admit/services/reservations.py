@@ -29,6 +29,7 @@ from admit.security.codes import CodeKeys
 from admit.services.capacity import (
     check_room,
     lock_slots,
+    move_places,
     release_places,
     take_places,
     times,
@@ -287,8 +288,7 @@ def _move(
             if new is None or new.orq != org.id:
                 raise errors.SlotNotFound()
             check_room(new, 1, now_local=now_local)
-            take_places(session, new, 1, now=now)
-            release_places(session, old, 1, now=now)
+            move_places(session, old, new, 1, now=now)
             reservation.slot = new
             reservation.sequence += 1
             reservation.updated_at = now

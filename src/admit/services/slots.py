@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from admit import errors
+from admit.cache import Answers
 from admit.clock import Clock
 from admit.db.models import Organization, Reservation, ReservationSlot
 from admit.domain.calendar import (
@@ -28,6 +30,7 @@ from admit.domain.lifecycle import ReservationStatus
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now, slot_time_problems
 from admit.outbox.writer import enqueue_for_reservation
+from admit.services import cache_version
 from admit.services.capacity import SLOT_COLUMNS, SlotRow
 from admit.services.organizations import get_organization_or_raise
 
@@ -59,6 +62,7 @@ def create_slot(session: Session, *, orq: int, slot: NewSlot, capacity: int, now
                 raise errors.ValidationFailed(fields=problems)
             created = _new(orq, slot, capacity, now)
             session.add(created)
+            cache_version.bump_calendar(session, orq=orq, days=[slot.date])
     except IntegrityError as exc:  # the unique (orq, date, start_time) index decides, even in a race
         raise errors.DuplicateSlot(
             date=slot.date.isoformat(), start_time=slot.start_time.strftime("%H:%M")
@@ -123,6 +127,7 @@ def create_schedule(
             else:
                 created.append(_new(orq, slot, capacity, now))
         session.add_all(created)
+        cache_version.bump_calendar(session, orq=orq, days=[slot.date for slot in created])
     return Schedule(created, len(new_slots) - len(fresh), on_clock_changes)
 
 
@@ -199,6 +204,7 @@ def update_slot(
             slot.status = SlotStatus.CLOSED if status is SlotStatus.CLOSED else SlotStatus.ACTIVE
         slot.status = status_after_booking(slot.status, booked=slot.booked_count, total=slot.total_capacity)
         slot.updated_at = now
+        cache_version.bump_calendar(session, orq=orq, days=[slot.date])
         if notify:
             for reservation in stranded:
                 enqueue_for_reservation(session, reservation, MailKind.SLOT_CLOSED, now=now)
@@ -242,29 +248,104 @@ def availability(
 ) -> Availability:
     """Open and full slots by day, from today (venue time) on; past days and started slots never appear."""
     with session.begin():
-        org = get_organization_or_raise(session, orq)
-        now_local = local_now(now, org.timezone)
-        today = now_local.date()
-        first = max(first or today, today)
-        last = last or today + timedelta(days=DEFAULT_RANGE_DAYS)
-        if last < first:
-            raise errors.ValidationFailed(fields={"to": "must not be before from (or today)"})
-        if (last - first).days > MAX_RANGE_DAYS:
-            raise errors.ValidationFailed(fields={"to": f"at most {MAX_RANGE_DAYS} days after from"})
-        # Plain rows through the connection, not ORM objects: this is the hottest read of the booking path.
-        rows = (
-            session.connection()
-            .execute(
-                _AVAILABLE,
-                {"orq": orq, "first": first, "last": last, "today": today, "clock": now_local.time()},
-            )
-            .all()
+        span = _calendar_span(session, orq=orq, first=first, last=last, now=now)
+        return _read_availability(session, span)
+
+
+@dataclass(frozen=True)
+class CalendarKey:
+    """Everything a calendar's answer depends on; `version` moves with any change to its days' slots."""
+
+    orq: int
+    timezone: str
+    today: date
+    first: date
+    last: date
+    version: int
+
+
+def written_availability(
+    session: Session,
+    *,
+    orq: int,
+    first: date | None,
+    last: date | None,
+    now: datetime,
+    answers: Answers[CalendarKey],
+    write: Callable[[Availability], bytes],
+) -> bytes:
+    """`write(availability(…))`, kept in `answers` until a slot on those days changes or one of today's
+    slots starts (a started slot leaves the calendar)."""
+    with session.begin():
+        span = _calendar_span(session, orq=orq, first=first, last=last, now=now)
+        # Read before the slots: an answer is never kept under a version newer than the rows it shows.
+        version = cache_version.read_calendar(session.connection(), orq=orq, first=span.first, last=span.last)
+        key = CalendarKey(orq, span.timezone, span.now_local.date(), span.first, span.last, version)
+        found = answers.get(key, span.now_local)
+        if found is not None:
+            return found
+        calendar = _read_availability(session, span)
+        return answers.put(key, write(calendar), until=_next_start(calendar, span.now_local))
+
+
+@dataclass(frozen=True)
+class _Span:
+    orq: int
+    timezone: str
+    now_local: datetime
+    first: date
+    last: date
+
+
+_TIMEZONE = select(Organization.timezone).where(Organization.id == bindparam("orq"))
+
+
+def _calendar_span(
+    session: Session, *, orq: int, first: date | None, last: date | None, now: datetime
+) -> _Span:
+    timezone = session.connection().execute(_TIMEZONE, {"orq": orq}).scalar()
+    if timezone is None:
+        raise errors.OrganizationNotFound()
+    now_local = local_now(now, timezone)
+    today = now_local.date()
+    first = max(first or today, today)
+    last = last or today + timedelta(days=DEFAULT_RANGE_DAYS)
+    if last < first:
+        raise errors.ValidationFailed(fields={"to": "must not be before from (or today)"})
+    if (last - first).days > MAX_RANGE_DAYS:
+        raise errors.ValidationFailed(fields={"to": f"at most {MAX_RANGE_DAYS} days after from"})
+    return _Span(orq, timezone, now_local, first, last)
+
+
+def _read_availability(session: Session, span: _Span) -> Availability:
+    # Plain rows through the connection, not ORM objects: this is the hottest read of the booking path.
+    rows = (
+        session.connection()
+        .execute(
+            _AVAILABLE,
+            {
+                "orq": span.orq,
+                "first": span.first,
+                "last": span.last,
+                "today": span.now_local.date(),
+                "clock": span.now_local.time(),
+            },
         )
-        days = []
-        for day, group in groupby(rows, key=itemgetter(1)):
-            day_slots = list(group)
-            days.append(Day(day, day_level((row[4], row[5]) for row in day_slots), day_slots))
-        return Availability(orq=org.id, timezone=org.timezone, days=days)
+        .all()
+    )
+    days = []
+    for day, group in groupby(rows, key=itemgetter(1)):
+        day_slots = list(group)
+        days.append(Day(day, day_level((row[4], row[5]) for row in day_slots), day_slots))
+    return Availability(orq=span.orq, timezone=span.timezone, days=days)
+
+
+def _next_start(calendar: Availability, now_local: datetime) -> datetime:
+    """When the calendar next changes by the clock alone: today's first slot to start, or midnight."""
+    today = now_local.date()
+    if calendar.days and calendar.days[0].date == today:
+        return datetime.combine(today, calendar.days[0].slots[0][2])
+    return datetime.combine(today + timedelta(days=1), time())
 
 
 def upcoming_slots(sessions: sessionmaker[Session], clock: Clock, *, days: int) -> list[tuple[int, int, int]]:
