@@ -82,6 +82,12 @@ def test_where_the_policy_refuses_the_page_says_why_before_and_after_trying(
     expect(page.get_by_role("button", name="Choose another time")).to_be_hidden()
     expect(page.get_by_role("button", name="Cancel reservation")).to_be_hidden()
     shot(page, "refused")
+    # The reason in the page's language, the policy's own words included.
+    page.goto(f"/reserve/{strict_id}?lang=nl")
+    expect(page.locator("#change-refusal")).to_have_text(
+        "Verzetten is niet mogelijk: Bij deze locatie kun je een reservering niet wijzigen."
+    )
+    page.goto(f"/reserve/{strict_id}?lang=en")
 
     # Within the cutoff (24 hours before the slot): too late.
     museum = seed.org()

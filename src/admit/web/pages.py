@@ -20,7 +20,7 @@ from admit.domain.changes import check_cancel_allowed, check_change_allowed
 from admit.domain.countries import by_name, country_names_in, phone_countries
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import local_now
-from admit.i18n import LANGUAGES, NAMES, negotiate, plural_categories, translator
+from admit.i18n import LANGUAGES, NAMES, Translator, negotiate, plural_categories, translator
 from admit.i18n.catalogs import script_messages, translations
 from admit.services import reservations
 from admit.services.capacity import times
@@ -134,7 +134,7 @@ class Allowed:
 def manage(request: Request, reservation_id: ReservationId, context: ContextDep) -> HTMLResponse:
     """A reservation's own page (the e-mail's link): see it, move it, cancel it where the policy allows."""
     try:
-        orq, move, cancel = _change_options(context, reservation_id)
+        orq, move, cancel = _change_options(context, reservation_id, language_of(request, VISITOR))
     except errors.ReservationNotFound:
         return _page(request, "manage.html", VISITOR, status_code=404, reservation_id="", found=False)
     return _page(
@@ -150,8 +150,12 @@ def manage(request: Request, reservation_id: ReservationId, context: ContextDep)
     )
 
 
-def _change_options(context: AppContext, reservation_id: str) -> tuple[int, Allowed, Allowed]:
-    """Ask the same rules the API applies, so the page can say why before the visitor tries."""
+def _change_options(
+    context: AppContext, reservation_id: str, language: str
+) -> tuple[int, Allowed, Allowed]:
+    """Ask the same rules the API applies, so the page can say why before the visitor tries, in the
+    page's language."""
+    t = translator(language)
     now = context.clock.now()
     with context.sessions() as session:
         found = reservations.get_reservation(
@@ -168,19 +172,20 @@ def _change_options(context: AppContext, reservation_id: str) -> tuple[int, Allo
     return (
         found.slot.orq,
         _ask(
+            t,
             lambda: check_change_allowed(
                 policy, slot_starts_at=starts, now_local=now_local, slot_closed=slot_closed
-            )
+            ),
         ),
-        _ask(lambda: check_cancel_allowed(policy, slot_starts_at=starts, now_local=now_local)),
+        _ask(t, lambda: check_cancel_allowed(policy, slot_starts_at=starts, now_local=now_local)),
     )
 
 
-def _ask(check: Any) -> Allowed:
+def _ask(t: Translator, check: Any) -> Allowed:
     try:
         check()
     except errors.DomainError as refused:
-        return Allowed(False, refused.code, refused.message)
+        return Allowed(False, refused.code, refused.message_in(t))
     return Allowed(True)
 
 
