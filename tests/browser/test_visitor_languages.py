@@ -7,13 +7,20 @@ Pinned clock: Thursday, 20 November 2025, 09:00 in Amsterdam.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from admit.mail.sender import send_due
 from tests.browser.conftest import TODAY, VIEWPORTS, Seed, Server, Shot, hours
 from tests.browser.test_accessibility import serious_violations
+from tests.mail.conftest import SmtpServer, mail_context
+from tests.mail.test_languages import plain, subject
+from tests.mail.test_mail import calendar_of
+from tests.nodes import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +48,21 @@ def _watched(context: BrowserContext) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, f"the page's scripts failed: {errors}"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+def _mailed(seed: Seed, smtp: SmtpServer) -> list[EmailMessage]:
+    """What the sender delivers now, as the server would run it, its links pointing at this server."""
+    mail = mail_context(seed.context, smtp.port)
+    send_due(replace(mail, sender=replace(mail.sender, public_url=seed.server.base_url)))
+    return list(smtp.inbox.messages)
 
 
 def _box(locator: Locator) -> dict[str, Any]:
@@ -128,7 +150,9 @@ def test_without_scripts_the_switcher_is_a_form_that_keeps_the_code(without_scri
     expect(page.get_by_role("button", name="Changer", exact=True)).to_be_visible()
 
 
-def test_a_german_browser_books_in_german(german: Page, seed: Seed, shot: Shot) -> None:
+def test_a_german_browser_books_in_german_and_is_mailed_in_german(
+    german: Page, seed: Seed, shot: Shot, smtp: SmtpServer
+) -> None:
     page = german
     orq = seed.org()
     slot = seed.slot(orq, day=TODAY, start="10:00", end="11:00", capacity=200)
@@ -188,6 +212,42 @@ def test_a_german_browser_books_in_german(german: Page, seed: Seed, shot: Shot) 
     page.get_by_role("link", name="Diese Buchung umbuchen oder stornieren").click()
     expect(page.locator(".status-pill")).to_have_text("Gebucht")
     expect(page.locator("html")).to_have_attribute("lang", "de")
+
+    # The confirmation, at a real SMTP server, and its calendar entry: in German too.
+    (confirmation,) = [m for m in _mailed(seed, smtp) if m["To"] == "besucher@example.com"]
+    assert subject(confirmation) == "Ihr Besuch: City Museum, Donnerstag, 20. November 2025, 10:00-11:00 Uhr"
+    assert plain(confirmation).startswith("Ihr Besuch ist gebucht.")
+    _method, entry = calendar_of(confirmation)
+    (event,) = entry.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Besuch: City Museum"
+    assert "Zeigen Sie am Eingang den QR-Code vor." in str(event["DESCRIPTION"])
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_visitor_who_switches_to_dutch_books_and_is_mailed_in_dutch(
+    page: Page, seed: Seed, smtp: SmtpServer
+) -> None:
+    orq = seed.org("Het Scheepvaartmuseum")
+    seed.slot(orq, day=TODAY, start="14:00", end="15:00")
+    (code,) = seed.tickets(orq)
+    page.goto(f"/reserve?code={code}")  # an English browser
+    page.get_by_label("Language").select_option("nl")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    page.get_by_role("button", name="Verder").click()
+    page.locator(f'#calendar [data-date="{TODAY}"]').click()
+    page.locator("#calendar button.slot").first.click()
+    page.get_by_label("E-mail").fill("bezoeker@example.com")
+    page.get_by_label("Telefoon", exact=True).fill("020 123 4567")
+    page.get_by_role("button", name="Verder").click()
+    page.get_by_role("button", name="Bevestigen").click()
+    expect(page.locator("#done-list li")).to_have_count(1)
+
+    (confirmation,) = [m for m in _mailed(seed, smtp) if m["To"] == "bezoeker@example.com"]
+    assert subject(confirmation).startswith("Je bezoek aan Het Scheepvaartmuseum: donderdag 20 november 2025")
+    assert plain(confirmation).startswith("Je bezoek is geboekt.")
+    _method, entry = calendar_of(confirmation)
+    (event,) = entry.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Bezoek aan Het Scheepvaartmuseum"
 
 
 def _grouped(code: str) -> str:
