@@ -37,6 +37,7 @@ from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
 from admit.settings import Settings
 from tests.conftest import DEFAULT_NOW, TEST_SECRET
+from tests.mail.conftest import smtp  # noqa: F401  (a real SMTP server, shared with the mail tests)
 from tests.nodes import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

@@ -7,7 +7,6 @@ Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -17,17 +16,8 @@ from admit.mail.sender import send_due
 from tests.browser.conftest import TODAY, Seed, Shot, hours, staff_login
 from tests.browser.test_accessibility import serious_violations
 from tests.mail.conftest import SmtpServer, mail_context
-from tests.nodes import free_port
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_the_admin_closes_a_booked_slot_and_the_visitors_are_emailed_their_link(

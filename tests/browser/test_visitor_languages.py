@@ -20,7 +20,6 @@ from tests.browser.test_accessibility import serious_violations
 from tests.mail.conftest import SmtpServer, mail_context
 from tests.mail.test_languages import plain, subject
 from tests.mail.test_mail import calendar_of
-from tests.nodes import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +47,6 @@ def _watched(context: BrowserContext) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, f"the page's scripts failed: {errors}"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def _mailed(seed: Seed, smtp: SmtpServer) -> list[EmailMessage]:
