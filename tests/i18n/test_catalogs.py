@@ -49,6 +49,24 @@ def test_every_message_is_translated_with_the_same_placeholders(domain: Domain, 
     assert not problems, problems[:5]
 
 
+@pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])
+def test_a_message_used_in_several_parts_reads_the_same_in_each(language: str) -> None:
+    # A language's domains are merged into one catalogue at runtime: two translations of one message
+    # would leave one part of Admit with the other part's words.
+    first: dict[object, tuple[str, object]] = {}
+    differ = []
+    for domain in DOMAINS:
+        if language not in domain.languages:
+            continue
+        for message in read_catalog(domain, language):
+            if not message.id:
+                continue
+            seen = first.setdefault(message.id, (domain.name, message.string))
+            if seen[1] != message.string:
+                differ.append((message.id, seen, (domain.name, message.string)))
+    assert not differ, differ
+
+
 def _forms(string: object) -> tuple[object, ...]:
     return tuple(string) if isinstance(string, (tuple, list)) else (string,)
 
