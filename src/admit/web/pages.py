@@ -233,4 +233,5 @@ def admin(request: Request) -> HTMLResponse:
         default_capacity=DEFAULT_CAPACITY,
         countries=countries,
         weekdays=weekdays,
+        visitor_languages=[(code, NAMES[code]) for code in VISITOR.languages],
     )

@@ -58,6 +58,7 @@
     form.elements.address.value = identity.address || "";
     form.elements.opening_hours.value = identity.opening_hours || "";
     form.elements.brand_colour.value = identity.brand_colour || "";
+    form.elements.default_language.value = identity.default_language;
     // The country chosen, or else the time zone's, named in the default choice.
     const byZone = identity.country_is_default;
     form.elements.country.value = byZone ? "" : identity.country;
@@ -75,6 +76,7 @@
     ["display_name", "address", "opening_hours", "brand_colour", "country"].forEach((name) => {
       body[name] = form.elements[name].value.trim() || null;
     });
+    body.default_language = form.elements.default_language.value;  // never empty: some language is the default
     try {
       const identity = await session.call("PATCH", "/api/organizations/" + session.operator.orq + "/identity", { body: body });
       fillIdentity(identity);
