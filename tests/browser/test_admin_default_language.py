@@ -18,6 +18,7 @@ def test_the_admin_sets_the_visitors_default_language_named_in_itself(page: Page
     admin = seed.admin(orq)
     page.goto("/admin")
     staff_login(page, admin)
+    expect(page.get_by_role("heading", name="City Museum")).to_be_visible()  # the venue's details are in
     choice = page.get_by_label("Default language for visitors")
     expect(choice).to_have_value("en")  # a new venue's
     expect(choice.locator("option")).to_have_text(["English", "Nederlands", "Deutsch", "Français", "Español"])

@@ -95,8 +95,10 @@ def test_the_trends_page_in_dutch_draws_its_charts_with_dutch_summaries(
     seed.book(orq, 4, slots[0]["slot_id"])  # Thursday 10:00, the fullest hour
     seed.call("POST", "/api/operator/validate-ticket", admin, json={"code": "NOT-A-TICKET-AT-ALL"})
 
-    page.goto("/manager/trends?lang=nl")
+    page.goto("/manager/trends")
     staff_login(page, admin)
+    expect(page.locator("#trends-title")).to_have_text("From Fri 24 Oct to Thu 20 Nov")
+    page.goto("/manager/trends?lang=nl")
     expect(page.locator("#trends-title")).to_have_text("Van vr 24 okt tot en met do 20 nov")
     page.get_by_label("Tot en met", exact=True).fill("2025-11-26")
     page.get_by_role("button", name="Tonen").click()
