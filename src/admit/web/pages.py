@@ -63,13 +63,12 @@ def templates(language: str = "en") -> Jinja2Templates:
     return Jinja2Templates(env=environment)
 
 
-def language_of(request: Request, family: Family, default: str | None = None) -> str:
-    """`?lang=` (the switcher), else the remembered choice, else the browser's, else `default`."""
+def language_of(request: Request, family: Family) -> str:
+    """`?lang=` (the switcher), else the remembered choice, else the browser's, else English."""
     return negotiate(
         available=family.languages,
         chosen=request.query_params.get("lang") or request.cookies.get(family.cookie),
         accept_language=request.headers.get("accept-language"),
-        default=default,
     )
 
 
