@@ -94,7 +94,7 @@ class Translator:
         return Locale.parse(_FORMAT_LOCALES.get(self.language, self.language))
 
     def date(self, day: date, style: str = "full") -> str:
-        """ "Tuesday 1 December 2026", "dinsdag 1 december 2026"; `style` is Babel's or a CLDR pattern."""
+        """`Tuesday, 1 December 2026`, `dinsdag 1 december 2026`; `style` is Babel's or a CLDR pattern."""
         return format_date(day, style, locale=self.locale)
 
     def time(self, moment: time) -> str:
