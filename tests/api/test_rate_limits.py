@@ -19,10 +19,10 @@ from admit.clock import FrozenClock
 from admit.domain.roles import Role
 from admit.settings import Settings
 from tests.builders import Builders
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, redis_test_url
 from tests.nodes import free_port, wait_ready
 
-REDIS_URL = os.environ.get("ADMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS_URL = redis_test_url(0)
 
 
 @pytest.fixture

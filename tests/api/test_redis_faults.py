@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +19,10 @@ from admit.clock import FrozenClock
 from admit.domain.roles import Role
 from admit.settings import Settings
 from tests.builders import Builders
+from tests.conftest import redis_test_url
 from tests.faults import FaultyProxy, Mode, faulty_proxy
 
-REDIS_URL = os.environ.get("ADMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS_URL = redis_test_url(0)
 # Generous: a healthy answer takes milliseconds, the bounded Redis wait 0.15 s; a hanging Redis
 # without bounds took seconds per request, or forever.
 BOUND_SECONDS = 1.5

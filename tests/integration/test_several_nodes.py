@@ -12,7 +12,6 @@ the nodes by that address.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import Counter
@@ -39,7 +38,7 @@ from admit.domain.mail import MailKind, MailStatus
 from admit.domain.roles import Role
 from admit.settings import Settings
 from tests.builders import CONTACT, Builders
-from tests.conftest import BACKENDS, DEFAULT_NOW, TEST_SECRET
+from tests.conftest import BACKENDS, DEFAULT_NOW, TEST_SECRET, redis_test_url
 from tests.mail.conftest import SmtpServer
 from tests.nodes import Cluster, free_port, fresh_postgresql, running_cluster
 from tests.sse import events
@@ -50,7 +49,7 @@ TODAY = "2025-11-20"
 PLACES, VISITORS = 40, 60
 PIN = "246810"
 WAIT = 60  # seconds: ceilings against a hang on a loaded machine, not costs
-REDIS_URL = os.environ.get("ADMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+REDIS_URL = redis_test_url(1)
 CODE_LOOKUPS = 20  # per client and minute, shared by the nodes through Redis
 # Within a second, with room for a loaded machine: the nodes read the change counter every 0.5 s.
 ACROSS_NODES = 3.0
