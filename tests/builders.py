@@ -10,12 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
 from admit.context import AppContext
-from admit.db.models import Base, Reservation, ReservationSlot, Ticket, TicketTransition
+from admit.db.models import Base, CacheVersion, Reservation, ReservationSlot, Ticket, TicketTransition
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.roles import Role
+from admit.services.cache_version import live_name
 from admit.services.operators import create_operator
 from admit.services.organizations import create_organization
 from admit.services.ticket_lookup import lookup_hash
+
+LIVE_PREFIX = live_name(0).removesuffix("0")
 
 PASSWORD = "correct horse battery"
 CONTACT = {"customer_email": "visitor@example.com", "customer_phone": "+31 20 123 4567"}
@@ -129,10 +132,17 @@ class Builders:
         return str(response.json()["status"])
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every table: equal snapshots prove that a refused request changed nothing."""
+        """Every row of every table: equal snapshots prove that a refused request changed nothing.
+
+        The live dashboards' wake-up counters are left out: an earlier scan's bump lands after its
+        answer, in the background, so it may fall on either side of a snapshot; it holds no data."""
         with self.context.sessions() as session, session.begin():
             return {
-                table.name: sorted(tuple(row) for row in session.execute(select(table)))
+                table.name: sorted(
+                    tuple(row)
+                    for row in session.execute(select(table))
+                    if not (table is CacheVersion.__table__ and row.name.startswith(LIVE_PREFIX))
+                )
                 for table in Base.metadata.sorted_tables
             }
 
