@@ -149,9 +149,7 @@ def manage(request: Request, reservation_id: ReservationId, context: ContextDep)
     )
 
 
-def _change_options(
-    context: AppContext, reservation_id: str, language: str
-) -> tuple[int, Allowed, Allowed]:
+def _change_options(context: AppContext, reservation_id: str, language: str) -> tuple[int, Allowed, Allowed]:
     """Ask the same rules the API applies, so the page can say why before the visitor tries, in the
     page's language."""
     t = translator(language)
