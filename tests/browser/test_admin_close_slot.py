@@ -72,7 +72,7 @@ def test_the_admin_closes_a_booked_slot_and_the_visitors_are_emailed_their_link(
     for email, reservation_id in reservations.items():
         text = by_recipient[email].get_body(("plain",)).get_content()  # type: ignore[union-attr]
         [links[email]] = re.findall(r"https?://\S+/reserve/\S+", text)
-        assert links[email] == f"{seed.server.base_url}/reserve/{reservation_id}"
+        assert links[email] == f"{seed.server.base_url}/reserve/{reservation_id}?lang=en"
 
     # The visitor follows the link and may choose another time, whatever the policy's cutoff says.
     page.goto(links["ann@example.com"])

@@ -6,6 +6,7 @@ Pinned clock: Thursday, 20 November 2025, 09:00 in Amsterdam.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from email.message import EmailMessage
@@ -239,6 +240,12 @@ def test_a_visitor_who_switches_to_dutch_books_and_is_mailed_in_dutch(
     _method, entry = calendar_of(confirmation)
     (event,) = entry.walk("VEVENT")
     assert str(event["SUMMARY"]) == "Bezoek aan Het Scheepvaartmuseum"
+    # The e-mail's link opens the reservation's page in Dutch, on a device that prefers English.
+    (link,) = re.findall(r"https?://\S+/reserve/\S+", plain(confirmation))
+    page.context.clear_cookies()
+    page.goto(link)
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.locator(".status-pill")).to_have_text("Gereserveerd")
 
 
 def _grouped(code: str) -> str:

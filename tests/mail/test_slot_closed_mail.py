@@ -39,7 +39,7 @@ def test_visitors_of_a_closed_slot_get_their_own_link_to_choose_another_time(
         )
         text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
-        link = f"https://tickets.museum.example/reserve/{reservation_id}"
+        link = f"https://tickets.museum.example/reserve/{reservation_id}?lang=en"
         assert link in text and f"href='{link}'" in html
         assert "Friday, 21 November 2025, 14:30-15:30" in text
         assert "-".join(code[i : i + 4] for i in range(0, 20, 4)) in text  # still valid

@@ -11,6 +11,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from html import escape
+from urllib.parse import urlencode
 
 from admit import errors
 from admit.confirmation import ZONE, calendar_ics, qr_png, visit_when
@@ -81,7 +82,7 @@ def reservation_message(
     subject, lead = t._(SUBJECTS[kind], venue=venue, when=when), t._(LEADS[kind])
     if kind is MailKind.VISIT_REMINDER and slot.date == today:
         subject, lead = t._(REMINDER_TODAY[0], venue=venue, when=when), t._(REMINDER_TODAY[1])
-    link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
+    link = page_link(sender, f"/reserve/{reservation.reservation_id}", t)
     code = display(reservation.ticket_code)
     shown = visit_when(t, slot, today=today) if kind in RELATIVE or slot.date == today else when
     zoned = f"{shown} ({t._(ZONE, zone=reservation.timezone)})"
@@ -157,6 +158,12 @@ def _lang(t: Translator) -> str:
     return f" lang='{t.language}'"
 
 
+def page_link(sender: Sender, path: str, t: Translator, **query: str) -> str:
+    """A link to one of the visitor's pages that opens in the message's language (and the page then
+    remembers it), whatever language the device that opens it prefers."""
+    return f"{sender.public_url.rstrip('/')}{path}?{urlencode({**query, 'lang': t.language})}"
+
+
 def _venue_footer(venue: str, address: str | None) -> str:
     """The venue's name and address at the foot of the message, one line each."""
     lines = [venue, *(address or "").splitlines()]
@@ -168,7 +175,7 @@ def slot_closed_message(reservation: ReservationView, *, sender: Sender) -> Emai
     t = translator(reservation.language)
     venue = one_line(reservation.venue)
     when = visit_when(t, reservation.slot)
-    link = f"{sender.public_url.rstrip('/')}/reserve/{reservation.reservation_id}"
+    link = page_link(sender, f"/reserve/{reservation.reservation_id}", t)
     code = display(reservation.ticket_code)
     message = _message(
         t._("Please choose another time: your visit to %(venue)s on %(when)s", venue=venue, when=when),
@@ -201,7 +208,7 @@ def reserve_reminder(
     """For a ticket activated days ago and still not booked; in the language its order was made in."""
     t = translator(language)
     venue = one_line(venue)
-    link = f"{sender.public_url.rstrip('/')}/reserve?code={ticket_code}"
+    link = page_link(sender, "/reserve", t, code=ticket_code)
     message = _message(t._("Book your visit to %(venue)s", venue=venue), sender, recipient)
     active = t._(
         "Your ticket %(code)s for %(venue)s is active but has no date yet.",
@@ -226,13 +233,12 @@ def order_message(
     language the order was made in."""
     t = translator(language)
     venue = one_line(venue)
-    base = f"{sender.public_url.rstrip('/')}/reserve"
     # The booking page opens with one ticket's code filled in: each ticket has its own link.
     listed = [
         (
             display(code),
             t._(ORDER_LINES.get(status, N_("Ticket %(code)s")), code=display(code)),
-            f"{base}?code={code}",
+            page_link(sender, "/reserve", t, code=code),
         )
         for code, status in tickets
     ]
