@@ -225,7 +225,9 @@ def test_a_visitor_who_switches_to_dutch_books_and_is_mailed_in_dutch(
     page.goto(f"/reserve?code={code}")  # an English browser
     page.get_by_label("Language").select_option("nl")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.locator("#ticket-list li")).to_contain_text("Klaar om te reserveren")
     page.get_by_role("button", name="Verder").click()
+    expect(page.get_by_role("heading", name="Kies een datum en tijd")).to_be_visible()
     page.locator(f'#calendar [data-date="{TODAY}"]').click()
     page.locator("#calendar button.slot").first.click()
     page.get_by_label("E-mail").fill("bezoeker@example.com")
