@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -75,8 +76,8 @@ def test_a_page_speaks_the_chosen_language_and_english_is_the_messages_themselve
     dutch, english = translator("nl"), translator("en")
     assert dutch._("Skip to content") != "Skip to content"
     assert english._("Skip to content") == "Skip to content"
-    assert dutch.date(__import__("datetime").date(2026, 12, 1)) == "dinsdag 1 december 2026"
-    assert english.time(__import__("datetime").time(15, 45)) == "15:45"
+    assert dutch.date(date(2026, 12, 1)) == "dinsdag 1 december 2026"
+    assert english.time(time(15, 45)) == "15:45"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
