@@ -267,6 +267,7 @@ def write_tickets(
                         "valid_until": None,
                         "created_at": issued,
                         "paid_at": issued,
+                        "link_token": secrets.token_urlsafe(16),
                     }
                 ],
             )
@@ -316,6 +317,7 @@ def write_tickets(
                     reservations.append(
                         {
                             "id": reservation_id,
+                            "party_id": reservation_id,
                             "orq": orq,
                             "ticket_id": ticket_id,
                             "slot_id": slots[n % len(slots)],

@@ -231,8 +231,9 @@ def seed(database_url: str, size: Size) -> Seeded:
 # slot of its day and hour (the first or last slot outside opening hours).
 SEED = [
     """
-    INSERT INTO orders (id, orq, quantity, activation_mode, paid, created_at, paid_at)
-    SELECT 'bench' || lpad(k::text, 12, '0'), :orq, :order_size, 'immediate', true, :issued, :issued
+    INSERT INTO orders (id, orq, quantity, activation_mode, paid, created_at, paid_at, link_token)
+    SELECT 'bench' || lpad(k::text, 12, '0'), :orq, :order_size, 'immediate', true, :issued, :issued,
+           md5('bench-order-' || k)
     FROM generate_series(0, (:tickets - 1) / :order_size) AS k
     """,
     """

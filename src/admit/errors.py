@@ -205,6 +205,11 @@ class ReservationNotFound(DomainError):
     message = N_("No reservation has this id.")
 
 
+class PartyNotFound(DomainError):
+    code = "PARTY_NOT_FOUND"
+    message = N_("No party of visitors has this id.")
+
+
 class ChangesNotAllowed(DomainError):
     code = "CHANGES_NOT_ALLOWED"
     message = N_("This venue does not allow reservations to be changed.")
@@ -299,6 +304,7 @@ HTTP_STATUS: dict[str, int] = {
     "ORDER_NOT_FOUND": 404,
     "ORGANIZATION_NOT_FOUND": 404,
     "RESERVATION_NOT_FOUND": 404,
+    "PARTY_NOT_FOUND": 404,
     "WALLET_PASS_NOT_CONFIGURED": 404,
     "SLOT_NOT_FOUND": 404,
     "MESSAGE_NOT_FOUND": 404,

@@ -11,10 +11,12 @@ from admit import errors
 from admit.api.deps import AdminDep, ContextDep, SessionDep
 from admit.api.languages import Language, requested_language
 from admit.api.schemas import MAX_ID, Body, IsoDate, TicketOut
+from admit.context import AppContext
 from admit.domain.contact import ContactError, normalise_email
 from admit.domain.lifecycle import ActivationMode
 from admit.services import issuance, tickets
 from admit.services.issuance import MAX_QUANTITY, IssuedOrder
+from admit.services.order_link import order_link
 
 router = APIRouter(tags=["issuance"])
 
@@ -54,13 +56,17 @@ class OrderOut(BaseModel):
     order_id: str
     status: str
     tickets: list[IssuedTicketOut]
+    order_url: str = Field(
+        description="The buyer's page of the order's tickets, to activate and book them together."
+    )
 
     @classmethod
-    def of(cls, order: IssuedOrder) -> OrderOut:
+    def of(cls, order: IssuedOrder, context: AppContext) -> OrderOut:
         return cls(
             order_id=order.order_id,
             status="PAID" if order.paid else "PENDING_PAYMENT",
             tickets=[IssuedTicketOut(code=t.code, status=t.status.value) for t in order.tickets],
+            order_url=order_link(context.settings.public_url, order.link_token),
         )
 
 
@@ -83,7 +89,7 @@ def create_order(
         actor_id=admin.id,
         now=context.clock.now(),
     )
-    return OrderOut.of(order)
+    return OrderOut.of(order, context)
 
 
 @router.post("/api/orders/{order_id}/confirm-payment")
@@ -101,7 +107,7 @@ def confirm_payment(
         actor_id=admin.id,
         now=context.clock.now(),
     )
-    return OrderOut.of(order)
+    return OrderOut.of(order, context)
 
 
 @router.post("/api/tickets/{code}/void")

@@ -78,6 +78,10 @@ class ReservationBriefOut(BaseModel):
 
 class ReservationsOut(BaseModel):
     reservations: list[ReservationBriefOut]
+    party_id: str = Field(
+        description="The tickets booked together: their shared page, moved or cancelled together."
+    )
+    party_url: str
 
 
 class ReservationTicketOut(BaseModel):
@@ -107,6 +111,10 @@ def links(context: AppContext, reservation_id: str) -> dict[str, str]:
         "calendar_url": f"{base}/api/reservations/{reservation_id}/calendar.ics",
         "manage_url": f"{base}/reserve/{reservation_id}",
     }
+
+
+def party_link(context: AppContext, party_id: str) -> str:
+    return f"{context.settings.public_url.rstrip('/')}/reserve/party/{party_id}"
 
 
 def _brief_fields(context: AppContext, reservation: ReservationView) -> dict[str, object]:
@@ -193,7 +201,12 @@ def _create(
             reservation_id=made_one.reservation_id,
             slot_id=body.slot_id,
         )
-    return ReservationsOut(reservations=[brief_out(context, r) for r in made])
+    party = made[0].party_id
+    return ReservationsOut(
+        reservations=[brief_out(context, r) for r in made],
+        party_id=party,
+        party_url=party_link(context, party),
+    )
 
 
 @router.post("/api/reservations", status_code=201, dependencies=[Depends(limit_reservation_writes)])
@@ -215,7 +228,7 @@ def get_reservation(
     reservation_id: ReservationId, context: ContextDep, session: SessionDep
 ) -> ReservationOut:
     found = _found(reservation_id, context, session)
-    return full_out(context, found, _payload(found, context, session))
+    return full_out(context, found, qr_text(found, context, session))
 
 
 @router.put("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
@@ -241,7 +254,7 @@ def move_reservation(
         reservation_id=reservation_id,
         slot_id=moved.slot.id,
     )
-    return full_out(context, moved, _payload(moved, context, session))
+    return full_out(context, moved, qr_text(moved, context, session))
 
 
 @router.delete("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
@@ -263,7 +276,7 @@ def cancel_reservation(
         reservation_id=reservation_id,
         slot_id=cancelled.slot.id,
     )
-    return full_out(context, cancelled, _payload(cancelled, context, session))
+    return full_out(context, cancelled, qr_text(cancelled, context, session))
 
 
 def _refused_change(
@@ -293,7 +306,8 @@ def _found(reservation_id: str, context: AppContext, session: SessionDep) -> Res
     )
 
 
-def _payload(reservation: ReservationView, context: AppContext, session: SessionDep) -> str:
+def qr_text(reservation: ReservationView, context: AppContext, session: SessionDep) -> str:
+    """What the reservation's QR code shows: its signed claim."""
     return qr_payload(
         session, reservation=reservation, offline_secrets=context.offline, now=context.clock.now()
     )
@@ -303,7 +317,7 @@ def _payload(reservation: ReservationView, context: AppContext, session: Session
 def qr_png(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
     found = _found(reservation_id, context, session)
     return Response(
-        confirmation.qr_png(_payload(found, context, session)), media_type="image/png", headers=_private()
+        confirmation.qr_png(qr_text(found, context, session)), media_type="image/png", headers=private()
     )
 
 
@@ -311,9 +325,9 @@ def qr_png(reservation_id: ReservationId, context: ContextDep, session: SessionD
 def qr_svg(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
     found = _found(reservation_id, context, session)
     return Response(
-        confirmation.qr_svg(_payload(found, context, session), code=found.ticket_code),
+        confirmation.qr_svg(qr_text(found, context, session), code=found.ticket_code),
         media_type="image/svg+xml",
-        headers=_private(),
+        headers=private(),
     )
 
 
@@ -325,7 +339,7 @@ def calendar(reservation_id: ReservationId, context: ContextDep, session: Sessio
     body = confirmation.calendar_ics(
         found, link=links(context, reservation_id)["manage_url"], now=now, method=method
     )
-    headers = {**_private(), "Content-Disposition": 'attachment; filename="visit.ics"'}
+    headers = {**private(), "Content-Disposition": 'attachment; filename="visit.ics"'}
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
@@ -333,11 +347,11 @@ def calendar(reservation_id: ReservationId, context: ContextDep, session: Sessio
 def ticket_pdf(reservation_id: ReservationId, context: ContextDep, session: SessionDep) -> Response:
     found = _live(reservation_id, context, session)
     link = links(context, reservation_id)["manage_url"]
-    printed = PrintedTicket(found, _payload(found, context, session), link)
+    printed = PrintedTicket(found, qr_text(found, context, session), link)
     logo = find_logo(session, found.slot.orq)
     body = printable.ticket_pdf([printed], now=context.clock.now(), logo=logo.data if logo else None)
     name = f"ticket-{found.ticket_code[-4:]}.pdf"
-    headers = {**_private(), "Content-Disposition": f'inline; filename="{name}"'}
+    headers = {**private(), "Content-Disposition": f'inline; filename="{name}"'}
     return Response(body, media_type="application/pdf", headers=headers)
 
 
@@ -347,8 +361,8 @@ def wallet_pass(reservation_id: ReservationId, context: ContextDep, session: Ses
         raise errors.WalletPassNotConfigured()
     found = _live(reservation_id, context, session)
     link = links(context, reservation_id)["manage_url"]
-    body = wallet.pkpass(found, qr_text=_payload(found, context, session), link=link, signer=context.wallet)
-    headers = {**_private(), "Content-Disposition": f'attachment; filename="{wallet.pass_name(found)}"'}
+    body = wallet.pkpass(found, qr_text=qr_text(found, context, session), link=link, signer=context.wallet)
+    headers = {**private(), "Content-Disposition": f'attachment; filename="{wallet.pass_name(found)}"'}
     return Response(body, media_type="application/vnd.apple.pkpass", headers=headers)
 
 
@@ -360,6 +374,6 @@ def _live(reservation_id: str, context: AppContext, session: SessionDep) -> Rese
     return found
 
 
-def _private() -> dict[str, str]:
+def private() -> dict[str, str]:
     # The QR code is the ticket itself: never kept by shared caches.
     return {"Cache-Control": "private, no-store"}

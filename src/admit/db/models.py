@@ -162,6 +162,9 @@ class Order(Base):
     paid_at: Mapped[datetime | None]
     # The buyer's e-mail is written in it.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # The order link's secret (`/reserve?order=`): whoever has it sees the order's tickets and books them.
+    # Not the id, which staff tools and logs show.
+    link_token: Mapped[str] = mapped_column(String(32), unique=True)
 
 
 class Ticket(Base):
@@ -265,6 +268,8 @@ class Reservation(Base):
         Index("ix_ticket_reservations_slot_status", "slot_id", "status"),
         # A ticket's story reads all its reservations, cancelled ones too.
         Index("ix_ticket_reservations_ticket", "ticket_id"),
+        # A party's own page reads its members.
+        Index("ix_ticket_reservations_party", "party_id"),
         _language("language"),
     )
 
@@ -282,6 +287,9 @@ class Reservation(Base):
     updated_at: Mapped[datetime]
     # The language it was booked in: every e-mail about it, its calendar entry and printout speak it.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # The tickets booked together share it: the party's page, moved or cancelled together, one e-mail.
+    # An unguessable secret like the id; a member's own id does not lead to it.
+    party_id: Mapped[str] = mapped_column(String(32))
 
     ticket: Mapped[Ticket] = relationship()
     slot: Mapped[ReservationSlot] = relationship()
@@ -389,6 +397,9 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     # Reminders are sent once: their key is unique; other messages have none.
     dedupe_key: Mapped[str | None] = mapped_column(String(100))
+    # Set when the message is about the whole party booked together (one e-mail, every QR code);
+    # `reservation_id` then names one of its members.
+    party_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[MailStatus] = mapped_column(str_enum(MailStatus, "mail_status"))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

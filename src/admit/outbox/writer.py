@@ -37,10 +37,17 @@ def enqueue(
     reservation: Reservation | None = None,
     ticket_id: int | None = None,
     dedupe_key: str | None = None,
+    party_id: str | None = None,
 ) -> None:
     """Queue one message (reminders, queued once each by their dedupe key, are queued set-based)."""
     row = message_row(
-        orq=orq, kind=kind, recipient=recipient, now=now, ticket_id=ticket_id, dedupe_key=dedupe_key
+        orq=orq,
+        kind=kind,
+        recipient=recipient,
+        now=now,
+        ticket_id=ticket_id,
+        dedupe_key=dedupe_key,
+        party_id=party_id,
     )
     # Through the relationship, the reservation's row is written first and its id filled in here.
     session.add(OutboxMessage(**row, reservation=reservation))
@@ -63,8 +70,9 @@ def message_row(
     reservation_id: str | None = None,
     ticket_id: int | None = None,
     dedupe_key: str | None = None,
+    party_id: str | None = None,
 ) -> dict[str, Any]:
-    """The columns of a message waiting to be sent."""
+    """The columns of a message waiting to be sent; with `party_id`, about the whole party."""
     return {
         "orq": orq,
         "kind": kind,
@@ -72,6 +80,7 @@ def message_row(
         "ticket_id": ticket_id,
         "recipient": recipient,
         "dedupe_key": dedupe_key,
+        "party_id": party_id,
         "status": MailStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,

@@ -35,6 +35,7 @@ class IssuedOrder:
     order_id: str
     paid: bool
     tickets: list[IssuedTicket]
+    link_token: str  # the buyer's order link: `/reserve?order=<link_token>`
 
 
 def create_order(
@@ -70,6 +71,7 @@ def create_order(
             created_at=now,
             paid_at=now if paid else None,
             language=language or org.default_language,
+            link_token=secrets.token_urlsafe(16),
         )
         session.add(order)
         issued = []
@@ -98,7 +100,7 @@ def create_order(
         if paid:
             session.flush()  # the tickets' ids, for the order e-mail's row
             _queue_order_mail(session, order, now=now)
-    return IssuedOrder(order_id=order.id, paid=paid, tickets=issued)
+    return IssuedOrder(order_id=order.id, paid=paid, tickets=issued, link_token=order.link_token)
 
 
 def confirm_payment(
@@ -125,7 +127,7 @@ def confirm_payment(
                     apply_event(session, ticket, event, actor=operator_actor(actor_id), now=now)
             _queue_order_mail(session, order, now=now)
     issued = [IssuedTicket(code=keys.unseal(t.code_sealed), status=t.status) for t in tickets]
-    return IssuedOrder(order_id=order.id, paid=True, tickets=issued)
+    return IssuedOrder(order_id=order.id, paid=True, tickets=issued, link_token=order.link_token)
 
 
 def _queue_order_mail(session: Session, order: Order, *, now: datetime) -> None:

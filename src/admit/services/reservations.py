@@ -7,11 +7,12 @@ so concurrent bookings, moves and cancels can never wait for each other in a cir
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import ColumnElement, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from admit.domain.contact import ContactError, normalise_email, normalise_phone
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus, effective_status, next_status
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
-from admit.outbox.writer import enqueue_for_reservation, enqueue_rows, message_row
+from admit.outbox.writer import enqueue, enqueue_for_reservation, enqueue_rows, message_row
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import (
@@ -59,6 +60,7 @@ class ReservationView:
     venue: str  # the name visitors see
     venue_address: str | None = None
     language: str = "en"  # the one it was booked in: its e-mails, calendar entry and printout speak it
+    party_id: str = ""  # the tickets booked together; never shown on a member's own page
 
 
 class _Booked(Protocol):
@@ -78,6 +80,8 @@ class _Booked(Protocol):
     def sequence(self) -> int: ...
     @property
     def language(self) -> str: ...
+    @property
+    def party_id(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,7 @@ class _NewReservation:
     customer_phone: str
     reserved_at: datetime
     language: str
+    party_id: str
     sequence: int = 0
 
     def row(self, slot: ReservationSlot) -> dict[str, Any]:
@@ -103,6 +108,7 @@ class _NewReservation:
             "reserved_at": self.reserved_at,
             "updated_at": self.reserved_at,
             "language": self.language,
+            "party_id": self.party_id,
         }
 
 
@@ -170,9 +176,10 @@ def reserve(
             for code, ticket in zip(canonical, tickets, strict=True):
                 _check_reservable(session, ticket, code=code, now=now, now_local=now_local)
             spoken = language or found.default_language
+            party = secrets.token_urlsafe(16)
             made = [
                 _NewReservation(
-                    secrets.token_urlsafe(16), ticket.id, contact.email, contact.phone, now, spoken
+                    secrets.token_urlsafe(16), ticket.id, contact.email, contact.phone, now, spoken, party
                 )
                 for ticket in tickets
             ]
@@ -187,6 +194,7 @@ def reserve(
                 customer_email=contact.email,
                 customer_phone=contact.phone,
             )
+            # One confirmation: about the reservation, or about the party with every QR code in it.
             enqueue_rows(
                 session,
                 [
@@ -195,10 +203,10 @@ def reserve(
                         kind=MailKind.CONFIRMATION,
                         recipient=contact.email,
                         now=now,
-                        reservation_id=new.id,
-                        ticket_id=new.ticket_id,
+                        reservation_id=made[0].id,
+                        ticket_id=made[0].ticket_id,
+                        party_id=party if len(made) > 1 else None,
                     )
-                    for new in made
                 ],
             )
             take_places(session, slot, places, now=now)
@@ -256,63 +264,172 @@ def get_reservation(
     session: Session, *, reservation_id: str, keys: CodeKeys, now: datetime
 ) -> ReservationView:
     with session.begin():
-        reservation = _get_or_raise(session, reservation_id)
-        return current_view(session, reservation, keys, now)
+        return current_view(session, _get_or_raise(session, reservation_id), keys, now)
 
 
 def move_reservation(
     session: Session, *, reservation_id: str, slot_id: int, keys: CodeKeys, now: datetime
 ) -> ReservationView:
     """Take the place in the new slot and free the old one in one step, where the policy allows."""
-    try:
-        return _move(session, reservation_id=reservation_id, slot_id=slot_id, keys=keys, now=now)
-    except errors.SlotFull as full:
-        raise with_alternatives(session, full, slot_id=slot_id, places=1, now=now) from None
+    moved = _move(session, Reservation.id == reservation_id, slot_id=slot_id, keys=keys, now=now)
+    return moved.members[0]
+
+
+def move_party(session: Session, *, party_id: str, slot_id: int, keys: CodeKeys, now: datetime) -> PartyView:
+    """Move every live member of the party into one slot, all or none."""
+    return _move(
+        session, Reservation.party_id == party_id, slot_id=slot_id, keys=keys, now=now, party=party_id
+    )
 
 
 def _move(
-    session: Session, *, reservation_id: str, slot_id: int, keys: CodeKeys, now: datetime
-) -> ReservationView:
-    with session.begin():
-        reservation, ticket, org, now_local = _lock_for_change(session, reservation_id, keys, now)
-        old = reservation.slot
-        check_change_allowed(
-            policy_of(org),
-            slot_starts_at=times(old).starts_at,
-            now_local=now_local,
-            slot_closed=old.status is SlotStatus.CLOSED,
-        )
-        if slot_id != old.id:
-            slots = lock_slots(session, [old.id, slot_id])
-            new = slots.get(slot_id)
-            if new is None or new.orq != org.id:
-                raise errors.SlotNotFound()
-            check_room(new, 1, now_local=now_local)
-            move_places(session, old, new, 1, now=now)
-            reservation.slot = new
-            reservation.sequence += 1
-            reservation.updated_at = now
-            apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
-            enqueue_for_reservation(session, reservation, MailKind.UPDATE, now=now)
-        return current_view(session, reservation, keys, now)
+    session: Session,
+    members: ColumnElement[bool],
+    *,
+    slot_id: int,
+    keys: CodeKeys,
+    now: datetime,
+    party: str | None = None,
+) -> PartyView:
+    places = 1
+    try:
+        with session.begin():
+            locked, org, now_local = _lock_for_change(session, members, keys, now, party=party)
+            policy = policy_of(org)
+            for reservation, _ in locked:
+                old = reservation.slot
+                check_change_allowed(
+                    policy,
+                    slot_starts_at=times(old).starts_at,
+                    now_local=now_local,
+                    slot_closed=old.status is SlotStatus.CLOSED,
+                )
+            moving = [
+                (reservation, ticket) for reservation, ticket in locked if reservation.slot_id != slot_id
+            ]
+            places = len(moving)
+            if moving:
+                slots = lock_slots(session, [slot_id, *(reservation.slot_id for reservation, _ in moving)])
+                new = slots.get(slot_id)
+                if new is None or new.orq != org.id:
+                    raise errors.SlotNotFound()
+                check_room(new, len(moving), now_local=now_local)
+                for old_id, count in Counter(reservation.slot_id for reservation, _ in moving).items():
+                    move_places(session, slots[old_id], new, count, now=now)
+                for reservation, ticket in moving:
+                    reservation.slot = new
+                    reservation.sequence += 1
+                    reservation.updated_at = now
+                    apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
+                _tell(
+                    session, [reservation for reservation, _ in moving], MailKind.UPDATE, now=now, party=party
+                )
+            moved = [reservation for reservation, _ in moving]
+            return _party_view(session, party, [reservation for reservation, _ in locked], moved, keys, now)
+    except errors.SlotFull as full:
+        raise with_alternatives(session, full, slot_id=slot_id, places=places, now=now) from None
 
 
 def cancel_reservation(
     session: Session, *, reservation_id: str, keys: CodeKeys, now: datetime
 ) -> ReservationView:
     """Free the place; the ticket is ACTIVATED again and may book another slot."""
+    return _cancel(session, Reservation.id == reservation_id, keys=keys, now=now).members[0]
+
+
+def cancel_party(session: Session, *, party_id: str, keys: CodeKeys, now: datetime) -> PartyView:
+    """Cancel every live member of the party, all or none."""
+    return _cancel(session, Reservation.party_id == party_id, keys=keys, now=now, party=party_id)
+
+
+def _cancel(
+    session: Session, members: ColumnElement[bool], *, keys: CodeKeys, now: datetime, party: str | None = None
+) -> PartyView:
     with session.begin():
-        reservation, ticket, org, now_local = _lock_for_change(session, reservation_id, keys, now)
-        check_cancel_allowed(
-            policy_of(org), slot_starts_at=times(reservation.slot).starts_at, now_local=now_local
+        locked, org, now_local = _lock_for_change(session, members, keys, now, party=party)
+        policy = policy_of(org)
+        for reservation, _ in locked:
+            check_cancel_allowed(
+                policy, slot_starts_at=times(reservation.slot).starts_at, now_local=now_local
+            )
+        slots = lock_slots(session, [reservation.slot_id for reservation, _ in locked])
+        for slot_id, count in Counter(reservation.slot_id for reservation, _ in locked).items():
+            release_places(session, slots[slot_id], count, now=now)
+        for reservation, ticket in locked:
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.cancelled_at = reservation.updated_at = now
+            apply_event(session, ticket, TicketEvent.CANCEL, actor=CUSTOMER, now=now)
+        cancelled = [reservation for reservation, _ in locked]
+        _tell(session, cancelled, MailKind.CANCELLATION, now=now, party=party)
+        return _party_view(session, party, cancelled, cancelled, keys, now)
+
+
+def _tell(
+    session: Session, changed: list[Reservation], kind: MailKind, *, now: datetime, party: str | None
+) -> None:
+    """One e-mail about the change: about the one reservation, or about the party's members together."""
+    if len(changed) == 1:
+        enqueue_for_reservation(session, changed[0], kind, now=now)
+    else:
+        first = changed[0]
+        enqueue(
+            session,
+            orq=first.orq,
+            kind=kind,
+            recipient=first.customer_email,
+            now=now,
+            reservation=first,
+            ticket_id=first.ticket_id,
+            party_id=party,
         )
-        lock_slots(session, [reservation.slot_id])
-        release_places(session, reservation.slot, 1, now=now)
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.cancelled_at = reservation.updated_at = now
-        apply_event(session, ticket, TicketEvent.CANCEL, actor=CUSTOMER, now=now)
-        enqueue_for_reservation(session, reservation, MailKind.CANCELLATION, now=now)
-        return current_view(session, reservation, keys, now)
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """The tickets booked together: every member, cancelled ones too, in the order they were booked."""
+
+    party_id: str
+    members: list[ReservationView]
+    changed: frozenset[str] = frozenset()  # the reservations the change that made this view acted on
+
+    @property
+    def live(self) -> list[ReservationView]:
+        return [member for member in self.members if member.status is ReservationStatus.RESERVED]
+
+    @property
+    def changed_members(self) -> list[ReservationView]:
+        return [member for member in self.members if member.reservation_id in self.changed]
+
+
+def get_party(session: Session, *, party_id: str, keys: CodeKeys, now: datetime) -> PartyView:
+    with session.begin():
+        return party_of(session, party_id=party_id, keys=keys, now=now)
+
+
+def party_of(session: Session, *, party_id: str, keys: CodeKeys, now: datetime) -> PartyView:
+    """The party as it is now, read in the caller's transaction (the e-mail sender's too)."""
+    members = session.scalars(_PARTY.where(Reservation.party_id == party_id)).all()
+    if not members:
+        raise errors.PartyNotFound()
+    return PartyView(party_id, [current_view(session, member, keys, now) for member in members])
+
+
+_PARTY = select(Reservation).order_by(Reservation.ticket_id)
+
+
+def _party_view(
+    session: Session,
+    party: str | None,
+    acted_on: list[Reservation],
+    changed: list[Reservation],
+    keys: CodeKeys,
+    now: datetime,
+) -> PartyView:
+    """After a change: the whole party, or for a change of one reservation that reservation alone."""
+    ids = frozenset(reservation.id for reservation in changed)
+    if party is None:
+        return PartyView(acted_on[0].party_id, [current_view(session, acted_on[0], keys, now)], ids)
+    return replace(party_of(session, party_id=party, keys=keys, now=now), changed=ids)
 
 
 def _canonical_codes(ticket_codes: list[str]) -> list[str]:
@@ -361,28 +478,41 @@ def _lock_tickets(session: Session, canonical: list[str], keys: CodeKeys) -> lis
     return [found[digest] for digest in hashes]
 
 
-def _get_or_raise(session: Session, reservation_id: str, *, lock: bool = False) -> Reservation:
-    query = select(Reservation).where(Reservation.id == reservation_id)
-    reservation = session.scalars(query.with_for_update() if lock else query).first()
+def _get_or_raise(session: Session, reservation_id: str) -> Reservation:
+    reservation = session.scalars(select(Reservation).where(Reservation.id == reservation_id)).first()
     if reservation is None:
         raise errors.ReservationNotFound()
     return reservation
 
 
 def _lock_for_change(
-    session: Session, reservation_id: str, keys: CodeKeys, now: datetime
-) -> tuple[Reservation, Ticket, Organization, datetime]:
-    """Lock the ticket, then its reservation; refuse unless the reservation is live and in the future."""
-    reservation = _get_or_raise(session, reservation_id)
-    ticket = session.scalars(select(Ticket).where(Ticket.id == reservation.ticket_id).with_for_update()).one()
-    reservation = _get_or_raise(session, reservation_id, lock=True)
-    session.refresh(reservation)
-    if reservation.status is ReservationStatus.CANCELLED:
+    session: Session, members: ColumnElement[bool], keys: CodeKeys, now: datetime, *, party: str | None
+) -> tuple[list[tuple[Reservation, Ticket]], Organization, datetime]:
+    """Lock the tickets (in id order), then their live reservations; refuse unless there is at least one
+    and each may still change. A reservation changes only under its ticket's lock, so the live ones read
+    after it are the ones this change acts on."""
+    ticket_ids = session.scalars(select(Reservation.ticket_id).where(members)).all()
+    if not ticket_ids:
+        raise errors.ReservationNotFound() if party is None else errors.PartyNotFound()
+    tickets = {
+        ticket.id: ticket
+        for ticket in session.scalars(
+            select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id).with_for_update()
+        )
+    }
+    live = session.scalars(
+        _PARTY.where(members, Reservation.status != ReservationStatus.CANCELLED)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    if not live:
         raise errors.NotReserved()
-    code = keys.unseal(ticket.code_sealed)
-    next_status(view(session, ticket, code=code, now=now).status, TicketEvent.MOVE)
-    org = session.get_one(Organization, ticket.orq)
-    return reservation, ticket, org, local_now(now, org.timezone)
+    locked = [(reservation, tickets[reservation.ticket_id]) for reservation in live]
+    for _, ticket in locked:
+        code = keys.unseal(ticket.code_sealed)
+        next_status(view(session, ticket, code=code, now=now).status, TicketEvent.MOVE)
+    org = session.get_one(Organization, locked[0][1].orq)
+    return locked, org, local_now(now, org.timezone)
 
 
 def current_view(
@@ -433,4 +563,5 @@ def _view(
         venue=venue,
         venue_address=venue_address,
         language=reservation.language,
+        party_id=reservation.party_id,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from admit.db.models import Reservation, Ticket
+from admit.domain.lifecycle import ReservationStatus
 from admit.security import codes
 from admit.security.codes import CodeKeys
 
@@ -69,9 +70,21 @@ def reservation_ticket(session: Session, *, reservation_id: str) -> TicketRef | 
     return None if row is None else TicketRef(*row)
 
 
+def party_tickets(session: Session, *, party_id: str) -> list[TicketRef]:
+    """The tickets of a party's live members, for the log lines of a refused change."""
+    with session.begin():
+        return [TicketRef(*row) for row in session.execute(_OF_PARTY, {"party": party_id})]
+
+
 _REFS = select(Ticket.id, Ticket.code_hash, Ticket.code_suffix).where(BY_CODES)
 _OF_RESERVATION = (
     select(Ticket.id, Ticket.code_suffix)
     .join(Reservation, Reservation.ticket_id == Ticket.id)
     .where(Reservation.id == bindparam("reservation"))
+)
+_OF_PARTY = (
+    select(Ticket.id, Ticket.code_suffix)
+    .join(Reservation, Reservation.ticket_id == Ticket.id)
+    .where(Reservation.party_id == bindparam("party"), Reservation.status != ReservationStatus.CANCELLED)
+    .order_by(Ticket.id)
 )

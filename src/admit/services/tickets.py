@@ -37,6 +37,7 @@ class ReservationSummary:
     start_time: time
     end_time: time
     status: ReservationStatus
+    party_id: str  # only for whoever holds the whole order (its link), never for one ticket's holder
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def view(session: Session, ticket: Ticket, *, code: str, now: datetime) -> Ticke
             start_time=slot.start_time,
             end_time=slot.end_time,
             status=reservation.status,
+            party_id=reservation.party_id,
         )
     status = effective_status(
         ticket.status,
