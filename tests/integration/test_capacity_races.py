@@ -32,7 +32,14 @@ from admit.db.engine import make_engine, make_session_factory
 from admit.db.models import Reservation, ReservationSlot, Ticket
 from admit.domain.calendar import status_after_booking
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
-from admit.services.reservations import cancel_reservation, checked_contact, move_reservation, reserve
+from admit.services.reservations import (
+    cancel_party,
+    cancel_reservation,
+    checked_contact,
+    move_party,
+    move_reservation,
+    reserve,
+)
 from admit.services.slots import update_slot
 from tests.builders import CONTACT, Builders
 from tests.conftest import DEFAULT_NOW, TEST_SECRET
@@ -80,11 +87,15 @@ def run_together(workers: int, work: Callable[[int], T]) -> list[T]:
 class Desk(Protocol):
     """One client's way to book, move and cancel; each call answers OK or the refusal's error code."""
 
-    def book(self, codes: list[str], slot_id: int) -> tuple[str, list[str]]: ...
+    def book(self, codes: list[str], slot_id: int) -> tuple[str, list[str], str]: ...
 
     def move(self, reservation_id: str, slot_id: int) -> str: ...
 
     def cancel(self, reservation_id: str) -> str: ...
+
+    def move_party(self, party_id: str, slot_id: int) -> str: ...
+
+    def cancel_party(self, party_id: str) -> str: ...
 
 
 @dataclasses.dataclass
@@ -93,7 +104,7 @@ class ServiceDesk:
 
     context: AppContext
 
-    def book(self, codes: list[str], slot_id: int) -> tuple[str, list[str]]:
+    def book(self, codes: list[str], slot_id: int) -> tuple[str, list[str], str]:
         with self.context.sessions() as session:
             try:
                 made = reserve(
@@ -105,32 +116,25 @@ class ServiceDesk:
                     now=self.context.clock.now(),
                 )
             except errors.DomainError as refused:
-                return str(refused.code), []
-        return OK, [r.reservation_id for r in made]
+                return str(refused.code), [], ""
+        return OK, [r.reservation_id for r in made], made[0].party_id
 
     def move(self, reservation_id: str, slot_id: int) -> str:
-        with self.context.sessions() as session:
-            try:
-                move_reservation(
-                    session,
-                    reservation_id=reservation_id,
-                    slot_id=slot_id,
-                    keys=self.context.keys,
-                    now=self.context.clock.now(),
-                )
-            except errors.DomainError as refused:
-                return str(refused.code)
-        return OK
+        return self._change(move_reservation, reservation_id=reservation_id, slot_id=slot_id)
 
     def cancel(self, reservation_id: str) -> str:
+        return self._change(cancel_reservation, reservation_id=reservation_id)
+
+    def move_party(self, party_id: str, slot_id: int) -> str:
+        return self._change(move_party, party_id=party_id, slot_id=slot_id)
+
+    def cancel_party(self, party_id: str) -> str:
+        return self._change(cancel_party, party_id=party_id)
+
+    def _change(self, change: Callable[..., object], **target: Any) -> str:
         with self.context.sessions() as session:
             try:
-                cancel_reservation(
-                    session,
-                    reservation_id=reservation_id,
-                    keys=self.context.keys,
-                    now=self.context.clock.now(),
-                )
+                change(session, keys=self.context.keys, now=self.context.clock.now(), **target)
             except errors.DomainError as refused:
                 return str(refused.code)
         return OK
@@ -156,7 +160,7 @@ class HttpDesk:
         assert response.status_code == 409, f"{method} {path}: {response.status_code} {response.text}"
         return str(response.json()["error"]["code"]), None
 
-    def book(self, codes: list[str], slot_id: int) -> tuple[str, list[str]]:
+    def book(self, codes: list[str], slot_id: int) -> tuple[str, list[str], str]:
         # Both paths the stories name: the single form for one ticket, the batch form for several.
         tickets: dict[str, str | list[str]]
         if len(codes) == 1:
@@ -164,13 +168,21 @@ class HttpDesk:
         else:
             path, tickets = "/api/reservations", {"ticket_codes": codes}
         outcome, body = self._send("POST", path, {**tickets, "slot_id": slot_id, **CONTACT})
-        return outcome, [r["reservation_id"] for r in body["reservations"]] if body else []
+        if body is None:
+            return outcome, [], ""
+        return outcome, [r["reservation_id"] for r in body["reservations"]], body["party_id"]
 
     def move(self, reservation_id: str, slot_id: int) -> str:
         return self._send("PUT", f"/api/reservations/{reservation_id}", {"slot_id": slot_id})[0]
 
     def cancel(self, reservation_id: str) -> str:
         return self._send("DELETE", f"/api/reservations/{reservation_id}")[0]
+
+    def move_party(self, party_id: str, slot_id: int) -> str:
+        return self._send("PUT", f"/api/parties/{party_id}", {"slot_id": slot_id})[0]
+
+    def cancel_party(self, party_id: str) -> str:
+        return self._send("DELETE", f"/api/parties/{party_id}")[0]
 
 
 # --- The books --------------------------------------------------------------------------------------
@@ -315,23 +327,49 @@ CHURN_OPERATIONS = 320
 
 @dataclasses.dataclass
 class Churn:
-    """Seeded random bookings (single and batch), moves and cancels over a few small slots."""
+    """Seeded random bookings (single and batch), moves and cancels (of one, or of a whole party booked
+    together) over a few small slots."""
 
     codes: list[str]
     slot_ids: list[int]
     seed: int = 20251120
     _live: dict[str, str] = dataclasses.field(default_factory=dict)  # reservation id → ticket code
+    _parties: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # party → its reservations
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def run(self, desk: Desk, worker: int, operations: int) -> Counter[tuple[str, str]]:
         rng = random.Random(self.seed + worker)
         outcomes: Counter[tuple[str, str]] = Counter()
         for _ in range(operations):
-            operation = rng.choice(("book", "book", "batch", "move", "move", "cancel"))
+            operation = rng.choice(
+                (
+                    "book",
+                    "book",
+                    "batch",
+                    "batch",
+                    "move",
+                    "move",
+                    "cancel",
+                    "party_move",
+                    "party_move",
+                    "party_cancel",
+                )
+            )
             with self._lock:
                 # Possibly stale by the time it is used: that is the race under test.
                 known = sorted(self._live)
-            if operation in ("move", "cancel") and known:
+                parties = sorted(self._parties)
+            if operation in ("party_move", "party_cancel") and parties:
+                party_id = rng.choice(parties)
+                if operation == "party_move":
+                    outcome = desk.move_party(party_id, rng.choice(self.slot_ids))
+                else:
+                    outcome = desk.cancel_party(party_id)
+                    if outcome == OK:
+                        with self._lock:
+                            for reservation_id in self._parties.pop(party_id, []):
+                                self._live.pop(reservation_id, None)
+            elif operation in ("move", "cancel") and known:
                 reservation_id = rng.choice(known)
                 if operation == "move":
                     outcome = desk.move(reservation_id, rng.choice(self.slot_ids))
@@ -341,12 +379,14 @@ class Churn:
                         with self._lock:
                             self._live.pop(reservation_id, None)
             else:
-                operation = "batch" if operation == "batch" else "book"
+                operation = "batch" if operation in ("batch", "party_move", "party_cancel") else "book"
                 picked = rng.sample(self.codes, 2 if operation == "batch" else 1)
-                outcome, made = desk.book(picked, rng.choice(self.slot_ids))
+                outcome, made, party_id = desk.book(picked, rng.choice(self.slot_ids))
                 if outcome == OK:
                     with self._lock:
                         self._live.update(zip(made, picked, strict=True))
+                        if len(made) > 1:
+                            self._parties[party_id] = made
             outcomes[operation, outcome] += 1
         return outcomes
 
@@ -355,7 +395,7 @@ def assert_churn_kept_the_books(outcomes: Counter[tuple[str, str]], problems: li
     refusals = {outcome for (_, outcome) in outcomes} - {OK}
     assert refusals <= RACE_REFUSALS, outcomes
     # The race must have happened for the check to mean anything.
-    for operation in ("book", "batch", "move", "cancel"):
+    for operation in ("book", "batch", "move", "cancel", "party_move", "party_cancel"):
         assert outcomes[operation, OK] > 0, outcomes
     assert outcomes["book", "SLOT_FULL"] + outcomes["batch", "SLOT_FULL"] > 0, outcomes
     assert problems == []
