@@ -173,11 +173,9 @@ class Seed:
     http: httpx.Client
     _admins: dict[int, StaffLogin] = field(default_factory=dict)
 
-    def org(self, name: str = "City Museum", **policy: Any) -> int:
+    def org(self, name: str = "City Museum", timezone: str = "Europe/Amsterdam", **policy: Any) -> int:
         with self.context.sessions() as session:
-            orq = create_organization(
-                session, name=name, timezone="Europe/Amsterdam", now=self.context.clock.now()
-            ).id
+            orq = create_organization(session, name=name, timezone=timezone, now=self.context.clock.now()).id
         if policy:
             self.call("PATCH", f"/api/organizations/{orq}/policy", self.admin(orq), json=policy)
         return orq
@@ -274,7 +272,10 @@ def viewport(request: pytest.FixtureRequest) -> str:
 
 
 def new_context(browser: Browser, server: Server, viewport: str) -> BrowserContext:
-    context = browser.new_context(base_url=server.base_url, locale="en-GB", **VIEWPORTS[viewport])
+    # The browser's own clock in UTC whatever the machine's zone: a venue far from it has another day.
+    context = browser.new_context(
+        base_url=server.base_url, locale="en-GB", timezone_id="UTC", **VIEWPORTS[viewport]
+    )
     context.set_default_timeout(10_000)
     return context
 
