@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import create_engine, text
 
 from admit.clock import FrozenClock
@@ -355,12 +355,15 @@ def staff_login(page: Page, staff: StaffLogin) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def docs_shot(page: Page, server: Server, name: str) -> None:
+def docs_shot(page: Page, server: Server, name: str, top: Locator | None = None) -> None:
     """With ADMIT_DOCS_SCREENSHOTS=1, refresh the README's picture docs/screenshots/<name>.png.
 
-    One screen's worth (not the full page), from the SQLite run only, so the committed files stay small.
+    One screen's worth (not the full page), from the SQLite run only, so the committed files stay small;
+    `top`: a part further down the page, scrolled to the top of the screen first.
     """
     if os.environ.get("ADMIT_DOCS_SCREENSHOTS") == "1" and server.backend == "sqlite":
         docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
         docs.mkdir(parents=True, exist_ok=True)
+        if top is not None:
+            top.evaluate("node => node.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(docs / f"{name}.png"), animations="disabled")
