@@ -206,7 +206,8 @@ def reserve(
         # The unique live-reservation index: another request reserved one of these tickets first.
         raise errors.AlreadyReserved() from exc
     except errors.SlotFull as full:
-        refused = with_alternatives(session, full, slot_id=slot_id, places=places, now=now)
+        with session.begin():  # `slot` is the copy read above, outside the session: the rollback kept it
+            refused = with_alternatives(session, full, slot=slot, places=places, now_local=now_local)
         refused.ticket_ids = [ticket.id for ticket in tickets]
         raise refused from None
     except errors.DomainError as refused:
@@ -267,7 +268,11 @@ def move_reservation(
     try:
         return _move(session, reservation_id=reservation_id, slot_id=slot_id, keys=keys, now=now)
     except errors.SlotFull as full:
-        raise with_alternatives(session, full, slot_id=slot_id, places=1, now=now) from None
+        with session.begin():  # read again: the refused transaction's rollback expired what it read
+            slot = session.get_one(ReservationSlot, slot_id)
+            now_local = local_now(now, session.get_one(Organization, slot.orq).timezone)
+            refused = with_alternatives(session, full, slot=slot, places=1, now_local=now_local)
+        raise refused from None
 
 
 def _move(
