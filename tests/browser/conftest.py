@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import create_engine, text
 
 from admit.clock import FrozenClock
@@ -173,11 +173,9 @@ class Seed:
     http: httpx.Client
     _admins: dict[int, StaffLogin] = field(default_factory=dict)
 
-    def org(self, name: str = "City Museum", **policy: Any) -> int:
+    def org(self, name: str = "City Museum", timezone: str = "Europe/Amsterdam", **policy: Any) -> int:
         with self.context.sessions() as session:
-            orq = create_organization(
-                session, name=name, timezone="Europe/Amsterdam", now=self.context.clock.now()
-            ).id
+            orq = create_organization(session, name=name, timezone=timezone, now=self.context.clock.now()).id
         if policy:
             self.call("PATCH", f"/api/organizations/{orq}/policy", self.admin(orq), json=policy)
         return orq
@@ -274,7 +272,10 @@ def viewport(request: pytest.FixtureRequest) -> str:
 
 
 def new_context(browser: Browser, server: Server, viewport: str) -> BrowserContext:
-    context = browser.new_context(base_url=server.base_url, locale="en-GB", **VIEWPORTS[viewport])
+    # The browser's own clock in UTC whatever the machine's zone: a venue far from it has another day.
+    context = browser.new_context(
+        base_url=server.base_url, locale="en-GB", timezone_id="UTC", **VIEWPORTS[viewport]
+    )
     context.set_default_timeout(10_000)
     return context
 
@@ -354,12 +355,15 @@ def staff_login(page: Page, staff: StaffLogin) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def docs_shot(page: Page, server: Server, name: str) -> None:
+def docs_shot(page: Page, server: Server, name: str, top: Locator | None = None) -> None:
     """With ADMIT_DOCS_SCREENSHOTS=1, refresh the README's picture docs/screenshots/<name>.png.
 
-    One screen's worth (not the full page), from the SQLite run only, so the committed files stay small.
+    One screen's worth (not the full page), from the SQLite run only, so the committed files stay small;
+    `top`: a part further down the page, scrolled to the top of the screen first.
     """
     if os.environ.get("ADMIT_DOCS_SCREENSHOTS") == "1" and server.backend == "sqlite":
         docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
         docs.mkdir(parents=True, exist_ok=True)
+        if top is not None:
+            top.evaluate("node => node.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(docs / f"{name}.png"), animations="disabled")

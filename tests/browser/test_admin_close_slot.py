@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from admit.mail.sender import send_due
-from tests.browser.conftest import TODAY, Seed, Shot, hours, staff_login
+from tests.browser.conftest import TODAY, Seed, Shot, docs_shot, hours, staff_login
 from tests.browser.test_accessibility import serious_violations
 from tests.mail.conftest import SmtpServer, mail_context
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_admin_closes_a_booked_slot_and_the_visitors_are_emailed_their_link(
-    page: Page, seed: Seed, shot: Shot, smtp: SmtpServer
+    page: Page, seed: Seed, shot: Shot, smtp: SmtpServer, viewport: str
 ) -> None:
     orq = seed.org("Close Museum")
     slot = seed.slot(orq, day=TODAY, start="15:00", end="16:00")
@@ -52,6 +52,8 @@ def test_the_admin_closes_a_booked_slot_and_the_visitors_are_emailed_their_link(
     expect(dialog).to_contain_text("2 visitors are booked in this slot.")
     expect(dialog.get_by_role("checkbox", name="E-mail the 2 a link to choose another time")).to_be_checked()
     shot(page, "asked")
+    if viewport == "desktop":
+        docs_shot(page, seed.server, "admin-close-slot-desktop")
     assert serious_violations(page) == []
     dialog.get_by_role("button", name="Keep it open").click()
     expect(dialog).to_be_hidden()

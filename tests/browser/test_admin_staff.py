@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from admit.domain.roles import Role
-from tests.browser.conftest import Seed, staff_login
+from tests.browser.conftest import Seed, docs_shot, staff_login
 
 DEADLINE = 10  # seconds: a ceiling against a hang on a busy machine
 
@@ -90,6 +90,10 @@ def test_the_admin_creates_an_operator_with_a_pin_who_then_logs_in_at_the_door(
     expect(page.locator("#staff-message")).to_have_text(f"✓ {username} can now log in as operator.")
     expect(page.locator(f"tr[data-username='{username}']")).to_contain_text("Sam Door")
     expect(form.get_by_label("Login name")).to_have_value("")
+    if viewport == "desktop":
+        docs_shot(
+            page, seed.server, "admin-staff-desktop", top=page.get_by_role("heading", name="Staff accounts")
+        )
     page.get_by_role("button", name="Log out").click()
     page.goto("/operator")
     page.get_by_label("Username").fill(username)

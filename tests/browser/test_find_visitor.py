@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Seed, Shot, Venue, hours, staff_login
+from tests.browser.conftest import Seed, Shot, Venue, docs_shot, hours, staff_login
 from tests.browser.test_accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
@@ -49,13 +49,15 @@ def test_an_operator_finds_a_visitor_by_email_and_admits_them(
     expect(results).to_have_count(2)
     expect(find.locator("#find-status")).to_have_text("2 bookings found.")
     today = results.first
-    expect(today).to_contain_text(hours("10:00", "12:00") + " today")
+    expect(today).to_contain_text("Today, Thu 20 Nov, " + hours("10:00", "12:00"))
     expect(today).to_contain_text("fo…@example.com")
     expect(today).to_contain_text("…5678")
     expect(today).to_contain_text("ticket …" + code[-4:])
-    expect(results.nth(1)).to_contain_text(hours("14:00", "15:00") + " tomorrow")
+    expect(results.nth(1)).to_contain_text("Tomorrow, Fri 21 Nov, " + hours("14:00", "15:00"))
     expect(find).not_to_contain_text(email)  # the contact is masked in the list
     shot(page, "found")
+    if viewport == "phone":
+        docs_shot(page, seed.server, "operator-find-visitor-phone", top=find)
     assert serious_violations(page) == []
 
     # Admit on scan is on (the default), yet a visitor picked from a list is shown before being let in.

@@ -37,7 +37,7 @@ def test_the_dashboard_counts_the_verified_ticket_per_slot_and_lists_the_scans(
 
     page.goto("/manager")
     staff_login(page, manager)
-    expect(page.get_by_role("heading", name="At the door on Thursday, 20 November 2025")).to_be_visible()
+    expect(page.get_by_role("heading", name="At the door: today, Thursday, 20 November 2025")).to_be_visible()
     counts = page.locator("#counts")
     expect(counts.locator('[data-count="verified"] .n')).to_have_text("1")
     expect(counts.locator('[data-count="validated"] .n')).to_have_text("26")

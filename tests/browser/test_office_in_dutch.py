@@ -27,10 +27,12 @@ def test_the_dashboard_and_the_admin_page_speak_dutch_once_chosen(page: Page, se
 
     page.goto("/manager")
     staff_login(page, admin)
-    expect(page.locator("#dash-title")).to_have_text("At the door on Thursday, 20 November 2025")
+    expect(page.locator("#dash-title")).to_have_text("At the door: today, Thursday, 20 November 2025")
     page.goto("/manager?lang=nl")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
-    expect(page.get_by_role("heading", name="Bij de ingang op donderdag 20 november 2025")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Bij de ingang: vandaag, donderdag 20 november 2025")
+    ).to_be_visible()
     expect(page.locator('#counts [data-count="verified"]')).to_contain_text("binnengelaten (toegang)")
     expect(page.locator('#counts [data-count="RED"]')).to_contain_text("ROOD · geweigerd")
     expect(page.locator('#reasons [data-reason="INVALID_TICKET"]')).to_have_text("ongeldig ticket: 1")

@@ -77,7 +77,7 @@ def test_a_pre_made_ticket_is_activated_booked_shown_as_qr_and_admitted_at_the_d
 
     # The summary, then Confirm.
     summary = page.locator("#step-summary")
-    expect(summary.locator("#sum-date")).to_have_text("Thursday, 20 November 2025")
+    expect(summary.locator("#sum-date")).to_have_text("Today, Thursday, 20 November 2025")
     expect(summary.locator("#sum-time")).to_have_text(hours("10:00", "11:00"))
     expect(summary.locator("#sum-tickets")).to_contain_text(code[:4] + "-" + code[4:8])
     expect(summary.locator("#sum-email")).to_have_text("visitor@example.com")

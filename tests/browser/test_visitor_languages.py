@@ -118,7 +118,7 @@ def test_the_switcher_turns_the_pages_dutch_and_the_choice_is_remembered(
     page.goto(f"/reserve/{reservation_id}")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
     expect(page.locator(".status-pill")).to_have_text("Gereserveerd")
-    expect(page.locator("#res-date")).to_have_text("vrijdag 21 november 2025")
+    expect(page.locator("#res-date")).to_have_text("Morgen, vrijdag 21 november 2025")
     expect(page.locator("#res-time")).to_have_text(hours("14:00", "15:00"))
     expect(page.get_by_role("button", name="Reservering annuleren")).to_be_visible()
     assert not _overlap(_box(page.locator("#venue-name")), _box(switcher))
@@ -177,7 +177,9 @@ def test_a_german_browser_books_in_german_and_is_mailed_in_german(
         "Am Sonntag, 23. November 2025 gibt es keine buchbaren Zeiten."
     )
     today.click()
-    expect(page.get_by_role("heading", name="Zeiten am Donnerstag, 20. November 2025")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Zeiten für heute, Donnerstag, 20. November 2025")
+    ).to_be_visible()
     slot_button = calendar.locator("button.slot")
     expect(slot_button).to_contain_text(hours("10:00", "11:00"))
     expect(slot_button).to_contain_text("150/200 frei")
@@ -195,7 +197,7 @@ def test_a_german_browser_books_in_german_and_is_mailed_in_german(
     page.get_by_role("button", name="Weiter").click()
 
     summary = page.locator("#step-summary")
-    expect(summary.locator("#sum-date")).to_have_text("Donnerstag, 20. November 2025")
+    expect(summary.locator("#sum-date")).to_have_text("Heute, Donnerstag, 20. November 2025")
     page.get_by_role("button", name="Bestätigen").click()
     expect(page.get_by_role("heading", name="Ihr Besuch ist gebucht")).to_be_visible()
     expect(page.locator("#done-sent")).to_have_text("Bestätigung gesendet an b\u2026@example.com.")

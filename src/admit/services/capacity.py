@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import errors
-from admit.db.models import Organization, ReservationSlot
+from admit.db.models import ReservationSlot
 from admit.db.rules import SQL
 from admit.domain.calendar import (
     SlotStatus,
@@ -28,7 +28,6 @@ from admit.domain.calendar import (
     room_rule,
     slot_status_rule,
 )
-from admit.domain.venue_time import local_now
 from admit.services import cache_version
 
 MAX_ALTERNATIVES = 5
@@ -122,22 +121,16 @@ def _remember(slot: Slot, booked_count: int, status: SlotStatus) -> None:
 
 
 def with_alternatives(
-    session: Session, full: errors.SlotFull, *, slot_id: int, places: int, now: datetime
+    session: Session, full: errors.SlotFull, *, slot: Slot, places: int, now_local: datetime
 ) -> errors.SlotFull:
-    """SLOT_FULL with the nearest slots that have room, read after the refused transaction has ended."""
-    with session.begin():
-        # Plain rows through the connection, not the ORM's execute: most of a sale's answers are this.
-        orq, day, start, timezone = session.connection().execute(_WANTED, {"slot": slot_id}).one()
-        wanted = datetime.combine(day, start)
-        found = alternatives(session, orq, wanted, places, now_local=local_now(now, timezone), skip=slot_id)
+    """SLOT_FULL with the nearest slots to `slot` that have room.
+
+    In a transaction of its own, after the refused one has ended (so no lock is held while it reads).
+    `slot` as the caller read it: a sale's refusals, most of its answers, read the wanted slot once.
+    """
+    wanted = datetime.combine(slot.date, slot.start_time)
+    found = alternatives(session, slot.orq, wanted, places, now_local=now_local, skip=slot.id)
     return errors.SlotFull(**full.details, alternatives=[slot_json(row) for row in found])
-
-
-_WANTED = (
-    select(Slot.orq, Slot.date, Slot.start_time, Organization.timezone)
-    .join(Organization, Organization.id == Slot.orq)
-    .where(Slot.id == bindparam("slot"))
-)
 
 
 def lock_slots(session: Session, slot_ids: list[int]) -> dict[int, Slot]:

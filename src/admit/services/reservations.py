@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, insert, select
+from sqlalchemy import ColumnElement, Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -161,8 +161,7 @@ def reserve(
     try:
         with session.begin():
             connection = session.connection()
-            tickets = _lock_tickets(session, canonical, keys)
-            found = connection.execute(_SLOT_AND_VENUE, {"slot": slot_id}).first()
+            tickets, found = _lock_tickets(session, canonical, keys, slot_id=slot_id)
             # Another organization's slot does not exist for these tickets: nothing of it is told.
             if found is None or found.orq != tickets[0].orq:
                 raise errors.SlotNotFound()
@@ -170,7 +169,7 @@ def reserve(
                 if ticket.orq != found.orq:
                     raise errors.TicketNotFound(ticket_code=code)
             # A copy of the row for the rules and the answer; it is never added to the session.
-            slot = ReservationSlot(**dict(zip(_SLOT_FIELDS, found, strict=False)))
+            slot = ReservationSlot(**{name: getattr(found, name) for name in _SLOT_FIELDS})
             now_local = local_now(now, found.timezone)
             check_room(slot, places, now_local=now_local)
             for code, ticket in zip(canonical, tickets, strict=True):
@@ -214,7 +213,8 @@ def reserve(
         # The unique live-reservation index: another request reserved one of these tickets first.
         raise errors.AlreadyReserved() from exc
     except errors.SlotFull as full:
-        refused = with_alternatives(session, full, slot_id=slot_id, places=places, now=now)
+        with session.begin():  # `slot` is the copy read above, outside the session: the rollback kept it
+            refused = with_alternatives(session, full, slot=slot, places=places, now_local=now_local)
         refused.ticket_ids = [ticket.id for ticket in tickets]
         raise refused from None
     except errors.DomainError as refused:
@@ -236,17 +236,6 @@ def reserve(
 
 
 _SLOT_FIELDS = ("id", "orq", "date", "start_time", "end_time", "total_capacity", "booked_count", "status")
-_SLOT_AND_VENUE = (
-    select(
-        *(getattr(ReservationSlot, name) for name in _SLOT_FIELDS),
-        Organization.timezone,
-        SHOWN_NAME.label("name"),
-        Organization.address,
-        Organization.default_language,
-    )
-    .join(Organization, Organization.id == ReservationSlot.orq)
-    .where(ReservationSlot.id == bindparam("slot"))
-)
 _INSERT_RESERVATION = insert(Reservation)
 
 
@@ -327,7 +316,11 @@ def _move(
             moved = [reservation for reservation, _ in moving]
             return _party_view(session, party, [reservation for reservation, _ in locked], moved, keys, now)
     except errors.SlotFull as full:
-        raise with_alternatives(session, full, slot_id=slot_id, places=places, now=now) from None
+        with session.begin():  # read again: the refused transaction's rollback expired what it read
+            slot = session.get_one(ReservationSlot, slot_id)
+            now_local = local_now(now, session.get_one(Organization, slot.orq).timezone)
+            refused = with_alternatives(session, full, slot=slot, places=places, now_local=now_local)
+        raise refused from None
 
 
 def cancel_reservation(
@@ -457,25 +450,47 @@ class _LockedTicket:
     valid_until: date | None
 
 
+# The tickets, locked, each row with the slot and its venue beside it (nothing where there is no such
+# slot): one round trip fewer on the busiest write. The slot is read, not locked: `take_places` decides.
 _LOCK_TICKETS = (
-    select(Ticket.id, Ticket.code_hash, Ticket.orq, Ticket.status, Ticket.valid_until)
+    select(
+        Ticket.id.label("ticket_id"),
+        Ticket.code_hash,
+        Ticket.orq.label("ticket_orq"),
+        Ticket.status.label("ticket_status"),
+        Ticket.valid_until,
+        *(getattr(ReservationSlot, name) for name in _SLOT_FIELDS),
+        Organization.timezone,
+        SHOWN_NAME.label("name"),
+        Organization.address,
+        Organization.default_language,
+    )
+    .select_from(Ticket)
+    .outerjoin(ReservationSlot, ReservationSlot.id == bindparam("slot"))
+    .outerjoin(Organization, Organization.id == ReservationSlot.orq)
     .where(BY_CODES)
     .order_by(Ticket.id)
-    .with_for_update()
+    .with_for_update(of=Ticket)
 )
 
 
-def _lock_tickets(session: Session, canonical: list[str], keys: CodeKeys) -> list[_LockedTicket]:
-    """The tickets in the order given, locked in id order."""
+def _lock_tickets(
+    session: Session, canonical: list[str], keys: CodeKeys, *, slot_id: int
+) -> tuple[list[_LockedTicket], Row[Any] | None]:
+    """The tickets in the order given, locked in id order, and the slot with its venue (None if none)."""
     hashes = [keys.lookup_hash(code) for code in canonical]
+    rows = session.connection().execute(_LOCK_TICKETS, {"code_hashes": hashes, "slot": slot_id}).all()
     found = {
-        row.code_hash: _LockedTicket(*row)
-        for row in session.connection().execute(_LOCK_TICKETS, {"code_hashes": hashes})
+        row.code_hash: _LockedTicket(
+            row.ticket_id, row.code_hash, row.ticket_orq, row.ticket_status, row.valid_until
+        )
+        for row in rows
     }
     for code, digest in zip(canonical, hashes, strict=True):
         if digest not in found:
             raise errors.TicketNotFound(ticket_code=code)
-    return [found[digest] for digest in hashes]
+    slot = rows[0] if rows[0].id is not None else None
+    return [found[digest] for digest in hashes], slot
 
 
 def _get_or_raise(session: Session, reservation_id: str) -> Reservation:

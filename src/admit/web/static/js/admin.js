@@ -159,7 +159,7 @@
       const answer = await session.call("POST", "/api/reservation-slots/create", { body: body });
       const made = answer.slots.length;
       const skipped = answer.skipped_existing || 0;
-      const clockChanges = (answer.skipped_clock_changes || []).map((s) => A.shortDate(s.date) + " " + s.start_time);
+      const clockChanges = (answer.skipped_clock_changes || []).map((s) => A.shortDate(s.date) + " " + A.clock(s.start_time));
       const told = [A.ngettext("✓ Created %(num)d slot.", "✓ Created %(num)d slots.", made)];
       if (skipped) {
         told.push(A.ngettext("%(num)d existed already and was skipped.", "%(num)d existed already and were skipped.", skipped));

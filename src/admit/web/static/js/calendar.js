@@ -344,7 +344,7 @@
     function showSlots(iso, moveFocus) {
       const day = state.months.get(monthOf(iso)).get(iso);
       const places = options.places();
-      slotsTitle.textContent = A._("Times on %(date)s", { date: A.longDate(iso) });
+      slotsTitle.textContent = A._("Times for %(day)s", { day: A.dayText(iso, state.today) });
       slotList.replaceChildren();
       day.slots.forEach((slot) => {
         const enough = slot.available_count >= places;
@@ -383,6 +383,8 @@
       open: open,
       /** Forget what was loaded (places change after a booking or a refused one). */
       refresh: () => open(state.selected),
+      /** The venue's today (YYYY-MM-DD) once the calendar has opened, else null. */
+      today: () => (state.tz ? A.venueToday(state.tz) : null),
       select: (slot) => {
         state.selected = slot.date;
         state.slotId = slot.slot_id;

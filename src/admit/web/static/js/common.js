@@ -194,20 +194,61 @@ window.Admit = (function () {
     return get("year") + "-" + get("month") + "-" + get("day");
   }
 
+  // Times of day as the page's language writes them: 24-hour in every language shipped (English is
+  // British), the locale's own clock in any other. The API's "HH:MM" are the venue's clock already.
+  const CLOCK = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+
+  /** "09:30" (the API's venue-local time of day) as the page's language writes it. */
+  function clock(hhmm) {
+    const [h, m] = String(hhmm || "").split(":").map(Number);
+    return Number.isNaN(h) || Number.isNaN(m) ? "" : CLOCK.format(Date.UTC(2000, 0, 1, h, m));
+  }
+
   /** "09:30" from an ISO timestamp with offset, as the venue's clock showed it. */
   function clockTime(instant) {
     const match = /T(\d\d:\d\d)/.exec(instant || "");
-    return match ? match[1] : "";
+    return match ? clock(match[1]) : "";
   }
 
   function timeRange(start, end) {
-    return start + "–" + end;
+    return clock(start) + "–" + clock(end);
   }
 
-  /** A visit's day and hours in one phrase: "Thursday 20 November 2025, 10:00–11:00". */
-  function when(day, start, end) {
+  // Days beside today ("today", "tomorrow", "yesterday") as CLDR says them in the page's language, as the
+  // door's verdicts and the e-mails do. Today is the VENUE's (its time zone, by the server's clock), never
+  // the browser's own day: a visitor abroad or a device set to another zone reads the venue's calendar.
+  const RELATIVE = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  const NEAR = 1; // days either side of today that have a word of their own
+
+  /** The venue's today, YYYY-MM-DD, for a page that knows the venue's IANA time zone. */
+  function venueToday(timeZone) {
+    return dayIn(serverNow(), timeZone);
+  }
+
+  /**
+   * A day as a person reads it: "tomorrow, Tuesday 1 December 2026" near the venue's `today`, else the
+   * date alone (also without `today`). options.opening: to open a line or heading ("Tomorrow, …");
+   * options.short: the short date ("Tue 1 Dec").
+   */
+  function dayText(iso, today, options) {
+    const opts = options || {};
+    const date = opts.short ? shortDate(iso) : longDate(iso);
+    const offset = today ? Math.round((parseDay(iso) - parseDay(today)) / 86400000) : NaN;
+    let text = date;
+    if (Math.abs(offset) <= NEAR) {
+      // Translators: a day named beside today and by its date, e.g. "tomorrow, Tuesday 1 December 2026".
+      text = _("%(relative)s, %(date)s", { relative: RELATIVE.format(offset, "day"), date: date });
+    }
+    return opts.opening ? text.charAt(0).toLocaleUpperCase(locale) + text.slice(1) : text;
+  }
+
+  /**
+   * A visit's day and hours in one phrase: "Thursday 20 November 2025, 10:00–11:00", with "tomorrow, …"
+   * in front near the venue's `today`; `options` as for dayText.
+   */
+  function when(day, start, end, today, options) {
     // Translators: a visit's date (weekday, day, month, year) and its hours, e.g. "Thursday 20 November 2025, 10:00–11:00".
-    return _("%(date)s, %(hours)s", { date: longDate(day), hours: timeRange(start, end) });
+    return _("%(date)s, %(hours)s", { date: dayText(day, today, options), hours: timeRange(start, end) });
   }
 
   /** A time slot's free places: "150/200 available". */
@@ -486,6 +527,6 @@ window.Admit = (function () {
   return {
     lang, locale, _, ngettext, showVenue,
     ApiError, api, el, $, show, setMessage, focus, parseDay, isoDay, addDays, longDate, shortDate, dayIn,
-    clockTime, timeRange, when, available, withElements, formatCode, normaliseCode, randomId, serverNow, staffPage, download,
+    venueToday, dayText, clock, clockTime, timeRange, when, available, withElements, formatCode, normaliseCode, randomId, serverNow, staffPage, download,
   };
 })();

@@ -34,7 +34,12 @@
   });
 
   function when(item) {
-    return A.when(item.date, item.start_time, item.end_time);
+    return A.when(item.date, item.start_time, item.end_time, today());
+  }
+
+  /** The venue's today: "today" and "tomorrow" on this page are the venue's, wherever the visitor is. */
+  function today() {
+    return A.venueToday(reservation.venue.timezone);
   }
 
   function announce(text) {
@@ -49,7 +54,7 @@
     const list = A.el("dl", { class: "summary" },
       A.el("dt", {}, A._("Status")), A.el("dd", {}, A.el("span", { class: "status-pill " + r.status }, STATUS_WORDS[r.status] || r.status)),
       A.el("dt", {}, A._("Venue")), A.el("dd", {}, r.venue.name),
-      A.el("dt", {}, A._("Date")), A.el("dd", { id: "res-date" }, A.longDate(r.date)),
+      A.el("dt", {}, A._("Date")), A.el("dd", { id: "res-date" }, A.dayText(r.date, today(), { opening: true })),
       A.el("dt", {}, A._("Time")), A.el("dd", { id: "res-time" }, A.timeRange(r.start_time, r.end_time)),
       A.el("dt", {}, A._("Ticket")), A.el("dd", {}, A.el("span", { class: "ticket-code" }, shown)),
       A.el("dt", {}, A._("E-mail")), A.el("dd", {}, r.customer_email),

@@ -5,7 +5,7 @@
   const $ = A.$;
   const REFRESH_MS = 10000;
   const { resultName, resultMeaning, reasonWords, resultWith, count } = window.AdmitStaff;
-  const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+  const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit" }; // the language's clock, as A.clock
   const SVG = "http://www.w3.org/2000/svg";
   let session = null;
   let timer = null;
@@ -122,7 +122,7 @@
     const barW = Math.max(4, Math.min(48, step * 0.6));
     const y = (value) => pad.top + plotH - (plotH * value) / top;
     const summary = slots.map((s) => A._("%(time)s: %(arrived)s of %(booked)s",
-      { time: s.start_time, arrived: count(s.verified_count), booked: count(s.booked_count) })).join("; ");
+      { time: A.clock(s.start_time), arrived: count(s.verified_count), booked: count(s.booked_count) })).join("; ");
     const root = svg("svg", {
       viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": ["chart-svg-title", "chart-svg-desc"].join(" "),
     }, svg("title", { id: "chart-svg-title" }, A._("Arrivals (verified tickets) per slot, out of the booked places")),
@@ -147,7 +147,7 @@
         x: x + barW / 2, y: y(slot.verified_count) - 5, "text-anchor": "middle", "font-size": "12", "font-weight": "700", fill: "#1b1f24",
       }, count(slot.verified_count)));
       if (step >= 44 || i % Math.ceil(44 / step) === 0) {
-        root.append(svg("text", { x: x + barW / 2, y: height - pad.bottom + 16, "text-anchor": "middle", "font-size": "12", fill: "#1b1f24" }, slot.start_time));
+        root.append(svg("text", { x: x + barW / 2, y: height - pad.bottom + 16, "text-anchor": "middle", "font-size": "12", fill: "#1b1f24" }, A.clock(slot.start_time)));
       }
     });
     root.append(svg("text", { x: 4, y: height - 6, "font-size": "12", fill: "#4a5360" },
@@ -188,7 +188,7 @@
       A.el("td", {}, [reasonWords(event.code)].concat(event.verified ? [A._("verified")] : [],
         event.conflict ? [A._("double entry")] : [], event.offline ? [A._("offline")] : []).join(" · ")),
       A.el("td", {}, event.ticket_code_suffix ? "…" + event.ticket_code_suffix : "—"),
-      A.el("td", {}, r ? A.shortDate(r.date) + (r.start_time ? " " + r.start_time : "") : "—"),
+      A.el("td", {}, r ? A.shortDate(r.date) + (r.start_time ? " " + A.clock(r.start_time) : "") : "—"),
       A.el("td", {}, event.operator.name, A.el("span", { class: "muted" }, " #" + event.operator.id)),
       A.el("td", { title: event.device_id || "" }, event.device_id ? event.device_id.slice(0, 14) : "—"));
   }
@@ -234,7 +234,7 @@
       day = stats.date;
       $("day").value = day;
     }
-    $("dash-title").textContent = A._("At the door on %(date)s", { date: A.longDate(stats.date) });
+    $("dash-title").textContent = A._("At the door: %(day)s", { day: A.dayText(stats.date, A.venueToday(stats.timezone)) });
     renderCounts(stats);
     renderUtilisation(stats);
     renderChart(stats);

@@ -320,9 +320,9 @@
   }
 
   function foundItem(found) {
-    // The API says "today" or "tomorrow"; the browser names them in the page's language.
-    const day = new Intl.RelativeTimeFormat(A.locale, { numeric: "auto" }).format(found.day === "tomorrow" ? 1 : 0, "day");
-    const when = A.timeRange(found.start_time, found.end_time) + " " + day;
+    // The API says whether the day is the venue's today or tomorrow.
+    const today = found.day === "tomorrow" ? A.addDays(found.date, -1) : found.date;
+    const when = A.when(found.date, found.start_time, found.end_time, today, { opening: true, short: true });
     const party = A.ngettext("%(num)d person", "party of %(num)d", found.party);
     const status = found.status === "VERIFIED" ? A._("already in") : word(STATUSES, found.status);
     const button = A.el("button", { type: "button", class: "button find-pick" },

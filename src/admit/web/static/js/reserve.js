@@ -277,7 +277,7 @@
   function fillSummary() {
     const slot = state.slot;
     $("sum-tickets").replaceChildren(...state.tickets.map((t) => A.el("span", { class: "ticket-code" }, A.formatCode(t.code), A.el("br"))));
-    $("sum-date").textContent = A.longDate(slot.date);
+    $("sum-date").textContent = A.dayText(slot.date, calendar.today(), { opening: true });
     $("sum-time").textContent = A.timeRange(slot.start_time, slot.end_time);
     $("sum-email").textContent = state.email;
     const country = state.phoneCountry && phoneCountry.selectedOptions[0];
@@ -298,10 +298,10 @@
           A.show($("alternatives"), false);
           A.setMessage(summaryMessage, "");
           fillSummary();
-          announce(A._("Time changed to %(when)s. Press Confirm to book it.", { when: A.when(slot.date, slot.start_time, slot.end_time) }));
+          announce(A._("Time changed to %(when)s. Press Confirm to book it.", { when: A.when(slot.date, slot.start_time, slot.end_time, calendar.today()) }));
           $("confirm").focus();
         },
-      }, A.el("span", { class: "time" }, A.shortDate(slot.date) + " · " + A.timeRange(slot.start_time, slot.end_time)),
+      }, A.el("span", { class: "time" }, A.dayText(slot.date, calendar.today(), { opening: true, short: true }) + " · " + A.timeRange(slot.start_time, slot.end_time)),
       A.el("span", { class: "avail" }, A.available(slot)))));
     });
     A.show($("alternatives"), alternatives.length > 0);
@@ -366,7 +366,7 @@
       const shown = A.formatCode(r.ticket_code);
       const suffix = r.ticket_code.slice(-4);
       list.append(A.el("li", { "data-reservation-id": r.reservation_id },
-        A.el("h3", {}, A.longDate(r.date)),
+        A.el("h3", {}, A.dayText(r.date, calendar.today(), { opening: true })),
         A.el("p", {}, A.el("strong", {}, A.timeRange(r.start_time, r.end_time))),
         A.el("img", { class: "qr", src: base + "/qr.png", width: "220", height: "220", alt: A._("QR code of ticket %(code)s", { code: shown }) }),
         A.el("p", {}, ...A.withElements(A._("Ticket %(code)s"), { code: A.el("span", { class: "ticket-code" }, shown) })),

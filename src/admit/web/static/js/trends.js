@@ -160,12 +160,12 @@
   }
 
   function renderNoShows(starts) {
-    const summary = starts.map((s) => A._("%(time)s: %(share)s never used", { time: s.start_time, share: percent(s.no_shows.rate) }))
+    const summary = starts.map((s) => A._("%(time)s: %(share)s never used", { time: A.clock(s.start_time), share: percent(s.no_shows.rate) }))
       .join("; ");
     figure("noshows", A._("Share of closed visits never used, by slot time"), summary,
-      bars(starts, (s) => s.no_shows.rate || 0, (s) => s.start_time, 1, () => "#b42318"),
+      bars(starts, (s) => s.no_shows.rate || 0, (s) => A.clock(s.start_time), 1, () => "#b42318"),
       [A._("Slot time"), A._("No-shows"), A._("Closed visits"), A._("Share")],
-      starts.map((s) => [s.start_time, s.no_shows.part, s.no_shows.whole, percent(s.no_shows.rate)]));
+      starts.map((s) => [A.clock(s.start_time), s.no_shows.part, s.no_shows.whole, percent(s.no_shows.rate)]));
   }
 
   function renderFunnel(funnel) {
