@@ -71,28 +71,83 @@ def calendar_ics(
 
     An invitation sent by e-mail (METHOD REQUEST or CANCEL) names its organizer and attendee (RFC 5546).
     """
-    tz = zone(reservation.timezone)
-    slot = times(reservation.slot)
     t = translator(reservation.language)
-    language = {"LANGUAGE": reservation.language}  # the text's language (RFC 5545 3.2.10)
+    description = [t._("Ticket %(code)s", code=display(reservation.ticket_code)), t._(SHOW)]
+    return _calendar(
+        [reservation],
+        uid=f"{reservation.reservation_id}@admit",
+        description=description,
+        link=link,
+        now=now,
+        method=method,
+        organizer=organizer,
+        attendee=attendee,
+    )
+
+
+def party_calendar_ics(
+    party_id: str,
+    members: list[ReservationView],
+    *,
+    link: str,
+    now: datetime,
+    method: str,
+    organizer: str | None = None,
+    attendee: str | None = None,
+) -> bytes:
+    """One event for the party's visit, from its first member's start to its last one's end.
+
+    Its UID is the party's, so a move or cancellation of the party supersedes the event it replaces;
+    its SEQUENCE the highest of the members', which each change of the party raises.
+    """
+    t = translator(members[0].language)
+    people = t.ngettext("%(num)d person", "%(num)d people", len(members))
+    tickets = [t._("Ticket %(code)s", code=display(member.ticket_code)) for member in members]
+    return _calendar(
+        members,
+        uid=f"party-{party_id}@admit",
+        description=[people, *tickets, t._(SHOW_ALL)],
+        link=link,
+        now=now,
+        method=method,
+        organizer=organizer,
+        attendee=attendee,
+    )
+
+
+SHOW = N_("Show the QR code at the entrance.")
+SHOW_ALL = N_("Show the QR codes at the entrance.")
+
+
+def _calendar(
+    members: list[ReservationView],
+    *,
+    uid: str,
+    description: list[str],
+    link: str,
+    now: datetime,
+    method: str,
+    organizer: str | None,
+    attendee: str | None,
+) -> bytes:
+    first = members[0]
+    tz = zone(first.timezone)
+    spans = [times(member.slot) for member in members]
+    t = translator(first.language)
+    language = {"LANGUAGE": first.language}  # the text's language (RFC 5545 3.2.10)
     calendar = Calendar()
     calendar.add("prodid", "-//Admit//Timed entry//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()
-    event.add("uid", f"{reservation.reservation_id}@admit")
-    event.add("sequence", reservation.sequence)
+    event.add("uid", uid)
+    event.add("sequence", max(member.sequence for member in members))
     event.add("dtstamp", now)
-    event.add("dtstart", slot.starts_at.replace(tzinfo=tz))
-    event.add("dtend", slot.ends_at.replace(tzinfo=tz))
-    event.add("summary", t._("Visit to %(venue)s", venue=reservation.venue), parameters=language)
-    event.add("location", reservation.venue)
-    description = [
-        t._("Ticket %(code)s", code=display(reservation.ticket_code)),
-        t._("Show the QR code at the entrance."),
-        link,
-    ]
-    event.add("description", "\n".join(description), parameters=language)
+    event.add("dtstart", min(span.starts_at for span in spans).replace(tzinfo=tz))
+    event.add("dtend", max(span.ends_at for span in spans).replace(tzinfo=tz))
+    event.add("summary", t._("Visit to %(venue)s", venue=first.venue), parameters=language)
+    event.add("location", first.venue)
+    event.add("description", "\n".join([*description, link]), parameters=language)
     event.add("url", link)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     if organizer:
