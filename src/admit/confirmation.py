@@ -10,11 +10,12 @@ import segno
 from icalendar import Calendar, Event
 
 from admit.db.models import ReservationSlot
+from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import zone
 from admit.i18n import N_, Translator, translator
 from admit.security.codes import display
 from admit.services.capacity import times
-from admit.services.reservations import ReservationView
+from admit.services.reservations import PartyView, ReservationView
 
 # Translators: a visit's time, e.g. "14:30-15:30".
 TIME_RANGE = N_("%(start)s-%(end)s")
@@ -76,6 +77,7 @@ def calendar_ics(
     return _calendar(
         [reservation],
         uid=f"{reservation.reservation_id}@admit",
+        sequence=reservation.sequence,
         description=description,
         link=link,
         now=now,
@@ -86,8 +88,7 @@ def calendar_ics(
 
 
 def party_calendar_ics(
-    party_id: str,
-    members: list[ReservationView],
+    party: PartyView,
     *,
     link: str,
     now: datetime,
@@ -95,17 +96,21 @@ def party_calendar_ics(
     organizer: str | None = None,
     attendee: str | None = None,
 ) -> bytes:
-    """One event for the party's visit, from its first member's start to its last one's end.
+    """The one event of a party's visit: its live members (all of them once cancelled), from the first
+    one's start to the last one's end.
 
-    Its UID is the party's, so a move or cancellation of the party supersedes the event it replaces;
-    its SEQUENCE the highest of the members', which each change of the party raises.
+    Its UID is the party's, so each invitation about the party supersedes the one before: its SEQUENCE
+    grows with every move of a member (each raises that member's sequence) and every cancellation.
     """
+    members = party.live or party.members
     t = translator(members[0].language)
     people = t.ngettext("%(num)d person", "%(num)d people", len(members))
     tickets = [t._("Ticket %(code)s", code=display(member.ticket_code)) for member in members]
+    cancelled = sum(member.status is ReservationStatus.CANCELLED for member in party.members)
     return _calendar(
         members,
-        uid=f"party-{party_id}@admit",
+        uid=f"party-{party.party_id}@admit",
+        sequence=sum(member.sequence for member in party.members) + cancelled,
         description=[people, *tickets, t._(SHOW_ALL)],
         link=link,
         now=now,
@@ -123,6 +128,7 @@ def _calendar(
     members: list[ReservationView],
     *,
     uid: str,
+    sequence: int,
     description: list[str],
     link: str,
     now: datetime,
@@ -141,7 +147,7 @@ def _calendar(
     calendar.add("method", method)
     event = Event()
     event.add("uid", uid)
-    event.add("sequence", max(member.sequence for member in members))
+    event.add("sequence", sequence)
     event.add("dtstamp", now)
     event.add("dtstart", min(span.starts_at for span in spans).replace(tzinfo=tz))
     event.add("dtend", max(span.ends_at for span in spans).replace(tzinfo=tz))

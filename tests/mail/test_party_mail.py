@@ -101,7 +101,7 @@ def test_a_moved_party_gets_one_update_and_a_cancelled_one_one_cancellation_supe
         assert method == expected
         events.append((str(event["UID"]), int(str(event["SEQUENCE"]))))
     assert len({uid for uid, _ in events}) == 1  # the same entry, changed then cancelled
-    assert events[0][1] < events[1][1] <= events[2][1]
+    assert events[0][1] < events[1][1] < events[2][1]
 
 
 def test_one_member_cancelled_alone_gets_a_cancellation_about_that_member_only(
@@ -110,17 +110,24 @@ def test_one_member_cancelled_alone_gets_a_cancellation_about_that_member_only(
     orq = make.org()
     party = book_party(make, orq, make.slot(orq), 3)
     send_due(mail)
-    smtp.inbox.messages.clear()
     leaving, *staying = party["reservations"]
     make.client.delete(f"/api/reservations/{leaving['reservation_id']}").raise_for_status()
     assert send_due(mail).sent == 1
 
-    (message,) = smtp.inbox.messages
+    confirmation, message = smtp.inbox.messages
     text = text_of(message)
     assert str(message["Subject"]).strip().startswith("Cancelled:")
     assert display(leaving["ticket_code"]) in text
     assert not any(display(m["ticket_code"]) in text for m in staying)
     assert f"/reserve/{leaving['reservation_id']}?lang=en" in text and "/reserve/party/" not in text
+    # The party's calendar entry stays, now for the two still coming.
+    (booked,), (now,) = (calendar_of(m)[1].walk("VEVENT") for m in (confirmation, message))
+    assert calendar_of(message)[0] == "REQUEST"
+    assert str(now["UID"]) == str(booked["UID"]) == f"party-{party['party_id']}@admit"
+    assert int(str(now["SEQUENCE"])) > int(str(booked["SEQUENCE"]))
+    assert "2 people" in str(now["DESCRIPTION"]) and display(leaving["ticket_code"]) not in str(
+        now["DESCRIPTION"]
+    )
 
 
 def test_members_at_different_times_each_have_their_own_time_in_the_update(
@@ -220,3 +227,20 @@ def test_the_order_email_leads_with_the_order_link_which_lists_the_orders_ticket
     opened = make.client.get(f"/api/order-links/{token}")
     assert opened.status_code == 200
     assert sorted(t["code"] for t in opened.json()["tickets"]) == sorted(t["code"] for t in order["tickets"])
+
+
+def test_a_partys_email_and_invitation_speak_the_language_it_was_booked_in(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org("Rijksmuseum")
+    codes = [t["code"] for t in make.order(orq, quantity=2, mode="immediate")["tickets"]]
+    booked = make.reserve(codes, make.slot(orq, day="2025-11-21", start="14:30", end="15:30"), language="nl")
+    assert booked.status_code == 201, booked.text
+    send_due(mail)
+    (message,) = smtp.inbox.messages
+    text = text_of(message)
+    assert message["Content-Language"] == "nl"
+    assert "Personen: 2" in text and "Laat bij de ingang de QR-codes zien" in text
+    assert f"/reserve/party/{booked.json()['party_id']}?lang=nl" in text
+    (event,) = calendar_of(message)[1].walk("VEVENT")
+    assert "2 personen" in str(event["DESCRIPTION"])

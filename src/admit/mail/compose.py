@@ -24,7 +24,7 @@ from admit.i18n import N_, Translator, translator
 from admit.security.codes import display
 from admit.services.capacity import times
 from admit.services.order_link import order_link
-from admit.services.reservations import ReservationView
+from admit.services.reservations import PartyView, ReservationView
 from admit.ticket_pdf import PrintedTicket, ticket_pdf
 
 SUBJECTS = {
@@ -89,40 +89,35 @@ def reservation_message(
     sender: Sender,
     now: datetime,
     logo: bytes | None = None,
+    party: PartyView | None = None,
 ) -> EmailMessage:
     """`qr_text` is what the QR code shows: the reservation's signed QR text (services.reservation_qr);
-    `logo` the venue's, for the printed ticket."""
+    `logo` the venue's, for the printed ticket; `party` the party it was booked in when it has other
+    members, whose calendar entry the invitation then keeps up to date."""
     t = translator(reservation.language)
     link = page_link(sender, f"/reserve/{reservation.reservation_id}", t)
-    return _visit_message(
-        kind,
-        [PrintedTicket(reservation, qr_text, link)],
-        link=link,
-        party_id=None,
-        sender=sender,
-        now=now,
-        logo=logo,
-    )
+    printed = [PrintedTicket(reservation, qr_text, link)]
+    return _visit_message(kind, printed, link=link, party=party, sender=sender, now=now, logo=logo)
 
 
 def party_message(
     kind: MailKind,
-    party_id: str,
+    party: PartyView,
     members: list[tuple[ReservationView, str]],
     *,
     sender: Sender,
     now: datetime,
     logo: bytes | None = None,
 ) -> EmailMessage:
-    """One message about the members of a party (each with its QR text), to the one who booked them:
-    every QR code, one printout with a page each, one calendar entry for the party."""
+    """One message about several members of a party (each with its QR text), to the one who booked
+    them: every QR code, one printout with a page each, the party's calendar entry."""
     t = translator(members[0][0].language)
     printed = [
         PrintedTicket(member, qr_text, page_link(sender, f"/reserve/{member.reservation_id}", t))
         for member, qr_text in members
     ]
-    link = page_link(sender, f"/reserve/party/{party_id}", t)
-    return _visit_message(kind, printed, link=link, party_id=party_id, sender=sender, now=now, logo=logo)
+    link = page_link(sender, f"/reserve/party/{party.party_id}", t)
+    return _visit_message(kind, printed, link=link, party=party, sender=sender, now=now, logo=logo)
 
 
 def _visit_message(
@@ -130,22 +125,22 @@ def _visit_message(
     tickets: list[PrintedTicket],
     *,
     link: str,
-    party_id: str | None,
+    party: PartyView | None,
     sender: Sender,
     now: datetime,
     logo: bytes | None,
 ) -> EmailMessage:
-    """The message about one reservation, or (with `party_id`) about a party's members together;
-    `link` is the page where they are viewed, moved and cancelled."""
+    """The message about one reservation, or about several members of a party together; `link` is
+    the page where they are viewed, moved and cancelled."""
     members = [ticket.reservation for ticket in tickets]
     first = min(members, key=lambda member: times(member.slot).starts_at)
     t = translator(first.language)
     venue = one_line(first.venue)
     today = local_now(now, first.timezone).date()
-    party = party_id is not None
+    together = len(tickets) > 1
     when = visit_when(t, first.slot)  # in the subject: a reminder's says "Tomorrow:" itself
     subject, lead = t._(SUBJECTS[kind], venue=venue, when=when), t._(LEADS[kind])
-    if party and kind is MailKind.CANCELLATION:
+    if together and kind is MailKind.CANCELLATION:
         lead = t._(PARTY_CANCELLED)
     if kind is MailKind.VISIT_REMINDER and first.slot.date == today:
         subject, lead = t._(REMINDER_TODAY[0], venue=venue, when=when), t._(REMINDER_TODAY[1])
@@ -160,7 +155,7 @@ def _visit_message(
     codes = [display(member.ticket_code) for member in members]
     # (label, value) in the HTML table; the same as a whole sentence in the plain text.
     facts = [(t._("Venue"), venue, t._("Venue: %(venue)s", venue=venue))]
-    if party:
+    if together:
         facts.append((t._("People"), str(len(members)), t._("People: %(num)d", num=len(members))))
     if shared:
         facts.append((t._("Date and time"), zoned(first), t._("Date and time: %(when)s", when=zoned(first))))
@@ -168,8 +163,8 @@ def _visit_message(
         ticket = code if shared else t._(TICKET_AT, code=code, when=zoned(member))
         facts.append((t._("Ticket"), ticket, t._("Ticket: %(code)s", code=ticket)))
     show_qr = kind is not MailKind.CANCELLATION
-    show = t._(SHOW_ALL if party else SHOW_ONE) if show_qr else ""
-    manage = t._(MANAGE_ALL[0] if party else MANAGE_ONE[0])
+    show = t._(SHOW_ALL if together else SHOW_ONE) if show_qr else ""
+    manage = t._(MANAGE_ALL[0] if together else MANAGE_ONE[0])
     message = _message(subject, sender, first.customer_email)
     lines = [
         lead,
@@ -177,7 +172,7 @@ def _visit_message(
         *(line for _, _, line in facts),
         "",
         show,
-        t._(MANAGE_ALL[1] if party else MANAGE_ONE[1], link=link),
+        t._(MANAGE_ALL[1] if together else MANAGE_ONE[1], link=link),
         "",
         "-- ",
         venue,
@@ -191,7 +186,7 @@ def _visit_message(
     cids = [make_msgid(domain="admit") for _ in tickets]
     images = "".join(
         f"<p><img src='cid:{cid[1:-1]}' alt='{escape(t._(QR_ALT, code=code))}' width='240' height='240'>"
-        + (f"<br>{escape(code)}</p>" if party else "</p>")
+        + (f"<br>{escape(code)}</p>" if together else "</p>")
         for cid, code in zip(cids, codes, strict=True)
     )
     message.add_alternative(
@@ -204,37 +199,26 @@ def _visit_message(
         html_part = message.get_body(("html",))
         assert html_part is not None
         for number, (cid, printed) in enumerate(zip(cids, tickets, strict=True), start=1):
-            name = f"ticket-qr-{number}.png" if party else "ticket-qr.png"
+            name = f"ticket-qr-{number}.png" if together else "ticket-qr.png"
             html_part.add_related(qr_png(printed.qr_text), "image", "png", cid=cid, filename=name)
     if kind in PRINTED:
         message.add_attachment(
             ticket_pdf(tickets, now=now, logo=logo),
             maintype="application",
             subtype="pdf",
-            filename="tickets.pdf" if party else "ticket.pdf",
+            filename="tickets.pdf" if together else "ticket.pdf",
         )
     if kind in METHODS:
-        method = METHODS[kind]
-        invite = (
-            party_calendar_ics(
-                party_id,
-                members,
-                link=link,
-                now=now,
-                method=method,
-                organizer=sender.address,
-                attendee=first.customer_email,
-            )
-            if party_id is not None
-            else calendar_ics(
-                first,
-                link=link,
-                now=now,
-                method=method,
-                organizer=sender.address,
-                attendee=first.customer_email,
-            )
-        )
+        address = {"organizer": sender.address, "attendee": first.customer_email}
+        if party is None:
+            method = METHODS[kind]
+            invite = calendar_ics(first, link=link, now=now, method=method, **address)
+        else:
+            # A party's tickets share one calendar entry: any change to any of them re-issues it as it
+            # is now, and it is cancelled only with the last of them.
+            method = "REQUEST" if party.live else "CANCEL"
+            party_link = page_link(sender, f"/reserve/party/{party.party_id}", t)
+            invite = party_calendar_ics(party, link=party_link, now=now, method=method, **address)
         message.add_attachment(
             invite, maintype="text", subtype="calendar", params={"method": method}, filename="visit.ics"
         )

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admit import errors
@@ -28,6 +28,7 @@ from admit.domain.calendar import SlotStatus
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
 from admit.mail.compose import (
+    METHODS,
     Sender,
     order_message,
     party_message,
@@ -40,7 +41,7 @@ from admit.security.codes import CodeKeys
 from admit.security.offline import OfflineSecrets
 from admit.services.organizations import shown_name
 from admit.services.reservation_qr import qr_payload_in
-from admit.services.reservations import current_view, party_of
+from admit.services.reservations import PartyView, current_view, party_of
 
 log = structlog.get_logger()
 LEASE = timedelta(minutes=2)
@@ -159,8 +160,26 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
     qr_text = qr_payload_in(session, reservation=view, offline_secrets=mail.offline, now=now)
     logo = session.get(OrganizationLogo, row.orq)  # printed on the attached ticket
     return reservation_message(
-        row.kind, view, qr_text=qr_text, sender=mail.sender, now=now, logo=logo.data if logo else None
+        row.kind,
+        view,
+        qr_text=qr_text,
+        sender=mail.sender,
+        now=now,
+        logo=logo.data if logo else None,
+        party=_calendar_party(session, reservation, mail, row.kind, now),
     )
+
+
+def _calendar_party(
+    session: Session, reservation: Reservation, mail: MailContext, kind: MailKind, now: datetime
+) -> PartyView | None:
+    """The party of a member changed alone, when it has others: their calendar entry is the party's."""
+    if kind not in METHODS:
+        return None
+    size = session.scalar(
+        select(func.count()).select_from(Reservation).where(Reservation.party_id == reservation.party_id)
+    )
+    return party_of(session, party_id=reservation.party_id, keys=mail.keys, now=now) if size != 1 else None
 
 
 def _party_message(
@@ -207,10 +226,11 @@ def _party_message(
             sender=mail.sender,
             now=now,
             logo=logo.data if logo else None,
+            party=party if len(party.members) > 1 else None,
         )
     return party_message(
         row.kind,
-        party.party_id,
+        party,
         list(zip(members, qr_texts, strict=True)),
         sender=mail.sender,
         now=now,
