@@ -29,7 +29,7 @@ from admit.domain.calendar import (
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now, slot_time_problems
-from admit.outbox.writer import enqueue, enqueue_for_reservation
+from admit.outbox.writer import enqueue_for_members
 from admit.services import cache_version
 from admit.services.capacity import SLOT_COLUMNS, SlotRow
 from admit.services.organizations import get_organization_or_raise
@@ -211,19 +211,7 @@ def update_slot(
             for reservation in stranded:
                 parties.setdefault(reservation.party_id, []).append(reservation)
             for party_id, members in parties.items():
-                if len(members) == 1:
-                    enqueue_for_reservation(session, members[0], MailKind.SLOT_CLOSED, now=now)
-                else:
-                    enqueue(
-                        session,
-                        orq=orq,
-                        kind=MailKind.SLOT_CLOSED,
-                        recipient=members[0].customer_email,
-                        now=now,
-                        reservation=members[0],
-                        ticket_id=members[0].ticket_id,
-                        party_id=party_id,
-                    )
+                enqueue_for_members(session, members, MailKind.SLOT_CLOSED, now=now, party_id=party_id)
     return SlotChange(slot, len(stranded) if notify else 0)
 
 
