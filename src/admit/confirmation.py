@@ -10,11 +10,12 @@ import segno
 from icalendar import Calendar, Event
 
 from admit.db.models import ReservationSlot
+from admit.domain.lifecycle import ReservationStatus
 from admit.domain.venue_time import zone
 from admit.i18n import N_, Translator, translator
 from admit.security.codes import display
 from admit.services.capacity import times
-from admit.services.reservations import ReservationView
+from admit.services.reservations import PartyView, ReservationView
 
 # Translators: a visit's time, e.g. "14:30-15:30".
 TIME_RANGE = N_("%(start)s-%(end)s")
@@ -71,28 +72,88 @@ def calendar_ics(
 
     An invitation sent by e-mail (METHOD REQUEST or CANCEL) names its organizer and attendee (RFC 5546).
     """
-    tz = zone(reservation.timezone)
-    slot = times(reservation.slot)
     t = translator(reservation.language)
-    language = {"LANGUAGE": reservation.language}  # the text's language (RFC 5545 3.2.10)
+    description = [t._("Ticket %(code)s", code=display(reservation.ticket_code)), t._(SHOW)]
+    return _calendar(
+        [reservation],
+        uid=f"{reservation.reservation_id}@admit",
+        sequence=reservation.sequence,
+        description=description,
+        link=link,
+        now=now,
+        method=method,
+        organizer=organizer,
+        attendee=attendee,
+    )
+
+
+def party_calendar_ics(
+    party: PartyView,
+    *,
+    link: str,
+    now: datetime,
+    method: str,
+    organizer: str | None = None,
+    attendee: str | None = None,
+) -> bytes:
+    """The one event of a party's visit: its live members (all of them once cancelled), from the first
+    one's start to the last one's end.
+
+    Its UID is the party's, so each invitation about the party supersedes the one before: its SEQUENCE
+    grows with every move of a member (each raises that member's sequence) and every cancellation.
+    """
+    members = party.live or party.members
+    t = translator(members[0].language)
+    people = t.ngettext("%(num)d person", "%(num)d people", len(members))
+    tickets = [t._("Ticket %(code)s", code=display(member.ticket_code)) for member in members]
+    cancelled = sum(member.status is ReservationStatus.CANCELLED for member in party.members)
+    return _calendar(
+        members,
+        uid=f"party-{party.party_id}@admit",
+        sequence=sum(member.sequence for member in party.members) + cancelled,
+        description=[people, *tickets, t._(SHOW_ALL)],
+        link=link,
+        now=now,
+        method=method,
+        organizer=organizer,
+        attendee=attendee,
+    )
+
+
+SHOW = N_("Show the QR code at the entrance.")
+SHOW_ALL = N_("Show the QR codes at the entrance.")
+
+
+def _calendar(
+    members: list[ReservationView],
+    *,
+    uid: str,
+    sequence: int,
+    description: list[str],
+    link: str,
+    now: datetime,
+    method: str,
+    organizer: str | None,
+    attendee: str | None,
+) -> bytes:
+    first = members[0]
+    tz = zone(first.timezone)
+    spans = [times(member.slot) for member in members]
+    t = translator(first.language)
+    language = {"LANGUAGE": first.language}  # the text's language (RFC 5545 3.2.10)
     calendar = Calendar()
     calendar.add("prodid", "-//Admit//Timed entry//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()
-    event.add("uid", f"{reservation.reservation_id}@admit")
-    event.add("sequence", reservation.sequence)
+    event.add("uid", uid)
+    event.add("sequence", sequence)
     event.add("dtstamp", now)
-    event.add("dtstart", slot.starts_at.replace(tzinfo=tz))
-    event.add("dtend", slot.ends_at.replace(tzinfo=tz))
-    event.add("summary", t._("Visit to %(venue)s", venue=reservation.venue), parameters=language)
-    event.add("location", reservation.venue)
-    description = [
-        t._("Ticket %(code)s", code=display(reservation.ticket_code)),
-        t._("Show the QR code at the entrance."),
-        link,
-    ]
-    event.add("description", "\n".join(description), parameters=language)
+    event.add("dtstart", min(span.starts_at for span in spans).replace(tzinfo=tz))
+    event.add("dtend", max(span.ends_at for span in spans).replace(tzinfo=tz))
+    event.add("summary", t._("Visit to %(venue)s", venue=first.venue), parameters=language)
+    event.add("location", first.venue)
+    event.add("description", "\n".join([*description, link]), parameters=language)
     event.add("url", link)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     if organizer:

@@ -37,8 +37,8 @@ def statements_on(engine: Engine) -> Iterator[list[str]]:
 
 
 def venues_with_visits(make: Builders, per_zone: int, due_per_venue: int) -> set[str]:
-    """Organizations in every zone with visits tomorrow (their tomorrow) and the day after; the ids
-    of the reservations a reminder is due for."""
+    """Organizations in every zone with visits tomorrow (their tomorrow) and the day after, booked
+    together; the ids of the parties a reminder (one each) is due for."""
     due: set[str] = set()
     for zone, tomorrow in TOMORROW.items():
         after = (date.fromisoformat(tomorrow) + timedelta(days=1)).isoformat()
@@ -48,7 +48,7 @@ def venues_with_visits(make: Builders, per_zone: int, due_per_venue: int) -> set
             codes = [t["code"] for t in tickets]
             booked = make.reserve(codes[:-1], make.slot(orq, day=tomorrow))
             assert booked.status_code == 201, booked.text
-            due |= {r["reservation_id"] for r in booked.json()["reservations"]}
+            due.add(booked.json()["party_id"])
             assert make.reserve(codes[-1:], make.slot(orq, day=after)).status_code == 201
     return due
 
@@ -104,5 +104,5 @@ def test_reminders_take_the_same_few_statements_for_many_venues_and_are_queued_o
     assert queue_reminders(context.sessions, now=clock.now()) == 0  # each once
 
     visits = queued(make, MailKind.VISIT_REMINDER)
-    assert sorted(row.reservation_id or "" for row in visits) == sorted(due | more)  # each venue's tomorrow
+    assert sorted(row.party_id or "" for row in visits) == sorted(due | more)  # each venue's tomorrow
     assert len(queued(make, MailKind.RESERVE_REMINDER)) == len(unreserved)

@@ -1,4 +1,5 @@
-"""Reminders, each sent once: book a visit (activated N days ago, no reservation); your visit is tomorrow.
+"""Reminders, each sent once: book a visit (activated N days ago, no reservation); your visit is tomorrow
+(one to each party, about all its members).
 
 Queued set-based: one INSERT … SELECT per distinct "tomorrow" among the venues' time zones (at most
 three at any moment) and one per distinct reminder delay, however many organizations and rows there
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from admit.db.models import Organization, OutboxMessage, Reservation, ReservationSlot, Ticket
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
@@ -62,13 +63,28 @@ def _not_queued(key: ColumnElement[str]) -> ColumnElement[bool]:
 
 
 def _visits(tomorrow: date, zones: set[str], now: datetime) -> tuple[list[str], Select[Any]]:
-    key = literal("visit:") + Reservation.id + literal(f":{tomorrow.isoformat()}")
+    """One reminder per party visiting tomorrow (a single booking is a party of one), named after its
+    first member visiting tomorrow; the sender tells about every member visiting that day."""
+    key = literal("visit:") + Reservation.party_id + literal(f":{tomorrow.isoformat()}")
     constants = _constants(MailKind.VISIT_REMINDER, now)
+    other, other_slot = aliased(Reservation), aliased(ReservationSlot)
+    earlier_member = (
+        exists()
+        .where(
+            other.party_id == Reservation.party_id,
+            other.ticket_id < Reservation.ticket_id,
+            other.status == ReservationStatus.RESERVED,
+            other_slot.id == other.slot_id,
+            other_slot.date == tomorrow,
+        )
+        .correlate(Reservation)
+    )
     rows = (
         select(
             Reservation.orq,
             Reservation.id,
             Reservation.ticket_id,
+            Reservation.party_id,
             Reservation.customer_email,
             key,
             *constants.values(),
@@ -87,11 +103,12 @@ def _visits(tomorrow: date, zones: set[str], now: datetime) -> tuple[list[str], 
             ),
             ReservationSlot.date == tomorrow,
             Reservation.status == ReservationStatus.RESERVED,
+            ~earlier_member,
             _not_queued(key),
         )
         .order_by(Reservation.id)  # one order for every sender: racing inserts wait, never deadlock
     )
-    return ["orq", "reservation_id", "ticket_id", "recipient", "dedupe_key", *constants], rows
+    return ["orq", "reservation_id", "ticket_id", "party_id", "recipient", "dedupe_key", *constants], rows
 
 
 def _unreserved(days: int, now: datetime) -> tuple[list[str], Select[Any]]:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admit import errors
@@ -28,8 +28,10 @@ from admit.domain.calendar import SlotStatus
 from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
 from admit.mail.compose import (
+    METHODS,
     Sender,
     order_message,
+    party_message,
     reservation_message,
     reserve_reminder,
     slot_closed_message,
@@ -39,7 +41,7 @@ from admit.security.codes import CodeKeys
 from admit.security.offline import OfflineSecrets
 from admit.services.organizations import shown_name
 from admit.services.reservation_qr import qr_payload_in
-from admit.services.reservations import current_view
+from admit.services.reservations import PartyView, current_view, party_of
 
 log = structlog.get_logger()
 LEASE = timedelta(minutes=2)
@@ -144,6 +146,8 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
         )
     if row.kind is MailKind.ORDER:
         return _order_message(session, row, mail)
+    if row.party_id is not None:
+        return _party_message(session, row, mail, now)
     reservation = session.get_one(Reservation, row.reservation_id)
     cancelled = reservation.status is ReservationStatus.CANCELLED
     if cancelled and row.kind is not MailKind.CANCELLATION:
@@ -156,7 +160,81 @@ def _compose(session: Session, message_id: int, mail: MailContext, now: datetime
     qr_text = qr_payload_in(session, reservation=view, offline_secrets=mail.offline, now=now)
     logo = session.get(OrganizationLogo, row.orq)  # printed on the attached ticket
     return reservation_message(
-        row.kind, view, qr_text=qr_text, sender=mail.sender, now=now, logo=logo.data if logo else None
+        row.kind,
+        view,
+        qr_text=qr_text,
+        sender=mail.sender,
+        now=now,
+        logo=logo.data if logo else None,
+        party=_calendar_party(session, reservation, mail, row.kind, now),
+    )
+
+
+def _calendar_party(
+    session: Session, reservation: Reservation, mail: MailContext, kind: MailKind, now: datetime
+) -> PartyView | None:
+    """The party of a member changed alone, when it has others: their calendar entry is the party's."""
+    if kind not in METHODS:
+        return None
+    size = session.scalar(
+        select(func.count()).select_from(Reservation).where(Reservation.party_id == reservation.party_id)
+    )
+    return party_of(session, party_id=reservation.party_id, keys=mail.keys, now=now) if size != 1 else None
+
+
+def _party_message(
+    session: Session, row: OutboxMessage, mail: MailContext, now: datetime
+) -> EmailMessage | None:
+    """One message about the members of a party the row is about, as they are now; about one member
+    alone it is that member's own message, and None when none is left to tell about."""
+    party = party_of(session, party_id=str(row.party_id), keys=mail.keys, now=now)
+    named = next(member for member in party.members if member.reservation_id == row.reservation_id)
+    if row.kind is MailKind.CANCELLATION:
+        # The members this cancel acted on: cancelled in the same moment as the one the row names.
+        at = session.get_one(Reservation, named.reservation_id).cancelled_at
+        with_it = set(
+            session.scalars(
+                select(Reservation.id).where(
+                    Reservation.party_id == party.party_id,
+                    Reservation.status == ReservationStatus.CANCELLED,
+                    Reservation.cancelled_at == at,
+                )
+            )
+        )
+        members = [member for member in party.members if member.reservation_id in with_it]
+    elif row.kind is MailKind.VISIT_REMINDER:
+        members = [member for member in party.live if member.slot.date == named.slot.date]
+    elif row.kind is MailKind.SLOT_CLOSED:
+        members = [member for member in party.live if member.slot.status is SlotStatus.CLOSED]
+    else:
+        members = party.live
+    if not members:
+        return None
+    if row.kind is MailKind.SLOT_CLOSED:
+        shared = (party.party_id, members) if len(members) > 1 else None
+        return slot_closed_message(members[0], sender=mail.sender, party=shared)
+    logo = session.get(OrganizationLogo, row.orq)  # printed on the attached tickets
+    qr_texts = [
+        qr_payload_in(session, reservation=member, offline_secrets=mail.offline, now=now)
+        for member in members
+    ]
+    if len(members) == 1:
+        return reservation_message(
+            row.kind,
+            members[0],
+            qr_text=qr_texts[0],
+            sender=mail.sender,
+            now=now,
+            logo=logo.data if logo else None,
+            party=party if len(party.members) > 1 else None,
+        )
+    return party_message(
+        row.kind,
+        party,
+        list(zip(members, qr_texts, strict=True)),
+        sender=mail.sender,
+        now=now,
+        logo=logo.data if logo else None,
     )
 
 
@@ -170,12 +248,14 @@ def _order_message(session: Session, row: OutboxMessage, mail: MailContext) -> E
     ).all()
     if not tickets:
         return None
+    order = session.get_one(Order, first.order_id)
     return order_message(
         venue=session.get_one(Organization, row.orq).name,
         tickets=[(mail.keys.unseal(t.code_sealed), t.status) for t in tickets],
+        order_token=order.link_token,
         recipient=row.recipient,
         sender=mail.sender,
-        language=session.get_one(Order, first.order_id).language,
+        language=order.language,
     )
 
 

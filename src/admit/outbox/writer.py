@@ -27,6 +27,27 @@ def enqueue_for_reservation(
     )
 
 
+def enqueue_for_members(
+    session: Session, members: list[Reservation], kind: MailKind, *, now: datetime, party_id: str
+) -> None:
+    """Queue one e-mail about a change to members of a party: about the one reservation, or about
+    the party with every member in it (the row names the first)."""
+    if len(members) == 1:
+        enqueue_for_reservation(session, members[0], kind, now=now)
+        return
+    first = members[0]
+    enqueue(
+        session,
+        orq=first.orq,
+        kind=kind,
+        recipient=first.customer_email,
+        now=now,
+        reservation=first,
+        ticket_id=first.ticket_id,
+        party_id=party_id,
+    )
+
+
 def enqueue(
     session: Session,
     *,

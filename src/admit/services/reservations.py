@@ -24,7 +24,7 @@ from admit.domain.contact import ContactError, normalise_email, normalise_phone
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus, effective_status, next_status
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
-from admit.outbox.writer import enqueue, enqueue_for_reservation, enqueue_rows, message_row
+from admit.outbox.writer import enqueue_for_members, enqueue_rows, message_row
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import (
@@ -310,10 +310,9 @@ def _move(
                     reservation.sequence += 1
                     reservation.updated_at = now
                     apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
-                _tell(
-                    session, [reservation for reservation, _ in moving], MailKind.UPDATE, now=now, party=party
-                )
             moved = [reservation for reservation, _ in moving]
+            if moved:  # one e-mail: about the one reservation, or about the party's members together
+                enqueue_for_members(session, moved, MailKind.UPDATE, now=now, party_id=moved[0].party_id)
             return _party_view(session, party, [reservation for reservation, _ in locked], moved, keys, now)
     except errors.SlotFull as full:
         with session.begin():  # read again: the refused transaction's rollback expired what it read
@@ -353,28 +352,10 @@ def _cancel(
             reservation.cancelled_at = reservation.updated_at = now
             apply_event(session, ticket, TicketEvent.CANCEL, actor=CUSTOMER, now=now)
         cancelled = [reservation for reservation, _ in locked]
-        _tell(session, cancelled, MailKind.CANCELLATION, now=now, party=party)
-        return _party_view(session, party, cancelled, cancelled, keys, now)
-
-
-def _tell(
-    session: Session, changed: list[Reservation], kind: MailKind, *, now: datetime, party: str | None
-) -> None:
-    """One e-mail about the change: about the one reservation, or about the party's members together."""
-    if len(changed) == 1:
-        enqueue_for_reservation(session, changed[0], kind, now=now)
-    else:
-        first = changed[0]
-        enqueue(
-            session,
-            orq=first.orq,
-            kind=kind,
-            recipient=first.customer_email,
-            now=now,
-            reservation=first,
-            ticket_id=first.ticket_id,
-            party_id=party,
+        enqueue_for_members(
+            session, cancelled, MailKind.CANCELLATION, now=now, party_id=cancelled[0].party_id
         )
+        return _party_view(session, party, cancelled, cancelled, keys, now)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from admit.domain.calendar import (
 from admit.domain.lifecycle import ReservationStatus
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now, slot_time_problems
-from admit.outbox.writer import enqueue_for_reservation
+from admit.outbox.writer import enqueue_for_members
 from admit.services import cache_version
 from admit.services.capacity import SLOT_COLUMNS, SlotRow
 from admit.services.organizations import get_organization_or_raise
@@ -206,8 +206,12 @@ def update_slot(
         slot.updated_at = now
         cache_version.bump_calendar(session, orq=orq, days=[slot.date])
         if notify:
+            # One message to each party: its members were booked together and move together.
+            parties: dict[str, list[Reservation]] = {}
             for reservation in stranded:
-                enqueue_for_reservation(session, reservation, MailKind.SLOT_CLOSED, now=now)
+                parties.setdefault(reservation.party_id, []).append(reservation)
+            for party_id, members in parties.items():
+                enqueue_for_members(session, members, MailKind.SLOT_CLOSED, now=now, party_id=party_id)
     return SlotChange(slot, len(stranded) if notify else 0)
 
 
