@@ -81,6 +81,7 @@ def test_a_party_of_four_is_booked_from_its_order_link_moved_together_and_one_ca
     expect(page.locator("#done-party")).to_have_text(
         f"4 people are booked for {booked}. See, move or cancel the whole group"
     )
+    expect(page.get_by_role("link", name="Back to your order")).to_have_attribute("href", link)
     page.get_by_role("link", name="See, move or cancel the whole group").click()
 
     # The party's page: the time, four people, four QR codes, each one a member's own.
@@ -174,3 +175,25 @@ def test_a_party_too_big_for_the_time_left_is_offered_times_with_room_for_all(pa
     page.get_by_label("Language").select_option("de")
     expect(page.get_by_role("heading", name="Der Besuch Ihrer Gruppe")).to_be_visible()
     expect(page.locator("#party-counts")).to_have_text("3 gebucht")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_party_page_says_why_the_policy_refuses_in_its_language(page: Page, seed: Seed) -> None:
+    strict = seed.org("Strict Museum", reservation_changes="none", cancellation_allowed=False)
+    slot = seed.slot(strict, day="2025-11-25")
+    body = {"ticket_codes": seed.tickets(strict, 2), "slot_id": slot, **CONTACT}
+    party_id = seed.call("POST", "/api/reservations", json=body)["party_id"]
+
+    page.goto(f"/reserve/party/{party_id}?lang=nl")
+    expect(page.locator("#change-refusal")).to_have_text(
+        "Verzetten is niet mogelijk: Bij deze locatie kun je een reservering niet wijzigen."
+    )
+    expect(page.locator("#cancel-refusal")).to_contain_text(
+        "Bij deze locatie kun je een reservering niet annuleren."
+    )
+    expect(page.get_by_role("button", name="Iedereen naar een andere tijd verzetten")).to_be_hidden()
+    expect(page.get_by_role("button", name="Voor iedereen annuleren")).to_be_hidden()
+
+    response = page.goto("/reserve/party/no-such-party?lang=en")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Booking not found")).to_be_visible()

@@ -161,7 +161,8 @@ def party(request: Request, party_id: ReservationId, context: ContextDep) -> HTM
     except errors.PartyNotFound:
         return _page(request, "party.html", VISITOR, status_code=404, party_id="", found=False)
     first = (found.live or found.members)[0]
-    # The members still booked share a time, so the first one's answers the policy for all of them.
+    # The page asks the policy about the first member still booked (the party's time); the API checks
+    # every member again when the visitor moves or cancels them all.
     orq, move, cancel = _change_options(context, first.reservation_id, language_of(request, VISITOR))
     return _page(
         request, "party.html", VISITOR, party_id=party_id, found=True, orq=orq, move=move, cancel=cancel

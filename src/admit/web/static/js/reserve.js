@@ -398,6 +398,12 @@
         A.el("p", {}, A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, A._("Change or cancel this reservation"))),
         A.el("p", { class: "hint" }, A._("Keep this link: it is also how you change or cancel later."))));
     });
+    if (order.token) {
+      // The order's other tickets may still wait for a time: back to the order, as it is now.
+      const again = $("done-again");
+      again.href = "/reserve?order=" + encodeURIComponent(order.token);
+      again.textContent = A._("Back to your order");
+    }
     state.tickets = [];
     go("done");
   }
