@@ -155,9 +155,13 @@ def test_a_party_too_big_for_the_time_left_is_offered_times_with_room_for_all(pa
     seed.book(orq, 2, chosen)
     seed.book(orq, 8, seed.slot(orq, day=day, start="12:00", end="13:00", capacity=10))  # room for 2
     seed.slot(orq, day=day, start="14:00", end="15:00", capacity=10)
-    link, _ = order(seed, orq, 3, "immediate")
+    link, _ = order(seed, orq, 4, "immediate")
 
+    # Three of the order's four come this time.
     page.goto(link)
+    left_out = page.get_by_role("checkbox").nth(3)
+    left_out.uncheck()
+    expect(left_out).to_be_focused()
     page.get_by_role("button", name="Continue with 3 tickets").click()
     book_through_the_steps(page, day, "10:00", "11:00")
     seed.book(orq, 1, chosen)  # someone else takes a place meanwhile: 2 left, for a party of 3
@@ -171,7 +175,11 @@ def test_a_party_too_big_for_the_time_left_is_offered_times_with_room_for_all(pa
     expect(page.locator("#done-party")).to_contain_text(
         "3 people are booked for Thursday, 27 November 2025, " + hours("14:00", "15:00")
     )
-    page.get_by_role("link", name="See, move or cancel the whole group").click()
+    page.get_by_role("link", name="Back to your order").click()
+    tickets = page.locator("#order-list li")
+    expect(tickets.filter(has_text="Booked for Thursday, 27 November 2025")).to_have_count(3)
+    expect(tickets.filter(has_text="Ready to book")).to_have_count(1)
+    tickets.first.get_by_role("link", name="See or change this booking").click()
     page.get_by_label("Language").select_option("de")
     expect(page.get_by_role("heading", name="Der Besuch Ihrer Gruppe")).to_be_visible()
     expect(page.locator("#party-counts")).to_have_text("3 gebucht")

@@ -452,6 +452,7 @@
               else order.chosen.delete(ticket.code);
               state.slot = null;
               renderOrder();
+              $("order-ticket-" + index).focus(); // the list was drawn again: keep the keyboard's place
             },
           }),
           A.el("span", {}, A.el("span", { class: "visually-hidden" }, A._("Ticket") + " "), code))
