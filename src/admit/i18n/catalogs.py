@@ -55,9 +55,13 @@ DOMAINS = (
         (
             _TEMPLATES + "reserve.html",
             _TEMPLATES + "manage.html",
+            _TEMPLATES + "party.html",
+            _TEMPLATES + "_changes.html",
             _SCRIPTS + "reserve.js",
             _SCRIPTS + "calendar.js",
             _SCRIPTS + "manage.js",
+            _SCRIPTS + "changes.js",
+            _SCRIPTS + "party.js",
         ),
     ),
     Domain(

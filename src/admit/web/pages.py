@@ -149,6 +149,26 @@ def manage(request: Request, reservation_id: ReservationId, context: ContextDep)
     )
 
 
+@router.get("/reserve/party/{party_id}")
+def party(request: Request, party_id: ReservationId, context: ContextDep) -> HTMLResponse:
+    """A party's page (the tickets booked together): every member's QR code, moving or cancelling them
+    all where the policy allows, and each member's own page to change one alone."""
+    try:
+        with context.sessions() as session:
+            found = reservations.get_party(
+                session, party_id=party_id, keys=context.keys, now=context.clock.now()
+            )
+    except errors.PartyNotFound:
+        return _page(request, "party.html", VISITOR, status_code=404, party_id="", found=False)
+    first = (found.live or found.members)[0]
+    # The page asks the policy about the first member still booked (the party's time); the API checks
+    # every member again when the visitor moves or cancels them all.
+    orq, move, cancel = _change_options(context, first.reservation_id, language_of(request, VISITOR))
+    return _page(
+        request, "party.html", VISITOR, party_id=party_id, found=True, orq=orq, move=move, cancel=cancel
+    )
+
+
 def _change_options(context: AppContext, reservation_id: str, language: str) -> tuple[int, Allowed, Allowed]:
     """Ask the same rules the API applies, so the page can say why before the visitor tries, in the
     page's language."""

@@ -1,4 +1,5 @@
-/* The visitor's portal: ticket(s) → date and time → contact → confirm → QR code. */
+/* The visitor's portal: ticket(s) → date and time → contact → confirm → QR code. From an order's link
+ * (?order=…) the first step lists the order's tickets instead, to activate and book together. */
 "use strict";
 
 (function (A) {
@@ -93,7 +94,11 @@
     $("ticket-code-label").textContent = any ? A._("Add another ticket from the same order") : A._("Ticket code");
     $("ticket-submit").textContent = any ? A._("Add ticket") : A._("Check ticket");
     A.show($("ticket-more-hint"), any);
-    A.show($("ticket-continue"), any);
+    renderContinue();
+  }
+
+  function renderContinue() {
+    A.show($("ticket-continue"), state.tickets.length > 0);
     $("ticket-continue").disabled = !ready();
     $("ticket-continue").textContent = state.tickets.length > 1
       ? A.ngettext("Continue with %(num)d ticket", "Continue with %(num)d tickets", state.tickets.length)
@@ -322,7 +327,7 @@
           ...(state.phoneCountry ? { phone_country: state.phoneCountry } : {}),
         },
       });
-      done(answer.reservations);
+      done(answer);
     } catch (error) {
       if (error.code === "SLOT_FULL") {
         const alternatives = error.details.alternatives || [];
@@ -354,8 +359,19 @@
     return at < 1 ? address : address.slice(0, 1) + "\u2026" + address.slice(at);
   }
 
-  function done(reservations) {
+  function done(answer) {
+    const reservations = answer.reservations;
     const list = $("done-list");
+    const party = reservations.length > 1;
+    A.show($("done-party"), party);
+    if (party) {
+      const first = reservations[0];
+      $("done-party").replaceChildren(
+        A.ngettext("%(num)d person is booked for %(when)s.", "%(num)d people are booked for %(when)s.", reservations.length, {
+          when: A.when(first.date, first.start_time, first.end_time),
+        }) + " ",
+        A.el("a", { href: "/reserve/party/" + encodeURIComponent(answer.party_id) }, A._("See, move or cancel the whole group")));
+    }
     const offers = document.body.dataset;
     $("done-sent").replaceChildren(...A.withElements(A._("Confirmation sent to %(address)s."), {
       address: A.el("strong", { class: "nowrap" }, masked(state.email)),
@@ -382,15 +398,141 @@
         A.el("p", {}, A.el("a", { href: "/reserve/" + encodeURIComponent(r.reservation_id) }, A._("Change or cancel this reservation"))),
         A.el("p", { class: "hint" }, A._("Keep this link: it is also how you change or cancel later."))));
     });
+    if (order.token) {
+      // The order's other tickets may still wait for a time: back to the order, as it is now.
+      const again = $("done-again");
+      again.href = "/reserve?order=" + encodeURIComponent(order.token);
+      again.textContent = A._("Back to your order");
+    }
     state.tickets = [];
     go("done");
   }
 
-  // A link from the order e-mail can carry the code: /reserve?code=…
-  const fromLink = new URLSearchParams(window.location.search).get("code");
-  if (fromLink) {
-    ticketInput.value = fromLink;
-    checkTicket(fromLink);
+  // ---- An order's link: its tickets as they are now; the visitor books all or some for one time ----
+  const order = { token: "", tickets: [], chosen: new Set() };
+
+  function bookable(ticket) {
+    return ticket.status === "INACTIVE" || ticket.status === "ACTIVATED";
   }
-  renderTickets();
+
+  /** What a ticket of the order is now, in words, with the way to its booking where it has one. */
+  function orderState(ticket) {
+    const r = ticket.reservation;
+    if (ticket.status === "RESERVED" && r) {
+      return [A._("Booked for %(when)s.", { when: A.when(r.date, r.start_time, r.end_time) }) + " ",
+        A.el("a", { href: "/reserve/party/" + encodeURIComponent(r.party_id) }, A._("See or change this booking"))];
+    }
+    const words = {
+      INACTIVE: A._("Not activated yet."),
+      ACTIVATED: A._("Ready to book."),
+      VERIFIED: A._("Used for entry."),
+      EXPIRED: A._("Expired: it can no longer be used."),
+      PENDING_PAYMENT: A._("Not paid yet: it can be booked once the payment is complete."),
+    };
+    const parts = [words[ticket.status] || A._("This ticket cannot be booked (%(status)s).", { status: ticket.status })];
+    if (bookable(ticket) && ticket.valid_until) {
+      parts.push(" " + A._("Valid until %(date)s.", { date: A.longDate(ticket.valid_until) }));
+    }
+    return parts;
+  }
+
+  function renderOrder() {
+    const list = $("order-list");
+    list.replaceChildren();
+    order.tickets.forEach((ticket, index) => {
+      const shown = A.formatCode(ticket.code);
+      const open = bookable(ticket);
+      const code = A.el("span", { class: "ticket-code" }, shown);
+      const head = open
+        ? A.el("label", { class: "ticket-line order-choice", for: "order-ticket-" + index },
+          A.el("input", {
+            type: "checkbox", id: "order-ticket-" + index, value: ticket.code, checked: order.chosen.has(ticket.code),
+            onchange: (event) => {
+              if (event.currentTarget.checked) order.chosen.add(ticket.code);
+              else order.chosen.delete(ticket.code);
+              state.slot = null;
+              renderOrder();
+              $("order-ticket-" + index).focus(); // the list was drawn again: keep the keyboard's place
+            },
+          }),
+          A.el("span", {}, A.el("span", { class: "visually-hidden" }, A._("Ticket") + " "), code))
+        : A.el("div", { class: "ticket-line" }, A.el("span", {}, A.el("span", { class: "visually-hidden" }, A._("Ticket") + " "), code));
+      const kind = ticket.status === "ACTIVATED" ? "ready" : ticket.status === "INACTIVE" ? "inactive" : "closed";
+      list.append(A.el("li", { class: kind, "data-code": ticket.code, "data-status": ticket.status },
+        head, A.el("p", { class: "ticket-state" }, ...orderState(ticket))));
+    });
+    state.tickets = order.tickets.filter((t) => order.chosen.has(t.code)).map((t) => ({ code: t.code, orq: t.orq, status: t.status }));
+    const inactive = state.tickets.filter((t) => t.status === "INACTIVE").length;
+    A.show($("order-activate"), inactive > 0);
+    $("order-activate-count").textContent = A.ngettext(
+      "%(num)d of the chosen tickets is not activated yet: activate it to book.",
+      "%(num)d of the chosen tickets are not activated yet: activate them to book.",
+      inactive,
+    );
+    $("order-activate-go").textContent = A.ngettext("Activate %(num)d ticket", "Activate %(num)d tickets", inactive);
+    renderContinue();
+    if (!order.tickets.some(bookable)) {
+      A.setMessage(ticketMessage, A._("None of this order's tickets can be booked now."), "info");
+    }
+  }
+
+  $("order-activate-go").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    A.setMessage(ticketMessage, "");
+    try {
+      for (const ticket of order.tickets) {
+        if (!order.chosen.has(ticket.code) || ticket.status !== "INACTIVE") continue;
+        try {
+          const answer = await A.api("POST", "/api/tickets/" + encodeURIComponent(ticket.code) + "/activate");
+          ticket.status = answer.status;
+        } catch (error) {
+          if (error.code !== "ALREADY_ACTIVATED") throw error;
+          ticket.status = "ACTIVATED";
+        }
+      }
+      announce(A._("The chosen tickets are activated and ready to book."));
+    } catch (error) {
+      A.setMessage(ticketMessage, error.message);
+    } finally {
+      button.disabled = false;
+      renderOrder();
+      if (ready()) $("ticket-continue").focus();
+    }
+  });
+
+  async function loadOrder(token) {
+    order.token = token;
+    A.show(ticketForm, false);
+    $("ticket-title").textContent = A._("Your order");
+    try {
+      const answer = await A.api("GET", "/api/order-links/" + encodeURIComponent(token));
+      order.tickets = answer.tickets;
+      order.chosen = new Set(answer.tickets.filter(bookable).map((t) => t.code));
+      $("order-venue").textContent = A._("Your tickets for %(venue)s.", { venue: answer.venue.name });
+      A.show($("order"), true);
+      renderOrder();
+      loadVenue(answer.orq);
+    } catch (error) {
+      // A link cut short or mistyped: say so, and offer the ticket code instead.
+      A.setMessage(ticketMessage, error.status === 404
+        ? A._("We could not find this order. Check that the whole link from your e-mail was copied, or enter a ticket code below.")
+        : error.message);
+      $("ticket-title").textContent = A._("Your ticket");
+      A.show(ticketForm, true);
+    }
+  }
+
+  const query = new URLSearchParams(window.location.search);
+  if (query.get("order")) {
+    loadOrder(query.get("order"));
+  } else {
+    // A link from the order e-mail can carry the code: /reserve?code=…
+    const fromLink = query.get("code");
+    if (fromLink) {
+      ticketInput.value = fromLink;
+      checkTicket(fromLink);
+    }
+    renderTickets();
+  }
 })(window.Admit);

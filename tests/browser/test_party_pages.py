@@ -1,0 +1,207 @@
+"""Whole parties in a browser: an order's link books its tickets together, the party's page shows
+everyone's QR code and moves or cancels them together, and each member's own page changes one alone.
+
+Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import CONTACT, Seed, Shot, docs_shot, hours
+from tests.browser.test_accessibility import serious_violations
+from tests.qr import read_qr
+
+pytestmark = pytest.mark.browser
+
+
+def order(seed: Seed, orq: int, quantity: int, mode: str) -> tuple[str, list[str]]:
+    """(the order link's path, the codes) of a fresh paid order."""
+    body = {"orq": orq, "quantity": quantity, "activation_mode": mode, "paid": True}
+    made = seed.call("POST", "/api/orders", seed.admin(orq), json=body)
+    path = "/reserve?" + str(made["order_url"]).split("?", 1)[1]
+    return path, [ticket["code"] for ticket in made["tickets"]]
+
+
+def free_places(seed: Seed, code: str, day: str) -> dict[int, int]:
+    """Each of the day's slots and its free places, as the API tells a ticket's holder."""
+    answer = seed.call("GET", f"/api/tickets/{code}/availability", params={"from": day, "to": day})
+    return {slot["slot_id"]: slot["available_count"] for found in answer["days"] for slot in found["slots"]}
+
+
+def book_through_the_steps(page: Page, day: str, start: str, end: str) -> None:
+    """The same calendar → time → contact → confirm steps a single ticket goes through."""
+    page.locator(f'#calendar [data-date="{day}"]').click()
+    page.locator("#calendar button.slot").filter(has_text=hours(start, end)).click()
+    page.get_by_label("E-mail").fill(CONTACT["customer_email"])
+    page.get_by_label("Phone").fill(CONTACT["customer_phone"])
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_a_party_of_four_is_booked_from_its_order_link_moved_together_and_one_cancelled_alone(
+    page: Page, seed: Seed, shot: Shot, viewport: str
+) -> None:
+    orq = seed.org()
+    first = seed.slot(orq, day="2025-11-25", start="10:00", end="11:00", capacity=10)
+    later = seed.slot(orq, day="2025-11-26", start="14:00", end="15:00", capacity=10)
+    link, codes = order(seed, orq, 4, "pre_made")
+    for code in codes[:3]:  # the buyer activated three already; the fourth waits
+        seed.call("POST", f"/api/tickets/{code}/activate")
+
+    # The order's page: the venue, each ticket's state, all of them chosen; one still to activate.
+    page.goto(link)
+    expect(page.locator("#order-venue")).to_have_text("Your tickets for City Museum.")
+    tickets = page.locator("#order-list li")
+    expect(tickets).to_have_count(4)
+    expect(tickets.filter(has_text="Ready to book")).to_have_count(3)
+    waiting = tickets.filter(has_text="Not activated yet")
+    expect(waiting.locator(".ticket-code")).to_have_text("-".join(re.findall("....", codes[3])))
+    expect(page.locator("#order-list input[type=checkbox]:checked")).to_have_count(4)
+    expect(page.locator("#order-activate")).to_contain_text("Activating a ticket is permanent")
+    continue_button = page.locator("#ticket-continue")
+    expect(continue_button).to_be_disabled()
+    shot(page, "order")
+    if viewport == "phone":
+        docs_shot(page, seed.server, "order-link-phone")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Activate 1 ticket").click()
+    expect(tickets.filter(has_text="Ready to book")).to_have_count(4)
+    expect(page.locator("#order-activate")).to_be_hidden()
+    expect(continue_button).to_have_text("Continue with 4 tickets")
+    continue_button.click()
+
+    book_through_the_steps(page, "2025-11-25", "10:00", "11:00")
+    expect(page.locator("#sum-tickets .ticket-code")).to_have_count(4)
+    page.get_by_role("button", name="Confirm").click()
+    booked = "Tuesday, 25 November 2025, " + hours("10:00", "11:00")
+    expect(page.locator("#done-party")).to_have_text(
+        f"4 people are booked for {booked}. See, move or cancel the whole group"
+    )
+    expect(page.get_by_role("link", name="Back to your order")).to_have_attribute("href", link)
+    page.get_by_role("link", name="See, move or cancel the whole group").click()
+
+    # The party's page: the time, four people, four QR codes, each one a member's own.
+    expect(page).to_have_url(re.compile(r"/reserve/party/[A-Za-z0-9_-]+$"))
+    party_id = page.url.rsplit("/", 1)[1]
+    party: dict[str, Any] = seed.call("GET", f"/api/parties/{party_id}")
+    expect(page.locator("#party-date")).to_have_text("Tuesday, 25 November 2025")
+    expect(page.locator("#party-counts")).to_have_text("4 booked")
+    qr_codes = page.locator("#member-list img.qr")
+    expect(qr_codes).to_have_count(4)
+    expect(page.locator("#member-list .ticket-code")).to_have_count(4)
+    png = seed.http.get(str(qr_codes.nth(2).get_attribute("src"))).content
+    assert read_qr(png) in {member["qr_payload"] for member in party["reservations"]}
+    assert read_qr(png) == party["reservations"][2]["qr_payload"]
+    expect(page.get_by_role("link", name="Printable tickets (PDF)")).to_have_attribute(
+        "href", party["pdf_url"]
+    )
+    shot(page, "party")
+    if viewport == "phone":
+        docs_shot(page, seed.server, "party-phone")
+    assert serious_violations(page) == []
+
+    # Everyone to another time, in one move.
+    page.get_by_role("button", name="Move everyone to another time").click()
+    book_day = page.locator('#calendar [data-date="2025-11-26"]')
+    book_day.click()
+    page.locator("#calendar button.slot").filter(has_text=hours("14:00", "15:00")).click()
+    moved = "Wednesday, 26 November 2025, " + hours("14:00", "15:00")
+    expect(page.locator("#move-question")).to_have_text(
+        f"Move the visit of all 4 people from {booked} to {moved}?"
+    )
+    page.get_by_role("button", name="Move everyone", exact=True).click()
+    expect(page.locator("#details-message")).to_have_text(
+        f"Everyone is moved to {moved}. Your QR codes stay the same."
+    )
+    expect(page.locator("#party-date")).to_have_text("Wednesday, 26 November 2025")
+    assert free_places(seed, codes[0], "2025-11-25")[first] == 10
+    assert free_places(seed, codes[0], "2025-11-26")[later] == 6
+
+    # One person cancels alone, from their own page; the party's page then shows who is left.
+    page.locator("#member-list li").nth(1).get_by_role("link", name="Move or cancel just this person").click()
+    page.get_by_role("button", name="Cancel reservation").click()
+    page.get_by_role("button", name="Yes, cancel").click()
+    expect(page.locator("#details-message")).to_contain_text("Your reservation is cancelled")
+    page.goto(f"/reserve/party/{party_id}")
+    expect(page.locator("#party-counts")).to_have_text("3 booked and 1 cancelled")
+    expect(qr_codes).to_have_count(3)
+    expect(page.locator("#member-list .status-pill.CANCELLED")).to_have_count(1)
+    shot(page, "one-cancelled")
+    assert free_places(seed, codes[0], "2025-11-26")[later] == 7
+    statuses = [member["status"] for member in seed.call("GET", f"/api/parties/{party_id}")["reservations"]]
+    assert sorted(statuses) == ["CANCELLED", "RESERVED", "RESERVED", "RESERVED"]
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_an_unknown_order_link_says_so_and_offers_the_ticket_code(page: Page) -> None:
+    page.goto("/reserve?order=no-such-order")
+    expect(page.locator("#ticket-message")).to_contain_text("We could not find this order.")
+    expect(page.get_by_label("Ticket code")).to_be_visible()
+    # The switcher keeps the order's link: the same answer, in Dutch.
+    page.get_by_label("Language").select_option("nl")
+    expect(page.locator("#ticket-message")).to_contain_text("We konden deze bestelling niet vinden.")
+    assert "order=no-such-order" in page.url
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_a_party_too_big_for_the_time_left_is_offered_times_with_room_for_all(page: Page, seed: Seed) -> None:
+    orq = seed.org()
+    day = "2025-11-27"
+    chosen = seed.slot(orq, day=day, start="10:00", end="11:00", capacity=5)
+    seed.book(orq, 2, chosen)
+    seed.book(orq, 8, seed.slot(orq, day=day, start="12:00", end="13:00", capacity=10))  # room for 2
+    seed.slot(orq, day=day, start="14:00", end="15:00", capacity=10)
+    link, _ = order(seed, orq, 4, "immediate")
+
+    # Three of the order's four come this time.
+    page.goto(link)
+    left_out = page.get_by_role("checkbox").nth(3)
+    left_out.uncheck()
+    expect(left_out).to_be_focused()
+    page.get_by_role("button", name="Continue with 3 tickets").click()
+    book_through_the_steps(page, day, "10:00", "11:00")
+    seed.book(orq, 1, chosen)  # someone else takes a place meanwhile: 2 left, for a party of 3
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#summary-message")).to_contain_text("this time has just been fully booked")
+    offered = page.locator("#alternatives-list button")
+    expect(offered).to_have_count(1)
+    expect(offered).to_contain_text(hours("14:00", "15:00"))
+    offered.click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#done-party")).to_contain_text(
+        "3 people are booked for Thursday, 27 November 2025, " + hours("14:00", "15:00")
+    )
+    page.get_by_role("link", name="Back to your order").click()
+    tickets = page.locator("#order-list li")
+    expect(tickets.filter(has_text="Booked for Thursday, 27 November 2025")).to_have_count(3)
+    expect(tickets.filter(has_text="Ready to book")).to_have_count(1)
+    tickets.first.get_by_role("link", name="See or change this booking").click()
+    page.get_by_label("Language").select_option("de")
+    expect(page.get_by_role("heading", name="Der Besuch Ihrer Gruppe")).to_be_visible()
+    expect(page.locator("#party-counts")).to_have_text("3 gebucht")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_party_page_says_why_the_policy_refuses_in_its_language(page: Page, seed: Seed) -> None:
+    strict = seed.org("Strict Museum", reservation_changes="none", cancellation_allowed=False)
+    slot = seed.slot(strict, day="2025-11-25")
+    body = {"ticket_codes": seed.tickets(strict, 2), "slot_id": slot, **CONTACT}
+    party_id = seed.call("POST", "/api/reservations", json=body)["party_id"]
+
+    page.goto(f"/reserve/party/{party_id}?lang=nl")
+    expect(page.locator("#change-refusal")).to_have_text(
+        "Verzetten is niet mogelijk: Bij deze locatie kun je een reservering niet wijzigen."
+    )
+    expect(page.locator("#cancel-refusal")).to_contain_text(
+        "Bij deze locatie kun je een reservering niet annuleren."
+    )
+    expect(page.get_by_role("button", name="Iedereen naar een andere tijd verzetten")).to_be_hidden()
+    expect(page.get_by_role("button", name="Voor iedereen annuleren")).to_be_hidden()
+
+    response = page.goto("/reserve/party/no-such-party?lang=en")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Booking not found")).to_be_visible()
