@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from admit.domain.calendar import SlotTimes
-from admit.domain.door import ENTRY_CODES, TicketFacts, decide
+from admit.domain.door import ENTRY_CODES, Party, TicketFacts, decide, party_at_door
 from admit.domain.lifecycle import TicketStatus
 from admit.domain.policy import EntryWindow, Policy, UnreservedEntry
 
@@ -99,3 +99,14 @@ def test_the_codes_a_synced_scan_counts_as_an_entry_are_exactly_those_that_allow
     for case in VECTORS:
         assert (case["expect"]["code"] in ENTRY_CODES) == case["expect"]["entry_allowed"], case["name"]
     assert {case["expect"]["code"] for case in VECTORS if case["expect"]["entry_allowed"]} == ENTRY_CODES
+
+
+def test_a_party_shows_its_size_and_counts_this_visitor_in_once_admitted() -> None:
+    assert party_at_door(3, 0, admitted_now=False) == Party(size=3, admitted=0)
+    assert party_at_door(3, 0, admitted_now=True) == Party(size=3, admitted=1)
+    assert party_at_door(3, 2, admitted_now=True) == Party(size=3, admitted=3)
+
+
+def test_someone_booked_alone_in_the_slot_has_no_party_to_show() -> None:
+    assert party_at_door(1, 0, admitted_now=True) is None
+    assert party_at_door(0, 0, admitted_now=False) is None  # no live reservation
