@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from admit.domain.calendar import SlotTimes
-from admit.domain.door import ENTRY_CODES, Party, TicketFacts, decide, party_at_door
+from admit.domain.door import ENTRY_CODES, TicketFacts, decide, party_at_door
 from admit.domain.lifecycle import TicketStatus
 from admit.domain.policy import EntryWindow, Policy, UnreservedEntry
 
-VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "door.json").read_text())["cases"]
+_DOOR = json.loads((Path(__file__).parent.parent / "vectors" / "door.json").read_text())
+VECTORS = _DOOR["cases"]
+PARTIES = _DOOR["parties"]
 
 
 def ticket_of(raw: dict[str, Any] | None) -> TicketFacts | None:
@@ -101,12 +103,7 @@ def test_the_codes_a_synced_scan_counts_as_an_entry_are_exactly_those_that_allow
     assert {case["expect"]["code"] for case in VECTORS if case["expect"]["entry_allowed"]} == ENTRY_CODES
 
 
-def test_a_party_shows_its_size_and_counts_this_visitor_in_once_admitted() -> None:
-    assert party_at_door(3, 0, admitted_now=False) == Party(size=3, admitted=0)
-    assert party_at_door(3, 0, admitted_now=True) == Party(size=3, admitted=1)
-    assert party_at_door(3, 2, admitted_now=True) == Party(size=3, admitted=3)
-
-
-def test_someone_booked_alone_in_the_slot_has_no_party_to_show() -> None:
-    assert party_at_door(1, 0, admitted_now=True) is None
-    assert party_at_door(0, 0, admitted_now=False) is None  # no live reservation
+@pytest.mark.parametrize("case", PARTIES, ids=[case["name"] for case in PARTIES])
+def test_party_at_the_door(case: dict[str, Any]) -> None:
+    party = party_at_door(case["size"], case["admitted"], admitted_now=case["admitted_now"])
+    assert (None if party is None else {"size": party.size, "admitted": party.admitted}) == case["expect"]

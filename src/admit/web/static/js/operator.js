@@ -304,7 +304,9 @@
       return;
     }
     const at = kept.mark.verified_at_local;
-    if (admitToggle.checked) showAdmitted(code, Object.assign({}, verdict, { verified_at: at }));
+    const reservation = verdict.reservation &&
+      Object.assign({}, verdict.reservation, { party: door.admittedParty(verdict.reservation.party) });
+    if (admitToggle.checked) showAdmitted(code, Object.assign({}, verdict, { verified_at: at, reservation: reservation }));
     else {
       showScan(A._("✓ Verified offline: ticket …%(suffix)s at %(time)s. It is sent to the server when the connection is back.", {
         suffix: verdict.ticket.code_suffix,
