@@ -309,10 +309,9 @@ def _status_before_entry(found: FoundTicket) -> TicketStatus:
 
 # The statements are built once: building one costs more than running it.
 _MEMBER = aliased(Reservation)
-_BOOKED = (ReservationStatus.RESERVED, ReservationStatus.VERIFIED)
 
 
-def _party_count(statuses: tuple[ReservationStatus, ...], *, alone: int) -> Any:
+def _party_count(*statuses: ReservationStatus, alone: int) -> Any:
     """Members of the reservation's party booked in its slot, in these statuses: one look-up by the
     party index, and none for a reservation made before parties (its party id is its own: `alone`)."""
     members = (
@@ -320,7 +319,8 @@ def _party_count(statuses: tuple[ReservationStatus, ...], *, alone: int) -> Any:
         .where(
             _MEMBER.party_id == Reservation.party_id,
             _MEMBER.slot_id == Reservation.slot_id,
-            _MEMBER.status.in_(statuses),
+            # Equalities rather than IN: a list parameter is expanded at every execution.
+            or_(*(_MEMBER.status == status for status in statuses)),
         )
         .correlate(Reservation)
         .scalar_subquery()
@@ -345,8 +345,8 @@ _FIND = (
         ReservationSlot.date,
         ReservationSlot.start_time,
         ReservationSlot.end_time,
-        _party_count(_BOOKED, alone=1),
-        _party_count((ReservationStatus.VERIFIED,), alone=0),
+        _party_count(ReservationStatus.RESERVED, ReservationStatus.VERIFIED, alone=1),
+        _party_count(ReservationStatus.VERIFIED, alone=0),
     )
     .select_from(Ticket)
     .outerjoin(
