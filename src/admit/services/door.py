@@ -311,16 +311,18 @@ def _status_before_entry(found: FoundTicket) -> TicketStatus:
 _MEMBER = aliased(Reservation)
 
 
-def _party_count(*statuses: ReservationStatus, alone: int) -> Any:
-    """Members of the reservation's party booked in its slot, in these statuses: one look-up by the
-    party index, and none for a reservation made before parties (its party id is its own: `alone`)."""
+def _party_count(counted: Any, *, alone: int) -> Any:
+    """`counted` over the live members of the reservation's party booked in its slot: a look-up by the
+    party index, so its cost is the party's size, never the slot's; none at all for a reservation made
+    before parties (its party id is its own: `alone`). Both counts share one WHERE so that the planner
+    reads them the same way, rather than the slot's index for the VERIFIED ones."""
     members = (
-        select(func.count())
+        select(counted)
         .where(
             _MEMBER.party_id == Reservation.party_id,
             _MEMBER.slot_id == Reservation.slot_id,
             # Equalities rather than IN: a list parameter is expanded at every execution.
-            or_(*(_MEMBER.status == status for status in statuses)),
+            or_(_MEMBER.status == ReservationStatus.RESERVED, _MEMBER.status == ReservationStatus.VERIFIED),
         )
         .correlate(Reservation)
         .scalar_subquery()
@@ -345,8 +347,8 @@ _FIND = (
         ReservationSlot.date,
         ReservationSlot.start_time,
         ReservationSlot.end_time,
-        _party_count(ReservationStatus.RESERVED, ReservationStatus.VERIFIED, alone=1),
-        _party_count(ReservationStatus.VERIFIED, alone=0),
+        _party_count(func.count(), alone=1),
+        _party_count(func.count(case((_MEMBER.status == ReservationStatus.VERIFIED, 1))), alone=0),
     )
     .select_from(Ticket)
     .outerjoin(
