@@ -43,6 +43,7 @@ def test_a_ticket_reserved_for_today_is_green_with_customer_and_verifies(
         "start_time": "10:00",
         "end_time": "11:00",
         "status": "RESERVED",
+        "party": None,  # booked alone: no one else to expect
     }
     assert verdict["ticket"]["activation_status"] == "active"
     assert make.status_of(code) == "RESERVED"  # validating changes nothing
@@ -56,6 +57,49 @@ def test_a_ticket_reserved_for_today_is_green_with_customer_and_verifies(
     assert make.status_of(code) == "VERIFIED"
     reservation_id = make.client.get(f"/api/tickets/{code}/status").json()["reservation"]["reservation_id"]
     assert make.client.get(f"/api/reservations/{reservation_id}").json()["status"] == "VERIFIED"
+
+
+def test_a_party_member_shows_how_many_of_the_party_to_expect_and_how_many_are_in(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    """Three tickets booked together: each scan says party of 3, and counts the members let in."""
+    orq, operator = door
+    codes = [make.ticket(orq, "ACTIVATED") for _ in range(3)]
+    make.reserve(codes, make.slot(orq, day="2025-11-20")).raise_for_status()
+
+    first = scan(make, operator, codes[0]).json()
+    assert first["result"] == "GREEN"
+    assert first["reservation"]["party"] == {"size": 3, "admitted": 0}
+
+    admitted = scan(make, operator, codes[0], "/venue/scan", action="admit").json()
+    assert admitted["verified_now"] is True
+    assert admitted["reservation"]["party"] == {"size": 3, "admitted": 1}  # this one included
+
+    second = scan(make, operator, codes[1], "/venue/scan", action="admit").json()
+    assert second["reservation"]["party"] == {"size": 3, "admitted": 2}
+    again = scan(make, operator, codes[0]).json()
+    assert again["code"] == "ALREADY_VERIFIED"
+    assert again["reservation"]["party"] == {"size": 3, "admitted": 2}
+
+
+def test_a_member_moved_alone_or_cancelled_no_longer_counts_in_the_partys_slot(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    orq, operator = door
+    clock.set(clock.now() - timedelta(days=2))  # 18 Nov: changes are still allowed
+    codes = [make.ticket(orq, "ACTIVATED") for _ in range(4)]
+    booked = make.reserve(codes, make.slot(orq, day="2025-11-20")).json()["reservations"]
+    reservation_of = {r["ticket_code"]: r["reservation_id"] for r in booked}
+    later = make.slot(orq, day="2025-11-20", start="11:00", end="12:00")
+    moved = make.client.put(f"/api/reservations/{reservation_of[codes[2]]}", json={"slot_id": later})
+    assert moved.status_code == 200, moved.text
+    make.client.delete(f"/api/reservations/{reservation_of[codes[3]]}").raise_for_status()
+    clock.advance(timedelta(days=2))
+
+    assert scan(make, operator, codes[0]).json()["reservation"]["party"] == {"size": 2, "admitted": 0}
+    alone = scan(make, operator, codes[2]).json()
+    assert alone["reservation"]["start_time"] == "11:00"
+    assert alone["reservation"]["party"] is None  # the only one of its party at 11:00
 
 
 def test_a_ticket_reserved_for_another_date_is_red_wrong_date_and_cannot_verify(

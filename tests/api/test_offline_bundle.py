@@ -212,6 +212,51 @@ def test_reservations_made_moved_and_cancelled_and_verifications_after_the_curso
     assert (quiet["tickets"], quiet["removed"], quiet["salt"]) == ([], [], first["salt"])
 
 
+def test_each_member_of_a_party_carries_its_size_in_the_slot_and_one_ref_unlike_the_party_id(
+    make: Builders, door: tuple[int, Staff]
+) -> None:
+    orq, operator = door
+    slot = make.slot(orq, day=TODAY)
+    family = [make.ticket(orq, "ACTIVATED") for _ in range(3)]
+    booked = make.reserve(family, slot).json()
+    alone, _ = make.reservation(orq, slot)
+    body = bundle(make, operator)
+
+    parties = [entries(body)[h(body, code)]["reservation"]["party"] for code in family]
+    assert [party["size"] for party in parties] == [3, 3, 3]
+    assert len({party["ref"] for party in parties}) == 1
+    assert "party" not in entries(body)[h(body, alone)]["reservation"]  # no one else to expect
+    assert booked["party_id"] not in json.dumps(body)
+    again = bundle(make, operator)
+    assert entries(again)[h(again, family[0])]["reservation"]["party"]["ref"] != parties[0]["ref"]  # new salt
+
+
+def test_a_delta_after_a_member_left_resends_the_rest_of_the_party_with_its_new_size(
+    make: Builders, door: tuple[int, Staff], clock: FrozenClock
+) -> None:
+    orq, operator = door
+    morning, afternoon = make.slot(orq, day=LATER), make.slot(orq, day=LATER, start="14:00", end="15:00")
+    family = [make.ticket(orq, "ACTIVATED") for _ in range(4)]
+    booked = make.reserve(family, morning).json()["reservations"]
+    reservation_of = {r["ticket_code"]: r["reservation_id"] for r in booked}
+    move_on(clock)
+    first = bundle(make, operator)
+    assert entries(first)[h(first, family[0])]["reservation"]["party"]["size"] == 4
+
+    move_on(clock)
+    cancelled = make.client.delete(f"/api/reservations/{reservation_of[family[3]]}")
+    assert cancelled.status_code == 200, cancelled.text
+    moved = make.client.put(f"/api/reservations/{reservation_of[family[2]]}", json={"slot_id": afternoon})
+    assert moved.status_code == 200, moved.text
+    move_on(clock)
+    delta = entries(bundle(make, operator, since=first["cursor"]))
+
+    assert set(delta) == {h(first, code) for code in family}  # the two untouched members come again
+    assert [delta[h(first, code)]["reservation"]["party"]["size"] for code in family[:2]] == [2, 2]
+    assert "party" not in delta[h(first, family[2])]["reservation"]  # alone in the afternoon
+    assert delta[h(first, family[3])]["reservation"] is None
+
+
 def test_each_organizations_operators_get_their_own_bundle_key_and_cursors(
     make: Builders, door: tuple[int, Staff]
 ) -> None:

@@ -143,6 +143,32 @@ def test_an_offline_admit_is_queued_survives_a_reload_and_a_second_scan_is_alrea
     assert len({scan["scan_id"] for scan in queued}) == 3
 
 
+def test_offline_one_of_a_party_shows_the_party_and_how_many_this_device_let_in(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    family = seed.tickets(venue.orq, 3)
+    seed.reserve(family, venue.today)
+    log_in_with_offline_data(page, venue, _tickets_of(seed, venue))
+    page.context.set_offline(True)
+    party = page.locator("#verdict-party")
+
+    scan(page, family[0])
+    expect_verdict(page, "GREEN", "VALID")
+    expect(party).to_have_text("Party of 3 · 0 in")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#scan-status")).to_contain_text("Verified offline")
+
+    scan(page, family[1])
+    expect_verdict(page, "GREEN", "VALID")
+    expect(party).to_have_text("Party of 3 · 1 in")  # the one let in on this device
+    next_scan(page)
+
+    page.get_by_label("Admit on scan").check()
+    scan(page, family[2])
+    expect(page.locator("#verdict").get_by_role("heading")).to_have_text("ADMITTED")
+    expect(party).to_have_text("Party of 3 · 2 in")  # this one counted too
+
+
 QUEUED = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("admit-offline");
   open.onerror = () => reject(open.error);

@@ -107,6 +107,7 @@ def test_one_scan_lets_a_valid_ticket_in_shows_admitted_and_goes_back_to_scannin
     expect(verdict).to_have_attribute("data-result", "GREEN")
     expect(verdict.get_by_role("heading")).to_have_text("ADMITTED")
     expect(verdict).to_contain_text(hours("10:00", "12:00"))
+    expect(page.locator("#verdict-party")).to_be_hidden()  # booked alone: no one else to expect
     expect(page.get_by_role("button", name="Mark as Verified")).to_be_hidden()
     shot(page, "admitted")
     # Nobody taps: the camera and the code field come back on their own, with what happened.
@@ -117,6 +118,18 @@ def test_one_scan_lets_a_valid_ticket_in_shows_admitted_and_goes_back_to_scannin
     scan(page, code)  # the same ticket again
     expect(verdict).to_have_attribute("data-code", "ALREADY_VERIFIED")
     expect(verdict.get_by_role("heading")).to_have_text("ALREADY IN — 09:00 BY JANE")
+
+    # One of a family of three booked together: the operator sees how many of them to expect.
+    page.get_by_role("button", name="Scan next").click()
+    family = seed.tickets(venue.orq, 3)
+    seed.reserve(family, venue.today)
+    scan(page, family[0])
+    expect(verdict.get_by_role("heading")).to_have_text("ADMITTED")
+    party = page.locator("#verdict-party")
+    expect(party).to_have_text("Party of 3 · 1 in")
+    box = party.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    shot(page, "admitted-party")
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { decide } from "../../src/admit/web/static/js/door-rules.mjs";
+import { decide, partyAtDoor } from "../../src/admit/web/static/js/door-rules.mjs";
 
 const vectors = JSON.parse(readFileSync(new URL("../vectors/door.json", import.meta.url), "utf8"));
 
@@ -11,6 +11,12 @@ for (const c of vectors.cases) {
   test(c.name, () => {
     const verdict = decide(c.ticket, c.slot, { nowLocal: c.now_local, policy: c.policy });
     assert.deepEqual(verdict, c.expect); // every field, and no field more
+  });
+}
+
+for (const c of vectors.parties) {
+  test(`party: ${c.name}`, () => {
+    assert.deepEqual(partyAtDoor(c.size, c.admitted, { admittedNow: c.admitted_now }), c.expect);
   });
 }
 

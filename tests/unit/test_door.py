@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from admit.domain.calendar import SlotTimes
-from admit.domain.door import ENTRY_CODES, TicketFacts, decide
+from admit.domain.door import ENTRY_CODES, TicketFacts, decide, party_at_door
 from admit.domain.lifecycle import TicketStatus
 from admit.domain.policy import EntryWindow, Policy, UnreservedEntry
 
-VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "door.json").read_text())["cases"]
+_DOOR = json.loads((Path(__file__).parent.parent / "vectors" / "door.json").read_text())
+VECTORS = _DOOR["cases"]
+PARTIES = _DOOR["parties"]
 
 
 def ticket_of(raw: dict[str, Any] | None) -> TicketFacts | None:
@@ -99,3 +101,9 @@ def test_the_codes_a_synced_scan_counts_as_an_entry_are_exactly_those_that_allow
     for case in VECTORS:
         assert (case["expect"]["code"] in ENTRY_CODES) == case["expect"]["entry_allowed"], case["name"]
     assert {case["expect"]["code"] for case in VECTORS if case["expect"]["entry_allowed"]} == ENTRY_CODES
+
+
+@pytest.mark.parametrize("case", PARTIES, ids=[case["name"] for case in PARTIES])
+def test_party_at_the_door(case: dict[str, Any]) -> None:
+    party = party_at_door(case["size"], case["admitted"], admitted_now=case["admitted_now"])
+    assert (None if party is None else {"size": party.size, "admitted": party.admitted}) == case["expect"]

@@ -35,6 +35,7 @@ OTHER_KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"admit offline 
 SALT = "q9Zf3x2VbR7tLmK0pW1sHg"
 OTHER_SALT = "Xo4bN8cYw2Jd6Ek1Fs5GtA"
 ORQ = 7
+PARTY_ID = "Pq7rS2tU4vW6xY8zA1bC3d"
 KEY_ID = "test-2025-1"
 
 TYPED: list[tuple[str, str]] = [
@@ -167,7 +168,12 @@ def bundle() -> dict[str, Any]:
                     "7KQ2M9XH4TBW3RZN6PCF",
                     status="RESERVED",
                     valid_until=None,
-                    reservation={"date": "2025-11-20", "start_time": "10:00", "end_time": "11:00"},
+                    reservation={
+                        "date": "2025-11-20",
+                        "start_time": "10:00",
+                        "end_time": "11:00",
+                        "party": offline.party_json(3, salt=offline.from_b64url(SALT), party_id=PARTY_ID),
+                    },
                     verified_at=None,
                 ),
                 entry(

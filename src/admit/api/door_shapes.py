@@ -21,11 +21,20 @@ class VerdictTicketOut(BaseModel):
     code_suffix: str
 
 
+class VerdictPartyOut(BaseModel):
+    """The visitor's party booked together in this slot: how many in all, how many are in already
+    (this visitor too, once admitted)."""
+
+    size: int
+    admitted: int
+
+
 class VerdictReservationOut(BaseModel):
     date: str
     start_time: str
     end_time: str
     status: str
+    party: VerdictPartyOut | None  # null for a visitor booked alone in the slot
 
 
 class CustomerOut(BaseModel):

@@ -44,6 +44,23 @@ class Verdict:
     ticket_status: TicketStatus | None = None  # as the door sees it: expiry applied
 
 
+@dataclass(frozen=True)
+class Party:
+    """The visitor's party in the slot, as the door shows it: how many of them to expect in all, and
+    how many are in already (this visitor too, once admitted)."""
+
+    size: int
+    admitted: int
+
+
+def party_at_door(size: int, admitted: int, *, admitted_now: bool) -> Party | None:
+    """The party of a scanned visitor: `size` live members booked together in its slot, `admitted` of
+    them let in before this scan. None for someone booked alone: there is no one else to expect."""
+    if size < 2:
+        return None
+    return Party(size, min(size, admitted + (1 if admitted_now else 0)))
+
+
 def _red(code: str, title: str, message: str) -> Verdict:
     return Verdict(Result.RED, code, title, message)
 

@@ -29,6 +29,7 @@ from admit.domain.policy import Policy
 
 SALT_BYTES = 16
 HASH_CHARS = 32
+PARTY_REF_CHARS = 12  # 48 bits: a day's parties never share one by chance
 SIGNATURE = "signature"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -92,14 +93,32 @@ def policy_json(policy: Policy) -> dict[str, Any]:
     }
 
 
-def reservation_json(day: date, start: time, end: time, version: int) -> dict[str, Any]:
-    """A live reservation as a bundle entry shows it; `version` grows with each move."""
-    return {
+def reservation_json(
+    day: date, start: time, end: time, version: int, party: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A live reservation as a bundle entry shows it; `version` grows with each move. `party` only for
+    a reservation with others of its party in the slot (see `party_json`)."""
+    shown = {
         "date": day.isoformat(),
         "start_time": start.isoformat(timespec="minutes"),
         "end_time": end.isoformat(timespec="minutes"),
         "version": version,
     }
+    if party is not None:
+        shown["party"] = party
+    return shown
+
+
+def party_ref(salt: bytes, party_id: str) -> str:
+    """A party's name in one bundle: its members' entries share it, and it says nothing of the party id
+    (which a member's page never shows either) nor of the same party in another bundle."""
+    return hashlib.sha256(salt + b"party:" + party_id.encode()).hexdigest()[:PARTY_REF_CHARS]
+
+
+def party_json(size: int, *, salt: bytes, party_id: str) -> dict[str, Any] | None:
+    """A reservation's party in its slot, `size` live members booked together; None for one alone. The
+    device counts the members it knows are in from the entries with the same `ref`."""
+    return {"size": size, "ref": party_ref(salt, party_id)} if size >= 2 else None
 
 
 def ticket_entry(

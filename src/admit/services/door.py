@@ -5,8 +5,8 @@ transition and one ALREADY_VERIFIED answer. A device's `nonce` makes a retry ret
 the nonce sent again with anything else (another code, action or operator) is refused.
 
 This is the hottest path of the service, so it reads and writes with plain SQL statements (one query
-for the ticket, its live reservation, its slot and who verified it; one statement per write) rather
-than through ORM objects.
+for the ticket, its live reservation, its slot, who verified it and how many of its party share the
+slot; one statement per write) rather than through ORM objects.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from admit import errors
 from admit.db.models import Operator, Reservation, ReservationSlot, ScanEvent, Ticket, live_reservation_of
 from admit.domain import offline
 from admit.domain.calendar import SlotTimes
-from admit.domain.door import ENTRY_CODES, Result, TicketFacts, Verdict, decide
+from admit.domain.door import ENTRY_CODES, Party, Result, TicketFacts, Verdict, decide, party_at_door
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus
 from admit.domain.venue_time import local_now, zone
 from admit.security import codes
@@ -78,6 +78,9 @@ class FoundTicket:
     slot_date: date | None
     start_time: time | None
     end_time: time | None
+    # The live reservations of its party in the same slot (itself included), and how many are in.
+    party_size: int
+    party_admitted: int
 
     @property
     def slot(self) -> SlotTimes | None:
@@ -305,6 +308,28 @@ def _status_before_entry(found: FoundTicket) -> TicketStatus:
 
 
 # The statements are built once: building one costs more than running it.
+_MEMBER = aliased(Reservation)
+
+
+def _party_count(counted: Any, *, alone: int) -> Any:
+    """`counted` over the live members of the reservation's party booked in its slot: a look-up by the
+    party index, so its cost is the party's size, never the slot's; none at all for a reservation made
+    before parties (its party id is its own: `alone`). Both counts share one WHERE so that the planner
+    reads them the same way, rather than the slot's index for the VERIFIED ones."""
+    members = (
+        select(counted)
+        .where(
+            _MEMBER.party_id == Reservation.party_id,
+            _MEMBER.slot_id == Reservation.slot_id,
+            # Equalities rather than IN: a list parameter is expanded at every execution.
+            or_(_MEMBER.status == ReservationStatus.RESERVED, _MEMBER.status == ReservationStatus.VERIFIED),
+        )
+        .correlate(Reservation)
+        .scalar_subquery()
+    )
+    return case((or_(Reservation.id.is_(None), Reservation.party_id == Reservation.id), alone), else_=members)
+
+
 _FIND = (
     select(
         Ticket.id,
@@ -322,6 +347,8 @@ _FIND = (
         ReservationSlot.date,
         ReservationSlot.start_time,
         ReservationSlot.end_time,
+        _party_count(func.count(), alone=1),
+        _party_count(func.count(case((_MEMBER.status == ReservationStatus.VERIFIED, 1))), alone=0),
     )
     .select_from(Ticket)
     .outerjoin(
@@ -418,6 +445,10 @@ def _facts(found: FoundTicket | None, timezone: str) -> TicketFacts | None:
     )
 
 
+def _party_json(party: Party | None) -> dict[str, int] | None:
+    return None if party is None else {"size": party.size, "admitted": party.admitted}
+
+
 def verdict_json(
     verdict: Verdict,
     *,
@@ -458,6 +489,9 @@ def verdict_json(
             "start_time": slot.start_time.strftime("%H:%M"),
             "end_time": slot.end_time.strftime("%H:%M"),
             "status": (ReservationStatus.VERIFIED if verified_now else found.reservation_status).value,
+            "party": _party_json(
+                party_at_door(found.party_size, found.party_admitted, admitted_now=verified_now)
+            ),
         },
         "customer": {"email": found.customer_email, "phone": found.customer_phone}
         if green and found is not None and found.reservation_id is not None

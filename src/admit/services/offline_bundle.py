@@ -14,14 +14,15 @@ idempotently, so an entry sent twice does no harm.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, case, func, or_, select, type_coerce
+from sqlalchemy import Select, String, bindparam, case, func, or_, select, type_coerce, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from admit import errors
 from admit.db.models import (
@@ -34,7 +35,7 @@ from admit.db.models import (
     live_reservation_of,
 )
 from admit.domain import offline
-from admit.domain.lifecycle import TicketStatus
+from admit.domain.lifecycle import ReservationStatus, TicketStatus
 from admit.domain.venue_time import zone
 from admit.security.codes import CodeKeys
 from admit.security.offline import BundleCursor, OfflineSecrets
@@ -176,22 +177,20 @@ def _entries(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The bundle's entries (tickets not VOID) and removed hashes (VOID), from rows of _tickets()."""
     venue_zone = zone(timezone)
-    reservations: dict[tuple[Any, ...], dict[str, Any]] = {}  # one dict per slot and version, shared
+    # The rows hold every live member of each party they touch (see _CHANGED), so counting them here
+    # gives each party's size in its slot.
+    sizes = Counter((row[-3], row[-2]) for row in rows if row[-1] in _BOOKED)
+    reservations: dict[tuple[Any, ...], dict[str, Any]] = {}
     tickets: list[dict[str, Any]] = []
     removed: list[str] = []
     # Read as plain tuples: a hundred thousand rows make attribute look-ups count.
-    for bulk, fernet, status, valid_until, verified_at, verified_by, *slot_key in rows:
+    for bulk, fernet, status, valid_until, verified_at, verified_by, *reserved in rows:
         # Tickets issued before bulk seals existed are opened from their Fernet seal, 20 times slower.
         h = offline.entry_hash(salt, keys.unseal_bulk(bulk) if bulk is not None else keys.unseal(fernet))
         if status == TicketStatus.VOID:
             removed.append(h)
             continue
-        reservation = None
-        if slot_key[0] is not None:
-            key = tuple(slot_key)
-            reservation = reservations.get(key)
-            if reservation is None:
-                reservation = reservations[key] = offline.reservation_json(*slot_key)
+        reservation = None if reserved[0] is None else _reservation(reserved, sizes, salt, reservations)
         tickets.append(
             offline.ticket_entry(
                 h,
@@ -205,6 +204,20 @@ def _entries(
     return tickets, removed
 
 
+def _reservation(
+    reserved: Sequence[Any], sizes: Counter[tuple[str, int]], salt: bytes, shown: dict[tuple[Any, ...], Any]
+) -> dict[str, Any]:
+    """An entry's live reservation: one dict per slot, version and party, shared by the entries showing it."""
+    day, start, end, version, party_id, slot_id, _ = reserved
+    size = sizes[party_id, slot_id]
+    key = (day, start, end, version, party_id if size >= 2 else None)
+    found = shown.get(key)
+    if found is None:
+        party = offline.party_json(size, salt=salt, party_id=party_id)
+        found = shown[key] = offline.reservation_json(day, start, end, version, party=party)
+    return found
+
+
 # The statements are built once: building one costs more than running it.
 _KEY = select(OfflineKey.key_id, OfflineKey.public_key, OfflineKey.private_sealed).where(
     OfflineKey.orq == bindparam("orq")
@@ -216,7 +229,8 @@ _LAST_TRANSITION = select(func.coalesce(func.max(TicketTransition.id), 0)).where
 
 
 def _tickets() -> Select[Any]:
-    """Tickets with who verified them and their live reservation's slot and version, in _entries' order."""
+    """Tickets with who verified them and their live reservation's slot, version and party, in _entries'
+    order."""
     return (
         select(
             Ticket.code_sealed_bulk.label("bulk"),
@@ -230,6 +244,9 @@ def _tickets() -> Select[Any]:
             ReservationSlot.start_time,
             ReservationSlot.end_time,
             Reservation.sequence,
+            Reservation.party_id,
+            Reservation.slot_id,
+            type_coerce(Reservation.status, String(20)).label("reservation_status"),
         )
         .select_from(Ticket)
         .outerjoin(
@@ -242,12 +259,18 @@ def _tickets() -> Select[Any]:
     )
 
 
+_BOOKED = frozenset({ReservationStatus.RESERVED.value, ReservationStatus.VERIFIED.value})
 _FULL = _tickets().where(Ticket.status != TicketStatus.VOID)
-_CHANGED = _tickets().where(
-    Ticket.id.in_(
-        select(TicketTransition.ticket_id).where(
-            TicketTransition.orq == bindparam("orq"),
-            or_(TicketTransition.id > bindparam("after"), TicketTransition.at >= bindparam("from")),
-        )
-    )
+_CHANGED_IDS = select(TicketTransition.ticket_id).where(
+    TicketTransition.orq == bindparam("orq"),
+    or_(TicketTransition.id > bindparam("after"), TicketTransition.at >= bindparam("from")),
 )
+# A member booked, moved or cancelled changes the size of its party in the slots it left and joined:
+# every live member of such a party comes again with its new size, though its own ticket is unchanged.
+_MEMBER, _TOUCHED = aliased(Reservation), aliased(Reservation)
+_MEMBERS_OF_CHANGED = select(_MEMBER.ticket_id).where(
+    _MEMBER.status.in_(_BOOKED),
+    _MEMBER.party_id.in_(select(_TOUCHED.party_id).where(_TOUCHED.ticket_id.in_(_CHANGED_IDS))),
+)
+# One set of ids (a UNION, not an OR of two INs): the planner then looks each ticket up by its key.
+_CHANGED = _tickets().where(Ticket.id.in_(union(_CHANGED_IDS, _MEMBERS_OF_CHANGED)))

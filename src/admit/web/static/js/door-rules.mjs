@@ -184,6 +184,13 @@ function red(code, title, message) {
   return verdict(Result.RED, code, title, message);
 }
 
+/** The party of a scanned visitor: `size` live members booked together in its slot, `admitted` of them
+    let in before this scan. null for someone booked alone: there is no one else to expect. */
+export function partyAtDoor(size, admitted, { admittedNow }) {
+  if (size < 2) return null;
+  return { size, admitted: Math.min(size, admitted + (admittedNow ? 1 : 0)) };
+}
+
 // Translators: a verdict title at the door, shown in huge letters: keep it short and in capitals.
 export const INVALID = Object.freeze(red("INVALID_TICKET", N_("NOT A TICKET"), N_("This code is not a ticket for this venue.")));
 

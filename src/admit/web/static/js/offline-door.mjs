@@ -4,7 +4,7 @@
    The rules are door-rules.mjs (a port of the server's, checked against the shared vectors); codes,
    hashes and signatures are offline-data.mjs; what is kept on the device is offline-store.mjs. */
 
-import { decide } from "./door-rules.mjs";
+import { decide, partyAtDoor } from "./door-rules.mjs";
 import { codeOf, entryHash, isQrText, normalise, parseQr, venueLocal, verifyBundle, verifyQr } from "./offline-data.mjs";
 import * as store from "./offline-store.mjs";
 import { N_, _ } from "./door-words.mjs";
@@ -71,6 +71,7 @@ export class OfflineDoor {
     this.keyChecked = false;
     this.bundle = null; // {date, timezone, policy, salt, key_id, cursor, generated_at, tickets (count)}
     this.entries = new Map();
+    this.parties = null; // the entries' hashes by party and slot, made when first asked for
     this.changes = null;
     this.marks = {};
     this.refused = "";
@@ -156,6 +157,7 @@ export class OfflineDoor {
     for (const entry of bundle.tickets) this.entries.set(entry.h, entry);
     for (const [h, entry] of Object.entries(changes.tickets)) this.entries.set(h, entry);
     for (const h of changes.removed) this.entries.delete(h);
+    this.parties = null;
     this.bundle = {
       date: bundle.date,
       salt: bundle.salt,
@@ -260,6 +262,7 @@ export class OfflineDoor {
       removed.add(h);
       this.entries.delete(h);
     }
+    this.parties = null;
     Object.assign(changes, {
       removed: [...removed],
       cursor: doc.cursor,
@@ -328,6 +331,31 @@ export class OfflineDoor {
     };
   }
 
+  /** The entry's party in its slot: its size from the server, and how many of it are in as this device
+      knows (VERIFIED in the data, or admitted here). null for one booked alone. */
+  partyOf(reservation) {
+    const party = reservation?.party;
+    if (!party) return null;
+    const key = (r) => `${r.party.ref} ${r.date} ${r.start_time}`;
+    if (this.parties === null) {
+      this.parties = new Map();
+      for (const [h, entry] of this.entries) {
+        if (!entry.reservation?.party) continue;
+        const group = key(entry.reservation);
+        if (!this.parties.has(group)) this.parties.set(group, []);
+        this.parties.get(group).push(h);
+      }
+    }
+    const members = this.parties.get(key(reservation)) ?? [];
+    const admitted = members.filter((h) => this.ticketOf(h, this.entries.get(h)).status === "VERIFIED").length;
+    return partyAtDoor(party.size, admitted, { admittedNow: false });
+  }
+
+  /** The party as ADMITTED shows it once this device let the visitor in: this one counted too. */
+  admittedParty(party) {
+    return party ? partyAtDoor(party.size, party.admitted, { admittedNow: true }) : null;
+  }
+
   /** The verdict in the API's shape, so the page shows it as it shows the server's. */
   shape(verdict, raw, entry = null, ticket = null) {
     const code = codeOf(raw);
@@ -341,7 +369,12 @@ export class OfflineDoor {
       can_verify: verdict.can_verify,
       ticket: ticket && { status: verdict.ticket_status, code_suffix: code.slice(-4) },
       reservation: reservation
-        ? { date: reservation.date, start_time: reservation.start_time, end_time: reservation.end_time }
+        ? {
+          date: reservation.date,
+          start_time: reservation.start_time,
+          end_time: reservation.end_time,
+          party: this.partyOf(reservation),
+        }
         : null,
       customer: null, // the bundle holds no personal data
       verified_at: ticket?.verified_at_local ?? null,

@@ -143,6 +143,17 @@
     return A.longDate(reservation.date) + ", " + A.timeRange(reservation.start_time, reservation.end_time);
   }
 
+  /** "Party of 4 · 2 in" under the slot of a GREEN or an ADMITTED: how many more of the party to expect. */
+  function showParty(verdict, admitted) {
+    const line = $("verdict-party");
+    const party = verdict.reservation && verdict.reservation.party;
+    const shown = Boolean(party) && (admitted || verdict.result === "GREEN");
+    // Translators: under the slot at the door: the visitor's party booked together, and how many of it are in.
+    line.textContent = shown ? A._("Party of %(size)s · %(admitted)s in", { size: party.size, admitted: party.admitted }) : "";
+    line.hidden = !shown;
+    return shown ? line.textContent : "";
+  }
+
   function showVerdict(code, verdict) {
     current = { code: code, verdict: verdict };
     clearTimeout(admittedTimer);
@@ -156,6 +167,7 @@
     $("verdict-icon").textContent = ICONS[verdict.result] || "";
     $("verdict-title").textContent = verdict.title;
     $("verdict-message").textContent = verdict.message;
+    const party = showParty(verdict, false);
     A.setMessage($("verdict-error"), "");
     const list = $("verdict-details");
     list.replaceChildren();
@@ -191,11 +203,11 @@
     A.show(verify, mayVerify);
     verify.disabled = false;
     root.hidden = false;
-    $("announce").textContent = A._("%(result)s: %(title)s. %(message)s", {
+    $("announce").textContent = [A._("%(result)s: %(title)s. %(message)s", {
       result: word(RESULTS, verdict.result),
       title: verdict.title,
       message: verdict.message,
-    });
+    }), party].filter(Boolean).join(" ");
     signal(verdict.result);
     (mayVerify ? verify : $("next")).focus();
   }
@@ -213,7 +225,8 @@
       ? A.timeRange(verdict.reservation.start_time, verdict.reservation.end_time)
       : verdict.message;
     A.show($("verify"), false);
-    $("announce").textContent = A._("Admitted. %(message)s", { message: verdict.message });
+    const party = showParty(verdict, true);
+    $("announce").textContent = [A._("Admitted. %(message)s", { message: verdict.message }), party].filter(Boolean).join(" ");
     $("next").focus();
     const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
     const values = { suffix: suffix, time: verdict.verified_at ? A.clockTime(verdict.verified_at) : "" };
@@ -291,7 +304,9 @@
       return;
     }
     const at = kept.mark.verified_at_local;
-    if (admitToggle.checked) showAdmitted(code, Object.assign({}, verdict, { verified_at: at }));
+    const reservation = verdict.reservation &&
+      Object.assign({}, verdict.reservation, { party: door.admittedParty(verdict.reservation.party) });
+    if (admitToggle.checked) showAdmitted(code, Object.assign({}, verdict, { verified_at: at, reservation: reservation }));
     else {
       showScan(A._("✓ Verified offline: ticket …%(suffix)s at %(time)s. It is sent to the server when the connection is back.", {
         suffix: verdict.ticket.code_suffix,
