@@ -3,6 +3,9 @@
 `pass` forwards bytes both ways; `blackhole` keeps every connection open and accepts new ones but
 forwards nothing (a network partition, or a server that hangs); `cut` closes every connection and
 refuses new ones (a server that is down). Tests switch modes while traffic flows.
+
+`unanswered` counts what the proxy left without an answer: requests swallowed, connections refused.
+Each is one wait or one error for the caller, so a test can see how often a sick server was asked.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class FaultyProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self.unanswered = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def set_mode(self, mode: Mode) -> None:
@@ -47,6 +51,7 @@ class FaultyProxy:
             except OSError:
                 return
             if self.mode == "cut":
+                self._unanswered()
                 _close(client)
                 continue
             try:
@@ -57,10 +62,14 @@ class FaultyProxy:
                 continue
             with self._lock:
                 self._sockets.update((client, server))
-            for source, target in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+            for source, target, asks in ((client, server, True), (server, client, False)):
+                threading.Thread(target=self._pump, args=(source, target, asks), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _unanswered(self) -> None:
+        with self._lock:
+            self.unanswered += 1
+
+    def _pump(self, source: socket.socket, target: socket.socket, asks: bool) -> None:
         while True:
             try:
                 data = source.recv(65536)
@@ -69,6 +78,8 @@ class FaultyProxy:
             if not data:
                 break
             if self.mode == "blackhole":
+                if asks:
+                    self._unanswered()
                 continue  # swallowed: the peer waits for an answer that never comes
             try:
                 target.sendall(data)
