@@ -85,17 +85,7 @@ def move_party(party_id: Secret, body: MoveIn, context: ContextDep, session: Ses
     except DomainError as refused:
         _refused("move", refused, party_id, context, session, slot_id=body.slot_id)
         raise
-    moved = party.changed_members
-    context.metrics.reservations.labels("moved").inc(len(moved))
-    for member in moved:
-        log.info(
-            "reservation.modified",
-            ticket_id=member.ticket_id,
-            code_suffix=suffix_of(member.ticket_code),
-            reservation_id=member.reservation_id,
-            slot_id=member.slot.id,
-            party=True,
-        )
+    _changed("moved", "reservation.modified", party, context)
     return _party_out(party, context, session)
 
 
@@ -109,18 +99,23 @@ def cancel_party(party_id: Secret, context: ContextDep, session: SessionDep) -> 
     except DomainError as refused:
         _refused("cancel", refused, party_id, context, session)
         raise
-    cancelled = party.changed_members
-    context.metrics.reservations.labels("cancelled").inc(len(cancelled))
-    for member in cancelled:
+    _changed("cancelled", "reservation.cancelled", party, context)
+    return _party_out(party, context, session)
+
+
+def _changed(outcome: str, event: str, party: PartyView, context: AppContext) -> None:
+    """Counted and logged per ticket, as a change of one reservation is: each ticket's story shows it."""
+    changed = party.changed_members
+    context.metrics.reservations.labels(outcome).inc(len(changed))
+    for member in changed:
         log.info(
-            "reservation.cancelled",
+            event,
             ticket_id=member.ticket_id,
             code_suffix=suffix_of(member.ticket_code),
             reservation_id=member.reservation_id,
             slot_id=member.slot.id,
             party=True,
         )
-    return _party_out(party, context, session)
 
 
 def _refused(
