@@ -16,25 +16,14 @@ def enqueue_for_reservation(
     session: Session, reservation: Reservation, kind: MailKind, *, now: datetime
 ) -> None:
     """Queue the e-mail about a reservation; it may not be flushed yet, the outbox row follows it."""
-    enqueue(
-        session,
-        orq=reservation.orq,
-        kind=kind,
-        recipient=reservation.customer_email,
-        now=now,
-        reservation=reservation,
-        ticket_id=reservation.ticket.id,
-    )
+    enqueue_for_members(session, [reservation], kind, now=now)
 
 
 def enqueue_for_members(
-    session: Session, members: list[Reservation], kind: MailKind, *, now: datetime, party_id: str
+    session: Session, members: list[Reservation], kind: MailKind, *, now: datetime
 ) -> None:
-    """Queue one e-mail about a change to members of a party: about the one reservation, or about
-    the party with every member in it (the row names the first)."""
-    if len(members) == 1:
-        enqueue_for_reservation(session, members[0], kind, now=now)
-        return
+    """Queue one e-mail about a change to members of one party: about the reservation when it is one,
+    else about the party with every member in it (the row names the first)."""
     first = members[0]
     enqueue(
         session,
@@ -43,8 +32,8 @@ def enqueue_for_members(
         recipient=first.customer_email,
         now=now,
         reservation=first,
-        ticket_id=first.ticket_id,
-        party_id=party_id,
+        ticket_id=first.ticket.id,
+        party_id=first.party_id if len(members) > 1 else None,
     )
 
 

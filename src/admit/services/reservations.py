@@ -312,7 +312,7 @@ def _move(
                     apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
             moved = [reservation for reservation, _ in moving]
             if moved:  # one e-mail: about the one reservation, or about the party's members together
-                enqueue_for_members(session, moved, MailKind.UPDATE, now=now, party_id=moved[0].party_id)
+                enqueue_for_members(session, moved, MailKind.UPDATE, now=now)
             return _party_view(session, party, [reservation for reservation, _ in locked], moved, keys, now)
     except errors.SlotFull as full:
         with session.begin():  # read again: the refused transaction's rollback expired what it read
@@ -352,9 +352,7 @@ def _cancel(
             reservation.cancelled_at = reservation.updated_at = now
             apply_event(session, ticket, TicketEvent.CANCEL, actor=CUSTOMER, now=now)
         cancelled = [reservation for reservation, _ in locked]
-        enqueue_for_members(
-            session, cancelled, MailKind.CANCELLATION, now=now, party_id=cancelled[0].party_id
-        )
+        enqueue_for_members(session, cancelled, MailKind.CANCELLATION, now=now)
         return _party_view(session, party, cancelled, cancelled, keys, now)
 
 

@@ -210,8 +210,8 @@ def update_slot(
             parties: dict[str, list[Reservation]] = {}
             for reservation in stranded:
                 parties.setdefault(reservation.party_id, []).append(reservation)
-            for party_id, members in parties.items():
-                enqueue_for_members(session, members, MailKind.SLOT_CLOSED, now=now, party_id=party_id)
+            for members in parties.values():
+                enqueue_for_members(session, members, MailKind.SLOT_CLOSED, now=now)
     return SlotChange(slot, len(stranded) if notify else 0)
 
 
