@@ -270,12 +270,13 @@ def camera_page(camera_browser: Browser, server: Server) -> Iterator[Page]:
     context.close()
 
 
-def test_the_camera_reads_the_tickets_qr_code_and_shows_the_verdict(
+def test_the_camera_reads_the_tickets_qr_code_and_does_not_scan_it_again_while_it_stays_in_view(
     camera_page: Page, camera_ticket: str, venue: Venue, shot: Shot
 ) -> None:
     code, page = camera_ticket, camera_page
     page.goto("/operator")
     staff_login(page, venue.door)
+    check_only(page)  # the verdict stays on screen until the operator acts
     page.get_by_role("button", name="Start camera").click()
     # The camera can be chosen (front or back); a torch is offered only where the camera has one.
     expect(page.get_by_label("Camera", exact=True)).to_be_visible()
@@ -286,5 +287,11 @@ def test_the_camera_reads_the_tickets_qr_code_and_shows_the_verdict(
     expect(verdict).to_have_attribute("data-code", "VALID")
     expect(verdict).to_contain_text(f"…{code[-4:]}")
     shot(page, "camera-green")
-    page.get_by_role("button", name="Scan next").click()
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#scan-status")).to_contain_text(f"Verified: ticket …{code[-4:]}")
     expect(page.get_by_role("button", name="Stop camera")).to_be_visible()
+    # The visitor's phone is still in front of the lens (the camera's video shows the code without end):
+    # that is the same showing, not a second scan that would flash ALREADY IN at them.
+    page.wait_for_timeout(4000)
+    expect(verdict).to_be_hidden()
+    expect(page.locator("#scan-status")).to_contain_text(f"Verified: ticket …{code[-4:]}")

@@ -12,6 +12,7 @@
   const CAMERA_DEVICE_KEY = "admit.camera_device"; // the camera chosen on this device, front or back
   const MODE_KEY = "admit.door_mode"; // "admit" (on scan, the default) or "check"
   const ADMITTED_MS = 1500; // how long ADMITTED stays before the camera is back
+  const SAME_CODE_GONE_MS = 2000; // how long a code must be out of the camera's sight to be scanned again
   const ICONS = { GREEN: "✓", YELLOW: "!", RED: "✕" };
   // A tone pattern and a vibration per colour: told apart without looking, and without colour.
   const TONES = {
@@ -500,9 +501,11 @@
       try {
         const text = await decode();
         const now = Date.now();
-        // The same code still in front of the lens right after its verdict is not a new scan.
-        if (text && !paused && (text !== last.text || now - last.at > 3000)) {
-          last = { text: text, at: now };
+        // A code that stays in front of the lens after its verdict (a visitor lingering with the phone up)
+        // is not a new scan: it counts again only once it has been out of sight for a moment.
+        const sameShowing = text === last.text && now - last.at < SAME_CODE_GONE_MS;
+        if (text) last = { text: text, at: now };
+        if (text && !paused && !sameShowing) {
           scan(text);
           return;
         }
@@ -621,6 +624,7 @@
       },
       resume() {
         paused = false;
+        last.at = Date.now(); // the verdict's code may still be in view: that is the same showing
         if (stream && !timer) timer = setTimeout(tick, 300);
       },
       stop: stop,
