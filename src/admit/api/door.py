@@ -76,7 +76,7 @@ class SyncIn(Body):
     scans: list[OfflineScanIn] = Field(max_length=door_sync.MAX_SCANS)
 
 
-def _operator_language(request: Request) -> str:
+async def _operator_language(request: Request) -> str:
     """The verdict's words in the scanner's language: its page sends its own as Accept-Language."""
     return negotiate(available=LANGUAGES, accept_language=request.headers.get("accept-language"))
 
@@ -242,7 +242,7 @@ def search_visitor(
     return VisitorSearchOut.model_validate({"results": results, "more": found.more})
 
 
-def history_filter(
+async def history_filter(
     context: ContextDep,
     from_: Annotated[IsoDate | None, Query(alias="from")] = None,
     to: Annotated[IsoDate | None, Query()] = None,
