@@ -295,3 +295,34 @@ def test_the_camera_reads_the_tickets_qr_code_and_does_not_scan_it_again_while_i
     page.wait_for_timeout(4000)
     expect(verdict).to_be_hidden()
     expect(page.locator("#scan-status")).to_contain_text(f"Verified: ticket …{code[-4:]}")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_check_only_shows_the_party_on_the_green_and_after_mark_as_verified_counting_the_visitor(
+    page: Page, seed: Seed, venue: Venue, shot: Shot
+) -> None:
+    family = seed.tickets(venue.orq, 3)
+    seed.reserve(family, venue.today)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    check_only(page)
+    verdict = page.locator("#verdict")
+
+    scan(page, family[0])
+    expect(verdict).to_have_attribute("data-result", "GREEN")
+    expect(page.locator("#verdict-party")).to_have_text("Party of 3 · 0 in")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#scan-status")).to_contain_text(f"Verified: ticket …{family[0][-4:]} at 09:00")
+    party = page.locator("#scan-party")
+    expect(party).to_have_text("Party of 3 · 1 in")  # this visitor counted: two more to expect
+    shot(page, "verified-party")
+
+    scan(page, family[1])
+    expect(page.locator("#verdict-party")).to_have_text("Party of 3 · 1 in")
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(party).to_have_text("Party of 3 · 2 in")
+    alone, _ = seed.reserved(venue.orq, venue.today)
+    scan(page, alone)
+    page.get_by_role("button", name="Mark as Verified").click()
+    expect(page.locator("#scan-status")).to_contain_text(f"Verified: ticket …{alone[-4:]}")
+    expect(party).to_be_hidden()  # booked alone: no party line, and not the last party's

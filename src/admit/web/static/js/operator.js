@@ -108,7 +108,9 @@
   }
 
   // ---- Screens ----
-  function showScan(statusText) {
+  /** The scanner again, with what just happened; `party` (check only, after Mark as Verified) is the
+      admitted visitor's party, counting them, for the operator to know how many more to expect. */
+  function showScan(statusText, party) {
     current = null;
     clearTimeout(admittedTimer);
     const verdict = $("verdict");
@@ -118,7 +120,10 @@
     verdict.removeAttribute("data-admitted");
     A.show($("scan"), true);
     A.setMessage($("scan-status"), statusText || "", statusText ? "ok" : null);
-    if (statusText) $("announce").textContent = statusText;
+    const partyLine = $("scan-party");
+    partyLine.textContent = partyText(party);
+    partyLine.hidden = !party;
+    if (statusText) $("announce").textContent = [statusText, partyLine.textContent].filter(Boolean).join(" ");
     const input = $("manual-code");
     input.value = "";
     $("manual-error").textContent = "";
@@ -144,15 +149,21 @@
     return A.longDate(reservation.date) + ", " + A.timeRange(reservation.start_time, reservation.end_time);
   }
 
-  /** "Party of 4 · 2 in" under the slot of a GREEN or an ADMITTED: how many more of the party to expect. */
+  /** "Party of 4 · 2 in": how many more of the party to expect; "" for a visitor booked alone. */
+  function partyText(party) {
+    if (!party) return "";
+    // Translators: under the slot at the door: the visitor's party booked together, and how many of it are in.
+    return A._("Party of %(size)s · %(admitted)s in", { size: party.size, admitted: party.admitted });
+  }
+
+  /** The party line under the slot of a GREEN or an ADMITTED. */
   function showParty(verdict, admitted) {
     const line = $("verdict-party");
     const party = verdict.reservation && verdict.reservation.party;
     const shown = Boolean(party) && (admitted || verdict.result === "GREEN");
-    // Translators: under the slot at the door: the visitor's party booked together, and how many of it are in.
-    line.textContent = shown ? A._("Party of %(size)s · %(admitted)s in", { size: party.size, admitted: party.admitted }) : "";
+    line.textContent = shown ? partyText(party) : "";
     line.hidden = !shown;
-    return shown ? line.textContent : "";
+    return line.textContent;
   }
 
   function showVerdict(code, verdict) {
@@ -312,7 +323,7 @@
       showScan(A._("✓ Verified offline: ticket …%(suffix)s at %(time)s. It is sent to the server when the connection is back.", {
         suffix: verdict.ticket.code_suffix,
         time: A.clockTime(at),
-      }));
+      }), reservation && reservation.party);
     }
   }
 
@@ -409,13 +420,14 @@
         return;
       }
       const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
+      const party = verdict.verified_now && verdict.reservation && verdict.reservation.party;
       const text = verdict.code === "ALREADY_VERIFIED"
         ? A._("Already verified: ticket …%(suffix)s (%(message)s).", { suffix: suffix, message: verdict.message })
         : A._("✓ Verified: ticket …%(suffix)s at %(time)s. Ready for the next ticket.", {
           suffix: suffix,
           time: A.clockTime(verdict.verified_at),
         });
-      showScan(text);
+      showScan(text, party);
     } catch (error) {
       if (error.handled) return;
       if (door && door.unreachable(error)) {
