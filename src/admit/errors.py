@@ -264,6 +264,17 @@ class NonceExpired(DomainError):
     message = N_("This scan was answered too long ago to be answered again: scan the ticket again.")
 
 
+class InvalidSearchRef(DomainError):
+    code = "INVALID_SEARCH_REF"
+    # Translators: the door's search for a visitor gives each booking found a reference to scan it by.
+    message = N_("This is not a search result of yours: find the visitor again, or scan their ticket.")
+
+
+class SearchRefExpired(DomainError):
+    code = "SEARCH_REF_EXPIRED"
+    message = N_("This search result has expired: find the visitor again.")
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     message = N_("Too many requests: wait a little and try again.")
@@ -294,6 +305,8 @@ class MissingParameter(DomainError):
 HTTP_STATUS: dict[str, int] = {
     "VALIDATION_ERROR": 422,
     "INVALID_CONTACT": 422,
+    "INVALID_SEARCH_REF": 422,
+    "SEARCH_REF_EXPIRED": 410,
     "NOT_AUTHENTICATED": 401,
     "INVALID_TOKEN": 401,
     "TOKEN_EXPIRED": 401,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time as timer
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BeforeValidator, Field, StrictBool, StrictStr
+from pydantic import BeforeValidator, Field, StrictBool, StrictStr, model_validator
 from starlette.background import BackgroundTask
 
 from admit import errors
@@ -18,7 +18,7 @@ from admit.api.errors import error_response
 from admit.api.schemas import MAX_ID, Body, IsoDate
 from admit.context import AppContext
 from admit.domain.door import Result
-from admit.domain.venue_time import is_supported_day
+from admit.domain.venue_time import is_supported_day, zone
 from admit.i18n import LANGUAGES, negotiate
 from admit.logging import log_scan, log_sync, log_visitor_search
 from admit.security.codes import suffix
@@ -34,10 +34,35 @@ router = APIRouter(tags=["door"])
 Token = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 
 
+# How long a visitor found by the search can be scanned by its reference: a tap on the list, then the
+# verdict and Mark as Verified. Later, the operator searches again.
+SEARCH_REF_LIFETIME = timedelta(minutes=15)
+
+
 class ScanIn(Body):
-    code: StrictStr = Field(min_length=1, max_length=200)
+    """A ticket by its code, or by the reference the door's search gave for it: exactly one of them."""
+
+    code: StrictStr | None = Field(
+        None, min_length=1, max_length=200, description="The ticket's code as scanned or typed."
+    )
+    ref: StrictStr | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="A visitor's `ref` from `GET /api/operator/search`, in place of the code: for the "
+        f"operator who searched, for {SEARCH_REF_LIFETIME.seconds // 60} minutes (then 410 "
+        "SEARCH_REF_EXPIRED; 422 INVALID_SEARCH_REF for one altered or given to someone else). The "
+        "verdict and admission are the code's.",
+    )
     nonce: Token | None = None
     device_id: Token | None = None
+
+    @model_validator(mode="after")
+    def _code_or_ref(self) -> ScanIn:
+        if (self.code is None) == (self.ref is None):
+            raise ValueError("give the ticket's code or a search result's ref, not both")
+        return self
 
 
 class VenueScanIn(ScanIn):
@@ -95,16 +120,17 @@ def _scan(
 ) -> door.ScanOutcome:
     started = timer.perf_counter()
     limit_door(context, operator, body.device_id)
+    now = context.clock.now()
     outcome = door.scan(
         session,
-        code=body.code,
+        code=_scanned_code(body, operator, context, now),
         operator=operator,
         action=action,
         nonce=body.nonce,
         device_id=body.device_id,
         venue=context.venue(session, operator.orq),
         keys=context.keys,
-        now=context.clock.now(),
+        now=now,
         started=started,
         admit_warnings=admit_warnings,
         language=language,
@@ -119,6 +145,14 @@ def _scan(
     if not outcome.replayed:
         context.metrics.scans.labels(outcome.result.value, outcome.code).inc()
     return outcome
+
+
+def _scanned_code(body: ScanIn, operator: StaffMember, context: AppContext, now: datetime) -> str:
+    """The code the scan is of: as sent, or behind a search result's reference (opened here, so that the
+    door's one scan path judges and records it exactly as the code itself)."""
+    if body.ref is None:
+        return body.code or ""
+    return context.keys.open_search_ref(body.ref, orq=operator.orq, operator_id=operator.id, now=now)
 
 
 def _sent(outcome: door.ScanOutcome) -> Response:
@@ -206,7 +240,8 @@ def search_visitor(
     session: SessionDep,
     q: Annotated[str, Query(max_length=MAX_LENGTH)],
 ) -> VisitorSearchOut:
-    """Today's and tomorrow's reservations by e-mail, phone or the end of the ticket code (at most 20)."""
+    """Today's and tomorrow's reservations by e-mail, phone or the end of the ticket code (at most 20).
+    Each is scanned by its `ref`, never by its code: the answer holds no whole code."""
     limit_door(context, operator, None)  # a search by the end of a code is a guess at codes too
     try:
         query = read_query(q)
@@ -224,9 +259,13 @@ def search_visitor(
         results=len(found.matches),
         more=found.more,
     )
+    expires_at = now + SEARCH_REF_LIFETIME
     results = [
         {
-            "code": match.code,
+            "ref": context.keys.search_ref(
+                match.code, orq=operator.orq, operator_id=operator.id, expires_at=expires_at
+            ),
+            "ref_expires_at": expires_at.astimezone(zone(venue.timezone)).isoformat(),
             "code_suffix": suffix(match.code),
             "date": match.slot_date.isoformat(),
             "day": "today" if match.slot_date == found.today else "tomorrow",

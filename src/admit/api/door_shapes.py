@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Colour = Literal["GREEN", "YELLOW", "RED"]
 
@@ -63,12 +63,16 @@ VERDICT: dict[int | str, dict[str, Any]] = {200: {"model": VerdictOut, "descript
 
 
 class VisitorOut(BaseModel):
-    """A reservation found by the door's search. `code` is the ticket's whole code, for the scan call
-    that follows a tap (an operator of the organization may scan any of its codes); the page shows
-    only `code_suffix` and the masked contact."""
+    """A reservation found by the door's search, with no whole ticket code (a code is its holder's bearer
+    credential): the page shows `code_suffix` and the masked contact, and a tap scans `ref`."""
 
-    code: str
-    code_suffix: str
+    ref: str = Field(
+        description="Opaque: send it as `ref` in place of `code` to the scan calls (validate-ticket, "
+        "verify-ticket, /venue/scan) to scan this ticket. Only the operator who searched can use it, "
+        "until `ref_expires_at`."
+    )
+    ref_expires_at: str = Field(description="When `ref` stops being accepted (ISO 8601, venue time).")
+    code_suffix: str = Field(description="The ticket code's last four characters.")
     date: str
     day: Literal["today", "tomorrow"]
     start_time: str

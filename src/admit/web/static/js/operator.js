@@ -22,6 +22,7 @@
   };
   const VIBRATION = { GREEN: [80], YELLOW: [120, 80, 120], RED: [400, 100, 400] };
   const N_ = (message) => message; // marks a word for the catalogues; A._ translates it where it is shown
+  const NEEDS_CONNECTION = N_("Finding a visitor needs the connection: ask for the ticket code instead.");
   // The verdict's colour as a screen reader says it.
   const RESULTS = { GREEN: N_("Green"), YELLOW: N_("Yellow"), RED: N_("Red") };
   // Translators: a ticket's status in the verdict's details, after its code: "…K7QX · reserved · active".
@@ -47,7 +48,7 @@
   const STALE_MS = (Number(document.body.dataset.offlineStaleMinutes) || 30) * 60 * 1000;
 
   let session = null;
-  let current = null; // { code, verdict }
+  let current = null; // { code, by, verdict }: `code` as shown, `by` as sent (see scanOnline)
   let audio = null;
   let door = null; // the offline door (offline-door.mjs) while someone is logged in
   let admittedTimer = null;
@@ -166,8 +167,8 @@
     return line.textContent;
   }
 
-  function showVerdict(code, verdict) {
-    current = { code: code, verdict: verdict };
+  function showVerdict(code, verdict, by) {
+    current = { code: code, by: by || { code: code }, verdict: verdict };
     clearTimeout(admittedTimer);
     camera.pause();
     A.show($("scan"), false);
@@ -225,8 +226,8 @@
   }
 
   /** The visitor is in: ADMITTED in green with the slot, for a moment, then the camera again. */
-  function showAdmitted(code, verdict) {
-    showVerdict(code, verdict);
+  function showAdmitted(code, verdict, by) {
+    showVerdict(code, verdict, by);
     current = null;
     const root = $("verdict");
     root.dataset.admitted = "true";
@@ -255,9 +256,8 @@
     admittedTimer = setTimeout(() => showScan(text), ADMITTED_MS);
   }
 
-  /** A scan of a code (camera, typed, or a visitor picked from a search). `check`: never admit with the
-      scan itself, as for a visitor picked from a list: the operator sees the verdict, then lets them in. */
-  async function scan(raw, check) {
+  /** A scan of a code, from the camera or typed. */
+  async function scan(raw) {
     const code = raw.trim();
     if (!code) {
       $("manual-error").textContent = A._("Type the ticket code, or scan its QR code.");
@@ -266,22 +266,46 @@
       return;
     }
     if (door && door.offline) {
-      await scanOffline(code, check);
+      await scanOffline(code, false);
       return;
     }
-    const body = { code: code, nonce: A.randomId(), device_id: deviceId() };
+    await scanOnline({ code: code }, code, false);
+  }
+
+  /** A visitor picked from a search, by the reference the search gave (the page never holds a found
+      visitor's code, so this needs the server), and never admitted with the tap itself: the operator
+      sees the verdict, then lets them in. */
+  async function scanFound(found) {
+    if (door && door.offline) {
+      $("find-error").textContent = A._(NEEDS_CONNECTION);
+      return;
+    }
+    await scanOnline({ ref: found.ref }, found.code_suffix, true);
+  }
+
+  /** The server's verdict for the ticket `by` its { code } or a search's { ref }; `code` is what the
+      screen shows of it. `check`: never admit with the scan itself. */
+  async function scanOnline(by, code, check) {
+    const body = Object.assign({ nonce: A.randomId(), device_id: deviceId() }, by);
     // Admit on scan: one call lets a GREEN in; a YELLOW comes back for the operator to confirm.
     const admitting = admitToggle.checked && !check;
     const path = admitting ? "/venue/scan" : "/api/operator/validate-ticket";
     if (admitting) Object.assign(body, { action: "admit", admit_warnings: false });
     try {
       const verdict = await session.call("POST", path, { body: body, timeoutMs: door ? SWITCH_MS : undefined });
-      if (verdict.verified_now) showAdmitted(code, verdict);
-      else showVerdict(code, verdict);
+      if (verdict.verified_now) showAdmitted(code, verdict, by);
+      else showVerdict(code, verdict, by);
     } catch (error) {
       if (error.handled) return;
-      if (door && door.unreachable(error)) {
-        door.goOffline(); // no answer in time: this scan and the next are decided here
+      const unreachable = door && door.unreachable(error);
+      if (unreachable) door.goOffline(); // no answer in time: this scan and the next are decided here
+      if (by.ref) {
+        $("find-error").textContent = unreachable
+          ? A._(NEEDS_CONNECTION)
+          : A._("Could not check the ticket: %(reason)s", { reason: error.message });
+        return;
+      }
+      if (unreachable) {
         await scanOffline(code, check);
         return;
       }
@@ -356,7 +380,7 @@
       A.el("strong", {}, when),
       A.el("span", {}, [found.email, found.phone, party].join(" · ")),
       A.el("span", { class: "muted" }, A._("ticket …%(suffix)s", { suffix: found.code_suffix }) + " · " + status));
-    button.addEventListener("click", () => scan(found.code, true));
+    button.addEventListener("click", () => scanFound(found));
     return A.el("li", {}, button);
   }
 
@@ -375,7 +399,7 @@
       return;
     }
     if (door && door.offline) {
-      error.textContent = A._("Finding a visitor needs the connection: ask for the ticket code instead.");
+      error.textContent = A._(NEEDS_CONNECTION);
       return;
     }
     $("find-status").textContent = A._("Searching…");
@@ -406,17 +430,23 @@
     if (!current) return;
     button.disabled = true;
     const code = current.code;
-    if (door && (door.offline || current.verdict.offline)) {
+    const by = current.by;
+    const offline = door && (door.offline || current.verdict.offline);
+    if (offline && by.ref) {
+      notVerifiedOffline(button); // a visitor found by a search: this device has no code to decide by
+      return;
+    }
+    if (offline) {
       await verifyOffline(code);
       return;
     }
     try {
       const verdict = await session.call("POST", "/api/operator/verify-ticket", {
-        body: { code: code, nonce: A.randomId(), device_id: deviceId() },
+        body: Object.assign({ nonce: A.randomId(), device_id: deviceId() }, by),
         timeoutMs: door ? SWITCH_MS : undefined,
       });
       if (admitToggle.checked && verdict.verified_now) {
-        showAdmitted(code, verdict);
+        showAdmitted(code, verdict, by);
         return;
       }
       const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
@@ -432,17 +462,23 @@
       if (error.handled) return;
       if (door && door.unreachable(error)) {
         door.goOffline();
-        await scanOffline(code); // decided again here; Mark as Verified then queues the admit
+        if (by.ref) notVerifiedOffline(button);
+        else await scanOffline(code); // decided again here; Mark as Verified then queues the admit
         return;
       }
       if (error.status === 409 && error.details && error.details.result) {
-        showVerdict(code, error.details); // the ticket changed since it was scanned: show why now
+        showVerdict(code, error.details, by); // the ticket changed since it was scanned: show why now
       } else {
         A.setMessage($("verdict-error"), A._("Not verified: %(reason)s", { reason: error.message }));
         button.disabled = false;
       }
     }
   });
+
+  function notVerifiedOffline(button) {
+    A.setMessage($("verdict-error"), A._(NEEDS_CONNECTION));
+    button.disabled = false; // for when the connection is back
+  }
 
   $("next").addEventListener("click", () => showScan(""));
   document.addEventListener("keydown", (event) => {
