@@ -30,7 +30,7 @@ class _Download(StreamingResponse):
     connection checked out) until the garbage collector found it.
     """
 
-    def __init__(self, chunks: Generator[str], filename: str) -> None:
+    def __init__(self, chunks: Generator[str, None, None], filename: str) -> None:
         super().__init__(
             chunks,
             media_type="text/csv; charset=utf-8",

@@ -108,13 +108,13 @@ def _bound(connection: Connection) -> None:
     connection.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_TIMEOUT_MS}")
 
 
-def scan_csv(engine: Engine, *, orq: int, where: HistoryFilter) -> Generator[str]:
+def scan_csv(engine: Engine, *, orq: int, where: HistoryFilter) -> Generator[str, None, None]:
     """The scan history as CSV, read from one snapshot while it is written; closing it ends the read."""
     with snapshot(engine) as sessions:
         yield from csv_text(SCAN_COLUMNS, scan_rows(sessions, orq=orq, where=where))
 
 
-def reservation_csv(engine: Engine, *, orq: int, day: date) -> Generator[str]:
+def reservation_csv(engine: Engine, *, orq: int, day: date) -> Generator[str, None, None]:
     """A venue day's reservations as CSV, read from one snapshot while it is written."""
     with snapshot(engine) as sessions:
         yield from csv_text(RESERVATION_COLUMNS, reservation_rows(sessions, orq=orq, day=day))
