@@ -2,13 +2,18 @@
 
 The export is driven page by page (a page of two rows) while another connection commits scans, a
 booking and a move between the pages; the rows after the writes are those of the moment the export
-began, each once.
+began, each once. The export holds a connection for its snapshot, and gives it back when its client
+goes away mid-file.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
+import time
+from datetime import date, timedelta
+from typing import Any
 
+import httpx
 from sqlalchemy import insert
 
 from admit.db.models import ScanEvent
@@ -16,6 +21,7 @@ from admit.domain.roles import Role
 from admit.services import exports
 from admit.services.scans import HistoryFilter
 from tests.builders import Builders
+from tests.served import served
 
 
 def add_scans(make: Builders, orq: int, operator_id: int, suffixes: list[str], *, ago: int) -> None:
@@ -75,9 +81,7 @@ def test_a_booking_or_a_move_while_a_days_reservations_are_exported_is_not_in_th
     newcomer = make.ticket(orq, "ACTIVATED")
 
     with exports.snapshot(make.context.engine) as sessions:
-        rows = exports.reservation_rows(
-            sessions, orq=orq, day=make.context.clock.now().date() + timedelta(1), page=2
-        )
+        rows = exports.reservation_rows(sessions, orq=orq, day=date.fromisoformat(day), page=2)
         read = [next(rows) for _ in range(2)]  # the morning's two, the first page
         assert {row[2] for row in read} == {booked[0], booked[1]}
         # Another connection moves a reservation already written to a time not read yet, and books one.
@@ -89,7 +93,31 @@ def test_a_booking_or_a_move_while_a_days_reservations_are_exported_is_not_in_th
     ids = [row[2] for row in read]
     assert sorted(ids) == sorted(booked)  # each once, and nothing booked after the export began
     assert [(row[0], row[2]) for row in read][2:] == [("12:00", booked[2])]
-    later = exports.reservation_rows(
-        make.context.sessions, orq=orq, day=make.context.clock.now().date() + timedelta(1)
-    )
+    later = exports.reservation_rows(make.context.sessions, orq=orq, day=date.fromisoformat(day))
     assert len(list(later)) == 4  # the booking and the move did commit
+
+
+def test_a_download_the_client_leaves_gives_its_connection_back(make: Builders) -> None:
+    """The export holds a connection for its snapshot; a client that goes away mid-file frees it."""
+    orq = make.org()
+    door, manager = make.staff(orq, Role.OPERATOR), make.staff(orq, Role.MANAGER)
+    add_scans(make, orq, door.id, [f"{n:04d}"[-4:] for n in range(40 * exports.PAGE)], ago=0)
+    pool: Any = make.context.engine.pool
+    assert pool.checkedout() == 0
+
+    with served(make.client.app) as base_url, httpx.Client(base_url=base_url, timeout=20) as http:
+        with http.stream("GET", "/api/operators/scan-history.csv", headers=manager.headers) as download:
+            assert download.status_code == 200
+            first = next(download.iter_bytes())
+            assert first.startswith(b"scanned_at,")
+            assert pool.checkedout() == 1  # the export's, for its snapshot
+        # The client has gone with most of the file unread; the server finds out at its next write.
+        assert given_back(pool)
+
+
+def given_back(pool: Any) -> bool:
+    """Whether every connection is back in the pool within a generous while."""
+    deadline = time.monotonic() + 20
+    while pool.checkedout() and time.monotonic() < deadline:
+        threading.Event().wait(0.05)
+    return bool(pool.checkedout() == 0)

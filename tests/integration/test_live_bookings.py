@@ -8,18 +8,16 @@ timeout, never timed against a target.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from admit.api import live as live_api
 from admit.domain.roles import Role
 from tests.builders import Builders
-from tests.nodes import free_port
+from tests.served import served as serving
 from tests.sse import events
 
 TODAY = "2025-11-20"  # by the pinned clock, 09:00 in Amsterdam
@@ -30,20 +28,8 @@ def served(make: Builders, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The test's application on a real port, with no periodic refresh or heartbeat on its streams."""
     monkeypatch.setattr(live_api, "REFRESH", 3600.0)
     monkeypatch.setattr(live_api, "HEARTBEAT", 3600.0)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(make.client.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:  # up within a moment; a server that fails to start ends its thread
-            assert thread.is_alive(), "the server did not start"
-            thread.join(timeout=0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(make.client.app) as base_url:
+        yield base_url
 
 
 def booked(stats: dict[str, Any]) -> dict[str, int]:
