@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from admit.clock import FrozenClock
@@ -64,3 +65,31 @@ def test_the_sweep_deletes_the_day_counters_before_utcs_yesterday_and_calendars_
     assert calendar(make.client, museum)["2025-11-23 12:00"]["booked_count"] == 2
     one_round(context, clock)  # nothing more to go: the counters of the days still read stay
     assert calendar_day_name(museum, date(2025, 11, 23)) in counters(context)
+
+
+def test_a_prune_that_fails_is_logged_and_the_next_round_prunes(
+    make: Builders, context: AppContext, clock: FrozenClock
+) -> None:
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("a row lock another transaction holds: PostgreSQL's lock timeout ends the wait")
+    museum = make.org()
+    make.slot(museum, day="2025-11-20")
+    old = calendar_day_name(museum, date(2025, 11, 20))
+    clock.advance(timedelta(days=3))
+    holder = context.engine.connect()
+    holder.begin()
+    holder.execute(select(CacheVersion).where(CacheVersion.name == old).with_for_update())
+    rounds: list[str] = []
+
+    def counted(outcome: str, _count: int) -> None:
+        rounds.append(outcome)
+        if len(rounds) == 2:  # the first round's prune has failed on the lock: let it go
+            holder.rollback()
+            holder.close()
+            stop.set()
+
+    stop = threading.Event()
+    run_sweeper(sessions=context.sessions, clock=clock, stop=stop, interval=0, counted=counted)
+
+    assert rounds == ["swept", "swept"]  # the sweep went on after the failed prune
+    assert old not in counters(context)
