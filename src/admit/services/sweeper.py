@@ -105,7 +105,7 @@ def run_sweeper(
             _prune(sessions, before=clock.now() - history.length, archive=history.archive)
         before = calendar_horizon(clock.now())
         if before != calendar_pruned and _prune_calendar(sessions, before=before):
-            calendar_pruned = before  # the next days to go are those of the next day
+            calendar_pruned = before  # once a UTC day: only then does another day fall before it
         stop.wait(interval)
 
 
