@@ -6,13 +6,22 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Response
 from pydantic import BaseModel
 
 from admit import errors
 from admit import ticket_pdf as printable
 from admit.api.deps import ContextDep, SessionDep, limit_reservation_writes
-from admit.api.reservations import MoveIn, ReservationOut, full_out, links, party_link, private, qr_text
+from admit.api.reservations import (
+    MoveIn,
+    ReservationOut,
+    full_out,
+    links,
+    party_link,
+    private,
+    qr_text,
+    tell_dashboard,
+)
 from admit.api.schemas import TicketOut, TicketReservationOut
 from admit.context import AppContext
 from admit.errors import DomainError
@@ -76,7 +85,9 @@ def get_party(party_id: Secret, context: ContextDep, session: SessionDep) -> Par
 
 
 @router.put("/api/parties/{party_id}", dependencies=[Depends(limit_reservation_writes)])
-def move_party(party_id: Secret, body: MoveIn, context: ContextDep, session: SessionDep) -> PartyOut:
+def move_party(
+    party_id: Secret, body: MoveIn, background: BackgroundTasks, context: ContextDep, session: SessionDep
+) -> PartyOut:
     """Move every member not cancelled into one slot, all or none (one member moves on its own page)."""
     try:
         party = reservations.move_party(
@@ -86,11 +97,14 @@ def move_party(party_id: Secret, body: MoveIn, context: ContextDep, session: Ses
         _refused("move", refused, party_id, context, session, slot_id=body.slot_id)
         raise
     _changed("moved", "reservation.modified", party, context)
+    tell_dashboard(background, context, party.members[0].slot.orq)
     return _party_out(party, context, session)
 
 
 @router.delete("/api/parties/{party_id}", dependencies=[Depends(limit_reservation_writes)])
-def cancel_party(party_id: Secret, context: ContextDep, session: SessionDep) -> PartyOut:
+def cancel_party(
+    party_id: Secret, background: BackgroundTasks, context: ContextDep, session: SessionDep
+) -> PartyOut:
     """Cancel every member not cancelled yet, all or none (one member cancels on its own page)."""
     try:
         party = reservations.cancel_party(
@@ -100,6 +114,7 @@ def cancel_party(party_id: Secret, context: ContextDep, session: SessionDep) -> 
         _refused("cancel", refused, party_id, context, session)
         raise
     _changed("cancelled", "reservation.cancelled", party, context)
+    tell_dashboard(background, context, party.members[0].slot.orq)
     return _party_out(party, context, session)
 
 

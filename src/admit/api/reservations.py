@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
 
 from admit import confirmation, errors
@@ -160,8 +160,20 @@ def _phone_region(body: ReservationIn, session: SessionDep) -> str | None:
     return phone_region_of_slot(session, body.slot_id)
 
 
+def tell_dashboard(background: BackgroundTasks, context: AppContext, orq: int) -> None:
+    """A booking, move or cancel changes the booked counts on the live dashboard: it is told once the
+    answer has gone, so the visitor never waits for that write, and its failure is only logged (see
+    admit.live)."""
+    if context.live.due(orq):
+        background.add_task(context.live.touched, orq)
+
+
 def _create(
-    body: ReservationIn, request: Request, context: AppContext, session: SessionDep
+    body: ReservationIn,
+    request: Request,
+    background: BackgroundTasks,
+    context: AppContext,
+    session: SessionDep,
 ) -> ReservationsOut:
     try:
         contact = checked_contact(body.customer_email, body.customer_phone, _phone_region(body, session))
@@ -201,6 +213,7 @@ def _create(
             reservation_id=made_one.reservation_id,
             slot_id=body.slot_id,
         )
+    tell_dashboard(background, context, made[0].slot.orq)
     party = made[0].party_id
     return ReservationsOut(
         reservations=[brief_out(context, r) for r in made],
@@ -211,16 +224,24 @@ def _create(
 
 @router.post("/api/reservations", status_code=201, dependencies=[Depends(limit_reservation_writes)])
 def create_reservations(
-    body: ReservationIn, request: Request, context: ContextDep, session: SessionDep
+    body: ReservationIn,
+    request: Request,
+    background: BackgroundTasks,
+    context: ContextDep,
+    session: SessionDep,
 ) -> ReservationsOut:
-    return _create(body, request, context, session)
+    return _create(body, request, background, context, session)
 
 
 @router.post("/api/reservations/create", status_code=201, dependencies=[Depends(limit_reservation_writes)])
 def create_reservation(
-    body: ReservationIn, request: Request, context: ContextDep, session: SessionDep
+    body: ReservationIn,
+    request: Request,
+    background: BackgroundTasks,
+    context: ContextDep,
+    session: SessionDep,
 ) -> ReservationsOut:
-    return _create(body, request, context, session)
+    return _create(body, request, background, context, session)
 
 
 @router.get("/api/reservations/{reservation_id}")
@@ -233,7 +254,11 @@ def get_reservation(
 
 @router.put("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
 def move_reservation(
-    reservation_id: ReservationId, body: MoveIn, context: ContextDep, session: SessionDep
+    reservation_id: ReservationId,
+    body: MoveIn,
+    background: BackgroundTasks,
+    context: ContextDep,
+    session: SessionDep,
 ) -> ReservationOut:
     try:
         moved = reservations.move_reservation(
@@ -254,12 +279,13 @@ def move_reservation(
         reservation_id=reservation_id,
         slot_id=moved.slot.id,
     )
+    tell_dashboard(background, context, moved.slot.orq)
     return full_out(context, moved, qr_text(moved, context, session))
 
 
 @router.delete("/api/reservations/{reservation_id}", dependencies=[Depends(limit_reservation_writes)])
 def cancel_reservation(
-    reservation_id: ReservationId, context: ContextDep, session: SessionDep
+    reservation_id: ReservationId, background: BackgroundTasks, context: ContextDep, session: SessionDep
 ) -> ReservationOut:
     try:
         cancelled = reservations.cancel_reservation(
@@ -276,6 +302,7 @@ def cancel_reservation(
         reservation_id=reservation_id,
         slot_id=cancelled.slot.id,
     )
+    tell_dashboard(background, context, cancelled.slot.orq)
     return full_out(context, cancelled, qr_text(cancelled, context, session))
 
 

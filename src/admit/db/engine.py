@@ -19,6 +19,9 @@ from admit.files import private_file
 
 # Waiting longer than this for a row lock means something is stuck: fail the request, keep the door open.
 LOCK_TIMEOUT_MS = 5000
+# An execution option for a connection whose transactions only read: on SQLite they begin deferred,
+# without the write lock, so that a long read (an export) never holds bookings up.
+READ_ONLY = "admit_read_only"
 # How much longer than its statement timeout the client waits for an answer before giving the
 # connection up: the server's own timeout, when it can still answer, is the cleaner failure.
 ANSWER_MARGIN = 1.0
@@ -114,6 +117,11 @@ def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # In WAL mode a deferred transaction reads one snapshot, taken at its first read, while
+            # writers go on committing beside it.
+            connection.exec_driver_sql("BEGIN")
+            return
         if not writers.acquire(timeout=LOCK_TIMEOUT_MS / 1000 * 6):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         connection.info["holds_writer_lock"] = True

@@ -74,6 +74,22 @@ def bump_calendar(session: Session, *, orq: int, days: Iterable[date]) -> None:
             _bump(session, name)
 
 
+def prune_calendar(session: Session, *, orq: int, before: date) -> int:
+    """Delete the organization's day counters of the days before `before`, inside the caller's
+    transaction; how many went.
+
+    Through the key range of its names, as a calendar read goes: the name's format stays in one place.
+    """
+    connection = session.connection()
+    gone = connection.execute(
+        delete(CacheVersion).where(
+            CacheVersion.name >= calendar_day_name(orq, date.min),
+            CacheVersion.name < calendar_day_name(orq, before),
+        )
+    )
+    return gone.rowcount
+
+
 _CALENDAR = select(func.coalesce(func.sum(CacheVersion.version), 0)).where(
     CacheVersion.name.between(bindparam("first_day"), bindparam("last_day"))
 )

@@ -1,25 +1,38 @@
 """CSV exports for managers: the scan history (with the history's filters) and a day's reservations.
 
-Both are read in keyset pages, each in a short transaction of its own, and written out page by page: a
-busy year exports in constant memory and without holding a connection for the whole download.
+Both are read in keyset pages and written out page by page, so a busy year exports in constant memory;
+all the pages of one export are read in one read-only transaction (on PostgreSQL at REPEATABLE READ), so
+the file is a picture of one moment: a scan or booking committed while it is written is not in it, and a
+reservation moved meanwhile is not in it twice. The transaction's connection is held for the download
+and given back when the download ends, however it ends (api.exports closes the stream).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, time
+from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Connection, Engine, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
+from admit.db.engine import READ_ONLY
 from admit.db.models import Operator, Organization, Reservation, ReservationSlot, Ticket
 from admit.domain.venue_time import zone
 from admit.services.scans import HistoryFilter, scan_history
 
 PAGE = 500
+# A page is one index range, the history page's query with a larger limit: bounded on the server like a
+# request's statements (ADMIT_DB_STATEMENT_TIMEOUT's default), whatever the engine was made with. No
+# longer: the engine's client-side deadline would then cut the connection before the server answers.
+STATEMENT_TIMEOUT_MS = 5_000
+# The snapshot is held while the client reads: one that reads nothing for this long loses its download
+# (the server ends the transaction) rather than keep old row versions from the vacuum for good.
+IDLE_TIMEOUT_MS = 60_000
 # A cell a spreadsheet would read as a formula is written with a leading apostrophe (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -73,12 +86,48 @@ def csv_text(columns: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def scan_rows(sessions: Callable[[], Session], *, orq: int, where: HistoryFilter) -> Iterator[list[Any]]:
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Callable[[], Session]]:
+    """Sessions that all read one moment of the database, in one read-only transaction, while it lasts.
+
+    Each session joins the transaction (its own begin and commit leave it open); the transaction ends,
+    and its connection goes back to the pool, when the block does.
+    """
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                _bound(connection)
+            yield partial(Session, bind=connection)
+
+
+def _bound(connection: Connection) -> None:
+    # Before the first read: the snapshot is taken there, and the level cannot change after it.
+    connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    connection.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_TIMEOUT_MS}")
+
+
+def scan_csv(engine: Engine, *, orq: int, where: HistoryFilter) -> Generator[str, None, None]:
+    """The scan history as CSV, read from one snapshot while it is written; closing it ends the read."""
+    with snapshot(engine) as sessions:
+        yield from csv_text(SCAN_COLUMNS, scan_rows(sessions, orq=orq, where=where))
+
+
+def reservation_csv(engine: Engine, *, orq: int, day: date) -> Generator[str, None, None]:
+    """A venue day's reservations as CSV, read from one snapshot while it is written."""
+    with snapshot(engine) as sessions:
+        yield from csv_text(RESERVATION_COLUMNS, reservation_rows(sessions, orq=orq, day=day))
+
+
+def scan_rows(
+    sessions: Callable[[], Session], *, orq: int, where: HistoryFilter, page: int = PAGE
+) -> Iterator[list[Any]]:
     """The history's rows, newest first, through its own cursor: one page in memory at a time."""
     cursor: str | None = None
     while True:
         with sessions() as session:
-            events, cursor = scan_history(session, orq=orq, where=where, limit=PAGE, cursor=cursor)
+            events, cursor = scan_history(session, orq=orq, where=where, limit=page, cursor=cursor)
         for event in events:
             reservation = event["reservation"] or {}
             yield [
@@ -100,7 +149,9 @@ def scan_rows(sessions: Callable[[], Session], *, orq: int, where: HistoryFilter
             return
 
 
-def reservation_rows(sessions: Callable[[], Session], *, orq: int, day: date) -> Iterator[list[Any]]:
+def reservation_rows(
+    sessions: Callable[[], Session], *, orq: int, day: date, page: int = PAGE
+) -> Iterator[list[Any]]:
     """A venue day's reservations (cancelled ones too, with their status) by start time.
 
     The party is the reservations booked together: the same slot, contact and moment of booking.
@@ -135,19 +186,18 @@ def reservation_rows(sessions: Callable[[], Session], *, orq: int, day: date) ->
         .outerjoin(Operator, Operator.id == Ticket.verified_by)
         .where(ReservationSlot.orq == orq, ReservationSlot.date == day, Reservation.orq == orq)
         .order_by(ReservationSlot.start_time, Reservation.id)
-        .limit(PAGE)
+        .limit(page)
     )
     after: tuple[time, str] | None = None
     timezone: str | None = None
     while True:
         with sessions() as session, session.begin():
             timezone = timezone or session.get_one(Organization, orq).timezone
-            page = (
+            rows = session.execute(
                 query
                 if after is None
                 else query.where(tuple_(ReservationSlot.start_time, Reservation.id) > after)
-            )
-            rows = session.execute(page).all()
+            ).all()
         for start, end, reservation_id, suffix, size, email, phone, status, at, by_id, by_name in rows:
             yield [
                 start.strftime("%H:%M"),
@@ -162,6 +212,6 @@ def reservation_rows(sessions: Callable[[], Session], *, orq: int, day: date) ->
                 by_id,
                 by_name,
             ]
-        if len(rows) < PAGE:
+        if len(rows) < page:
             return
         after = (rows[-1][0], rows[-1][2])

@@ -1,8 +1,9 @@
 """The expiry sweep on a schedule, inside `admit serve`: one node sweeps at a time, the others skip.
 
-Each round also drops the door's stored answers that are past their retention window, and prunes scans
-older than the history length when one is set (services.retention); that work is safe on every node at
-once, so it runs outside the lock.
+Each round also drops the door's stored answers that are past their retention window, prunes scans
+older than the history length when one is set (services.retention), and, once a day, deletes the
+calendar's change counters of days that no calendar reads any more (services.cache_version); that work
+is safe on every node at once, so it runs outside the lock.
 
 On PostgreSQL a pass first takes a transaction-level advisory lock on a connection of its own and holds
 that transaction open while it sweeps; a node that cannot take the lock skips the round, and a node that
@@ -16,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from admit.clock import Clock
+from admit.db.models import Organization
+from admit.services.cache_version import prune_calendar
 from admit.services.expiry import expire_due
 from admit.services.retention import compact_answers, prune_scans
 
@@ -79,8 +82,10 @@ def run_sweeper(
     """Sweep every `interval` seconds until `stop` is set; a failing pass is logged and tried next round.
 
     With `answer_retention`, each round also drops the stored scan answers older than that; with
-    `history`, it prunes the scans older than its length.
+    `history`, it prunes the scans older than its length. The first round of each UTC day deletes the
+    calendar counters of the days before `calendar_horizon`.
     """
+    calendar_pruned: date | None = None
     while not stop.is_set():
         try:
             expired = sweep(sessions, clock=clock)
@@ -98,6 +103,9 @@ def run_sweeper(
             _compact(sessions, before=clock.now() - answer_retention)
         if history is not None:
             _prune(sessions, before=clock.now() - history.length, archive=history.archive)
+        before = calendar_horizon(clock.now())
+        if before != calendar_pruned and _prune_calendar(sessions, before=before):
+            calendar_pruned = before  # once a UTC day: only then does another day fall before it
         stop.wait(interval)
 
 
@@ -119,6 +127,32 @@ def _prune(sessions: sessionmaker[Session], *, before: datetime, archive: Path |
     else:
         if pruned:
             log.info("retention.pruned", scans=pruned, archived=archive is not None)
+
+
+def calendar_horizon(now: datetime) -> date:
+    """The first day whose calendar counters are still read: UTC's yesterday.
+
+    A calendar reads from the venue's today on, and no time zone's today is before UTC's yesterday.
+    """
+    return now.astimezone(UTC).date() - timedelta(days=1)
+
+
+def _prune_calendar(sessions: sessionmaker[Session], *, before: date) -> bool:
+    """Delete every organization's calendar counters of the days before `before`; whether all went."""
+    bounded = _bounded(sessions)
+    try:
+        with bounded() as session, session.begin():
+            organizations = list(session.scalars(select(Organization.id).order_by(Organization.id)))
+        pruned = 0
+        for orq in organizations:  # one short transaction each: at most a few hundred rows a year
+            with bounded() as session, session.begin():
+                pruned += prune_calendar(session, orq=orq, before=before)
+    except Exception:  # the old counters wait for the next round; nothing reads them meanwhile
+        log.exception("calendar.prune_failed")
+        return False
+    if pruned:
+        log.info("calendar.pruned", counters=pruned, before=before.isoformat())
+    return True
 
 
 def _bounded(sessions: sessionmaker[Session]) -> Callable[[], Session]:
