@@ -329,7 +329,7 @@
       if (!info.pickable) {
         const why = iso < state.today
           ? A._("This day has passed.")
-          : A._("There are no times to book on %(date)s.", { date: A.longDate(iso) });
+          : A._("There are no times to book for %(day)s.", { day: A.dayText(iso, state.today) });
         A.setMessage(status, why, "info");
         dayButtons().forEach((b) => b.setAttribute("tabindex", b.dataset.date === iso ? "0" : "-1"));
         return;
