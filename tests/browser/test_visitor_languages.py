@@ -174,7 +174,7 @@ def test_a_german_browser_books_in_german_and_is_mailed_in_german(
     # A day without times answers a click (it is only marked unavailable) with the script's own words.
     calendar.locator('[data-date="2025-11-23"]').click(force=True)
     expect(calendar.get_by_role("alert")).to_have_text(
-        "Am Sonntag, 23. November 2025 gibt es keine buchbaren Zeiten."
+        "Für Sonntag, 23. November 2025 gibt es keine buchbaren Zeiten."
     )
     today.click()
     expect(

@@ -25,6 +25,7 @@ from admit.i18n.catalogs import script_messages, translations
 from admit.services import reservations
 from admit.services.capacity import times
 from admit.services.organizations import get_organization_or_raise, policy_of
+from admit.services.reservations import ReservationView
 from admit.web import TEMPLATES_DIR
 from admit.web.offline_shell import worker_script
 
@@ -133,16 +134,20 @@ class Allowed:
 def manage(request: Request, reservation_id: ReservationId, context: ContextDep) -> HTMLResponse:
     """A reservation's own page (the e-mail's link): see it, move it, cancel it where the policy allows."""
     try:
-        orq, move, cancel = _change_options(context, reservation_id, language_of(request, VISITOR))
+        with context.sessions() as session:
+            found = reservations.get_reservation(
+                session, reservation_id=reservation_id, keys=context.keys, now=context.clock.now()
+            )
     except errors.ReservationNotFound:
         return _page(request, "manage.html", VISITOR, status_code=404, reservation_id="", found=False)
+    move, cancel = _change_options(context, [found], language_of(request, VISITOR))
     return _page(
         request,
         "manage.html",
         VISITOR,
         reservation_id=reservation_id,
         found=True,
-        orq=orq,
+        orq=found.slot.orq,
         move=move,
         cancel=cancel,
         wallet_pass=context.wallet is not None,
@@ -160,42 +165,44 @@ def party(request: Request, party_id: ReservationId, context: ContextDep) -> HTM
             )
     except errors.PartyNotFound:
         return _page(request, "party.html", VISITOR, status_code=404, party_id="", found=False)
-    first = (found.live or found.members)[0]
-    # The page asks the policy about the first member still booked (the party's time); the API checks
-    # every member again when the visitor moves or cancels them all.
-    orq, move, cancel = _change_options(context, first.reservation_id, language_of(request, VISITOR))
+    # Members moved alone may be at other times than the rest: the page asks about each one still
+    # booked, as the API does when the visitor moves or cancels them all.
+    move, cancel = _change_options(context, found.live or found.members[:1], language_of(request, VISITOR))
+    orq = found.members[0].slot.orq
     return _page(
         request, "party.html", VISITOR, party_id=party_id, found=True, orq=orq, move=move, cancel=cancel
     )
 
 
-def _change_options(context: AppContext, reservation_id: str, language: str) -> tuple[int, Allowed, Allowed]:
+def _change_options(
+    context: AppContext, members: list[ReservationView], language: str
+) -> tuple[Allowed, Allowed]:
     """Ask the same rules the API applies, so the page can say why before the visitor tries, in the
-    page's language."""
+    page's language. A change acts on every member given, so it is open only if open for each of them:
+    the first refused says why, as the API's answer would."""
     t = translator(language)
-    now = context.clock.now()
-    with context.sessions() as session:
-        found = reservations.get_reservation(
-            session, reservation_id=reservation_id, keys=context.keys, now=now
-        )
-        if found.status is not ReservationStatus.RESERVED:
-            closed = Allowed(False, found.status.value, "")
-            return found.slot.orq, closed, closed
-        with session.begin():
-            org = get_organization_or_raise(session, found.slot.orq)
-            policy = policy_of(org)
-    starts, now_local = times(found.slot).starts_at, local_now(now, found.timezone)
-    slot_closed = found.slot.status is SlotStatus.CLOSED  # the venue asked its visitors to move
-    return (
-        found.slot.orq,
-        _ask(
-            t,
-            lambda: check_change_allowed(
-                policy, slot_starts_at=starts, now_local=now_local, slot_closed=slot_closed
-            ),
-        ),
-        _ask(t, lambda: check_cancel_allowed(policy, slot_starts_at=starts, now_local=now_local)),
-    )
+    live = [member for member in members if member.status is ReservationStatus.RESERVED]
+    if not live:
+        closed = Allowed(False, members[0].status.value, "")
+        return closed, closed
+    with context.sessions() as session, session.begin():
+        policy = policy_of(get_organization_or_raise(session, live[0].slot.orq))
+    now_local = local_now(context.clock.now(), live[0].timezone)
+
+    def may_move() -> None:
+        for member in live:
+            check_change_allowed(
+                policy,
+                slot_starts_at=times(member.slot).starts_at,
+                now_local=now_local,
+                slot_closed=member.slot.status is SlotStatus.CLOSED,  # the venue asked its visitors to move
+            )
+
+    def may_cancel() -> None:
+        for member in live:
+            check_cancel_allowed(policy, slot_starts_at=times(member.slot).starts_at, now_local=now_local)
+
+    return _ask(t, may_move), _ask(t, may_cancel)
 
 
 def _ask(t: Translator, check: Any) -> Allowed:

@@ -78,7 +78,11 @@
    * places a slot needs; options.onPick(slot): a time was chosen; options.headingLevel: "h3".
    */
   function Calendar(root, options) {
-    const state = { tz: null, today: null, month: null, months: new Map(), focused: null, selected: null, slotId: null };
+    // `opened` counts the opens: a month asked for before the last one is of places that may have changed
+    // since (a refused booking opens again), so its answer is not kept or shown.
+    const state = {
+      tz: null, today: null, month: null, months: new Map(), focused: null, selected: null, slotId: null, opened: 0,
+    };
     const uid = root.id || "cal";
     const help = A.el("p", { class: "hint", id: uid + "-help",
       text: A._("Use the arrow keys to move between days and Enter to pick one. Past days and days without times cannot be picked.") });
@@ -142,11 +146,17 @@
 
     async function loadMonth(month) {
       if (state.months.has(month)) return state.months.get(month);
+      const opened = state.opened;
       const from = monthStart(month) < state.today ? state.today : monthStart(month);
       const answer = await fetchRange(from, monthEnd(month));
       const days = new Map(answer.days.map((day) => [day.date, day]));
-      state.months.set(month, days);
+      if (opened === state.opened) state.months.set(month, days);
       return days;
+    }
+
+    /** Whether the calendar was opened again since `opened`: that open shows the places as they are now. */
+    function superseded(opened) {
+      return opened !== state.opened;
     }
 
     /** A day the visitor can book: a time on it still has room for all their places. */
@@ -174,6 +184,8 @@
     async function open(initialDay) {
       A.setMessage(status, "");
       state.months.clear();
+      state.opened += 1;
+      const opened = state.opened;
       try {
         if (!state.tz) {
           const utcToday = A.isoDay(A.serverNow());
@@ -183,15 +195,17 @@
         }
         const chosen = initialDay && initialDay >= state.today ? initialDay : state.selected;
         const start = chosen || (await firstBookableDay()) || state.today;
+        if (superseded(opened)) return;
         state.month = monthOf(start);
         await Promise.all(shownMonths().map(loadMonth));
+        if (superseded(opened)) return;
         state.focused = start;
         render(false);
         if (state.selected && (state.months.get(monthOf(state.selected)) || new Map()).has(state.selected)) {
           showSlots(state.selected, false);
         }
       } catch (error) {
-        A.setMessage(status, error.message);
+        if (!superseded(opened)) A.setMessage(status, error.message);
       }
     }
 
@@ -201,10 +215,13 @@
       if (month < first || month > last) return;
       state.month = month;
       panes[0].title.textContent = A._("%(month)s (loading…)", { month: MONTH_TITLE.format(A.parseDay(monthStart(month))) });
+      const opened = state.opened;
       try {
         await Promise.all(shownMonths().map(loadMonth));
+        if (superseded(opened)) return;
         A.setMessage(status, "");
       } catch (error) {
+        if (superseded(opened)) return;
         A.setMessage(status, error.message);
       }
       state.focused = focusDay || (month === first ? state.today : monthStart(month));
@@ -329,7 +346,7 @@
       if (!info.pickable) {
         const why = iso < state.today
           ? A._("This day has passed.")
-          : A._("There are no times to book on %(date)s.", { date: A.longDate(iso) });
+          : A._("There are no times to book for %(day)s.", { day: A.dayText(iso, state.today) });
         A.setMessage(status, why, "info");
         dayButtons().forEach((b) => b.setAttribute("tabindex", b.dataset.date === iso ? "0" : "-1"));
         return;

@@ -228,16 +228,18 @@ window.Admit = (function () {
   /**
    * A day as a person reads it: "tomorrow, Tuesday 1 December 2026" near the venue's `today`, else the
    * date alone (also without `today`). options.opening: to open a line or heading ("Tomorrow, …");
-   * options.short: the short date ("Tue 1 Dec").
+   * options.short: the short date ("Tue 1 Dec"); options.brief: for a table's cell, the word alone near
+   * `today` ("yesterday"), else the short date.
    */
   function dayText(iso, today, options) {
     const opts = options || {};
-    const date = opts.short ? shortDate(iso) : longDate(iso);
+    const date = opts.short || opts.brief ? shortDate(iso) : longDate(iso);
     const offset = today ? Math.round((parseDay(iso) - parseDay(today)) / 86400000) : NaN;
     let text = date;
     if (Math.abs(offset) <= NEAR) {
+      const relative = RELATIVE.format(offset, "day");
       // Translators: a day named beside today and by its date, e.g. "tomorrow, Tuesday 1 December 2026".
-      text = _("%(relative)s, %(date)s", { relative: RELATIVE.format(offset, "day"), date: date });
+      text = opts.brief ? relative : _("%(relative)s, %(date)s", { relative: relative, date: date });
     }
     return opts.opening ? text.charAt(0).toLocaleUpperCase(locale) + text.slice(1) : text;
   }

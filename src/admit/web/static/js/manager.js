@@ -10,6 +10,7 @@
   let session = null;
   let timer = null;
   let day = "";
+  let zone = ""; // the venue's time zone, from its counts: "yesterday" and "tomorrow" are the venue's
   let history = { cursor: null, pages: 0, operators: new Map() };
 
   function svg(tag, attrs) {
@@ -178,17 +179,24 @@
     }
   }
 
+  /** A day in the table: "yesterday", "tomorrow" beside the venue's today, else "Mon 30 Nov". */
+  function cellDay(iso) {
+    return A.dayText(iso, zone ? A.venueToday(zone) : null, { brief: true });
+  }
+
   function historyRow(event) {
     history.operators.set(String(event.operator.id), event.operator.name);
     const r = event.reservation;
+    const scanDay = event.scanned_at.slice(0, 10); // the venue's day: the time carries the venue's offset
     return A.el("tr", { "data-result": event.result, "data-code": event.code },
-      A.el("td", {}, A.el("time", { datetime: event.scanned_at }, event.scanned_at.slice(0, 10) === day ? A.clockTime(event.scanned_at)
-        : A.shortDate(event.scanned_at.slice(0, 10)) + " " + A.clockTime(event.scanned_at))),
+      // A scan of the day the dashboard shows needs its time only.
+      A.el("td", {}, A.el("time", { datetime: event.scanned_at }, scanDay === day ? A.clockTime(event.scanned_at)
+        : cellDay(scanDay) + " " + A.clockTime(event.scanned_at))),
       A.el("td", {}, A.el("span", { class: "result-chip " + event.result }, resultName(event.result))),
       A.el("td", {}, [reasonWords(event.code)].concat(event.verified ? [A._("verified")] : [],
         event.conflict ? [A._("double entry")] : [], event.offline ? [A._("offline")] : []).join(" · ")),
       A.el("td", {}, event.ticket_code_suffix ? "…" + event.ticket_code_suffix : "—"),
-      A.el("td", {}, r ? A.shortDate(r.date) + (r.start_time ? " " + A.clock(r.start_time) : "") : "—"),
+      A.el("td", {}, r ? cellDay(r.date) + (r.start_time ? " " + A.clock(r.start_time) : "") : "—"),
       A.el("td", {}, event.operator.name, A.el("span", { class: "muted" }, " #" + event.operator.id)),
       A.el("td", { title: event.device_id || "" }, event.device_id ? event.device_id.slice(0, 14) : "—"));
   }
@@ -234,6 +242,7 @@
       day = stats.date;
       $("day").value = day;
     }
+    zone = stats.timezone;
     $("dash-title").textContent = A._("At the door: %(day)s", { day: A.dayText(stats.date, A.venueToday(stats.timezone)) });
     renderCounts(stats);
     renderUtilisation(stats);

@@ -125,11 +125,24 @@
     }
   }
 
-  function refusal(ticket) {
+  /**
+   * The venue's today for a ticket's booking: the booking's own answer carries the venue's time zone
+   * (null where it cannot be read: the date is then written alone).
+   */
+  async function bookingToday(r) {
+    try {
+      const booking = await A.api("GET", "/api/reservations/" + encodeURIComponent(r.reservation_id));
+      return A.venueToday(booking.venue.timezone);
+    } catch (_unread) {
+      return null;
+    }
+  }
+
+  async function refusal(ticket) {
     const shown = A.formatCode(ticket.code);
     if (ticket.status === "RESERVED" || ticket.status === "VERIFIED") {
       const r = ticket.reservation;
-      const when = r ? A.when(r.date, r.start_time, r.end_time) : "";
+      const when = r ? A.when(r.date, r.start_time, r.end_time, await bookingToday(r)) : "";
       let text;
       if (ticket.status === "RESERVED") text = A._("Ticket %(code)s is already booked for %(when)s.", { code: shown, when: when });
       else if (when) text = A._("Ticket %(code)s has already been used for entry (booked for %(when)s).", { code: shown, when: when });
@@ -168,7 +181,7 @@
         return;
       }
       if (ticket.status !== "INACTIVE" && ticket.status !== "ACTIVATED") {
-        ticketMessage.replaceChildren(refusal(ticket));
+        ticketMessage.replaceChildren(await refusal(ticket));
         ticketInput.focus();
         return;
       }
@@ -368,7 +381,7 @@
       const first = reservations[0];
       $("done-party").replaceChildren(
         A.ngettext("%(num)d person is booked for %(when)s.", "%(num)d people are booked for %(when)s.", reservations.length, {
-          when: A.when(first.date, first.start_time, first.end_time),
+          when: A.when(first.date, first.start_time, first.end_time, calendar.today()),
         }) + " ",
         A.el("a", { href: "/reserve/party/" + encodeURIComponent(answer.party_id) }, A._("See, move or cancel the whole group")));
     }
@@ -409,7 +422,7 @@
   }
 
   // ---- An order's link: its tickets as they are now; the visitor books all or some for one time ----
-  const order = { token: "", tickets: [], chosen: new Set() };
+  const order = { token: "", tickets: [], chosen: new Set(), timezone: "" };
 
   function bookable(ticket) {
     return ticket.status === "INACTIVE" || ticket.status === "ACTIVATED";
@@ -419,7 +432,7 @@
   function orderState(ticket) {
     const r = ticket.reservation;
     if (ticket.status === "RESERVED" && r) {
-      return [A._("Booked for %(when)s.", { when: A.when(r.date, r.start_time, r.end_time) }) + " ",
+      return [A._("Booked for %(when)s.", { when: A.when(r.date, r.start_time, r.end_time, A.venueToday(order.timezone)) }) + " ",
         A.el("a", { href: "/reserve/party/" + encodeURIComponent(r.party_id) }, A._("See or change this booking"))];
     }
     const words = {
@@ -508,6 +521,7 @@
     try {
       const answer = await A.api("GET", "/api/order-links/" + encodeURIComponent(token));
       order.tickets = answer.tickets;
+      order.timezone = answer.venue.timezone;
       order.chosen = new Set(answer.tickets.filter(bookable).map((t) => t.code));
       $("order-venue").textContent = A._("Your tickets for %(venue)s.", { venue: answer.venue.name });
       A.show($("order"), true);
