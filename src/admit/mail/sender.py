@@ -25,7 +25,7 @@ from admit import errors
 from admit.clock import Clock
 from admit.db.models import Order, Organization, OrganizationLogo, OutboxMessage, Reservation, Ticket
 from admit.domain.calendar import SlotStatus
-from admit.domain.lifecycle import ReservationStatus, TicketStatus
+from admit.domain.lifecycle import ReservationStatus
 from admit.domain.mail import MailKind, MailStatus, gives_up, retry_delay
 from admit.mail.compose import (
     METHODS,
@@ -39,6 +39,7 @@ from admit.mail.compose import (
 from admit.mail.transport import DELIVERY_ERRORS, Transport
 from admit.security.codes import CodeKeys
 from admit.security.offline import OfflineSecrets
+from admit.services.order_link import order_tickets
 from admit.services.organizations import shown_name
 from admit.services.reservation_qr import qr_payload_in
 from admit.services.reservations import PartyView, current_view, party_of
@@ -241,11 +242,7 @@ def _party_message(
 def _order_message(session: Session, row: OutboxMessage, mail: MailContext) -> EmailMessage | None:
     """The order's tickets as they are now; None when every one has been voided since."""
     first = session.get_one(Ticket, row.ticket_id)
-    tickets = session.scalars(
-        select(Ticket)
-        .where(Ticket.order_id == first.order_id, Ticket.status != TicketStatus.VOID)
-        .order_by(Ticket.id)
-    ).all()
+    tickets = order_tickets(session, order_id=first.order_id)
     if not tickets:
         return None
     order = session.get_one(Order, first.order_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +28,17 @@ class OrderLinkView:
     venue: str
     timezone: str
     paid: bool
-    tickets: list[TicketView]  # voided ones left out, as the order e-mail leaves them out
+    tickets: list[TicketView]  # as `order_tickets` gives them
+
+
+def order_tickets(session: Session, *, order_id: str) -> Sequence[Ticket]:
+    """An order's tickets as its buyer is shown them, on the order link and in the order e-mail alike:
+    voided ones left out, in the order they were issued."""
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.order_id == order_id, Ticket.status != TicketStatus.VOID)
+        .order_by(Ticket.id)
+    ).all()
 
 
 def order_by_link(session: Session, *, token: str, keys: CodeKeys, now: datetime) -> OrderLinkView:
@@ -36,11 +47,7 @@ def order_by_link(session: Session, *, token: str, keys: CodeKeys, now: datetime
         if order is None:
             raise errors.OrderNotFound()
         org = session.get_one(Organization, order.orq)
-        tickets = session.scalars(
-            select(Ticket)
-            .where(Ticket.order_id == order.id, Ticket.status != TicketStatus.VOID)
-            .order_by(Ticket.id)
-        ).all()
+        tickets = order_tickets(session, order_id=order.id)
         return OrderLinkView(
             orq=org.id,
             venue=shown_name(org),
