@@ -33,8 +33,14 @@ def enqueue_for_members(
         now=now,
         reservation=first,
         ticket_id=first.ticket.id,
-        party_id=first.party_id if len(members) > 1 else None,
+        party_id=party_named(first.party_id, members=len(members)),
     )
+
+
+def party_named(party_id: str, *, members: int) -> str | None:
+    """The party a message names: one about several members is about their party; one about a single
+    member is that reservation's own, even when it was booked with others."""
+    return party_id if members > 1 else None
 
 
 def enqueue(

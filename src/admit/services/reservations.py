@@ -24,7 +24,7 @@ from admit.domain.contact import ContactError, normalise_email, normalise_phone
 from admit.domain.lifecycle import ReservationStatus, TicketEvent, TicketStatus, effective_status, next_status
 from admit.domain.mail import MailKind
 from admit.domain.venue_time import local_now
-from admit.outbox.writer import enqueue_for_members, enqueue_rows, message_row
+from admit.outbox.writer import enqueue_for_members, enqueue_rows, message_row, party_named
 from admit.security import codes
 from admit.security.codes import CodeKeys
 from admit.services.capacity import (
@@ -204,7 +204,7 @@ def reserve(
                         now=now,
                         reservation_id=made[0].id,
                         ticket_id=made[0].ticket_id,
-                        party_id=party if len(made) > 1 else None,
+                        party_id=party_named(party, members=len(made)),
                     )
                 ],
             )
