@@ -180,6 +180,8 @@ def test_a_party_too_big_for_the_time_left_is_offered_times_with_room_for_all(pa
     expect(tickets.filter(has_text="Booked for Thursday, 27 November 2025")).to_have_count(3)
     expect(tickets.filter(has_text="Ready to book")).to_have_count(1)
     tickets.first.get_by_role("link", name="See or change this booking").click()
+    # On the party page before choosing: a choice made while the order page is still shown is lost.
+    expect(page.get_by_role("heading", name="Your group's visit")).to_be_visible()
     page.get_by_label("Language").select_option("de")
     expect(page.get_by_role("heading", name="Der Besuch Ihrer Gruppe")).to_be_visible()
     expect(page.locator("#party-counts")).to_have_text("3 gebucht")
