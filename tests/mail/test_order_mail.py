@@ -132,3 +132,20 @@ def test_a_visit_booked_on_the_day_before_it_gets_no_tomorrow_reminder(
             select(OutboxMessage.reservation_id).where(OutboxMessage.kind == MailKind.VISIT_REMINDER)
         ).all()
     assert reminded == booked[:1]
+
+
+def test_the_order_email_names_the_venue_as_visitors_know_it(
+    make: Builders, mail: MailContext, smtp: SmtpServer
+) -> None:
+    orq = make.org("rijks-internal-01")
+    response = make.client.patch(
+        f"/api/organizations/{orq}/identity",
+        json={"display_name": "Rijksmuseum"},
+        headers=make.admin(orq).headers,
+    )
+    assert response.status_code == 200
+    make.order(orq, customer_email="buyer@example.com")
+    assert send_due(mail).sent == 1
+    (message,) = smtp.inbox.messages
+    assert str(message["Subject"]) == "Your ticket for Rijksmuseum"
+    assert "rijks-internal" not in plain_text(smtp)

@@ -247,7 +247,7 @@ def _order_message(session: Session, row: OutboxMessage, mail: MailContext) -> E
         return None
     order = session.get_one(Order, first.order_id)
     return order_message(
-        venue=session.get_one(Organization, row.orq).name,
+        venue=shown_name(session.get_one(Organization, row.orq)),
         tickets=[(mail.keys.unseal(t.code_sealed), t.status) for t in tickets],
         order_token=order.link_token,
         recipient=row.recipient,
