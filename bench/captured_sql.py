@@ -119,9 +119,13 @@ def make_pool(connection: Connection, table: str, rows: list[tuple[str, int, str
 def clone_reserved(connection: Connection, template_ticket_id: int, count: int) -> list[tuple[str, int, str]]:
     """`count` copies of a reserved ticket and its live reservation, made in the database by SQL that
     follows the models' columns; (code_hash, ticket_id, reservation_id) of each. Admitting each once
-    needs as many tickets as pgbench runs transactions, more than the service layer seeds in time."""
+    needs as many tickets as pgbench runs transactions, more than the service layer seeds in time.
+    Each copy is booked alone (its party is its own id): copies of one party would make a party of
+    thousands, whose members every scan would count."""
     tickets = [c.name for c in Ticket.__table__.columns if c.name not in ("id", "code_hash")]
-    reservations = [c.name for c in Reservation.__table__.columns if c.name not in ("id", "ticket_id")]
+    reservations = [
+        c.name for c in Reservation.__table__.columns if c.name not in ("id", "ticket_id", "party_id")
+    ]
     rows = connection.execute(
         text(
             f"""
@@ -131,8 +135,8 @@ def clone_reserved(connection: Connection, template_ticket_id: int, count: int) 
                 FROM tickets t, generate_series(1, :count) g WHERE t.id = :template
                 RETURNING id, code_hash
             ), new_reservations AS (
-                INSERT INTO ticket_reservations (id, ticket_id, {", ".join(reservations)})
-                SELECT left(md5('pgbench-clone-' || n.id), 32), n.id,
+                INSERT INTO ticket_reservations (id, party_id, ticket_id, {", ".join(reservations)})
+                SELECT left(md5('pgbench-clone-' || n.id), 32), left(md5('pgbench-clone-' || n.id), 32), n.id,
                        {", ".join("r." + c for c in reservations)}
                 FROM new_tickets n, ticket_reservations r
                 WHERE r.ticket_id = :template AND r.status <> 'CANCELLED'

@@ -35,18 +35,18 @@ from admit.db.models import Reservation, ReservationSlot, TicketTransition
 from admit.domain.lifecycle import ActivationMode, ReservationStatus, TicketStatus
 from admit.domain.roles import Role
 from admit.services.operators import create_operator
-from admit.services.reservations import MAX_BATCH
 from admit.services.slots import NewSlot, create_schedule, create_slot
 from bench._common import (
     DEFAULT_PG_URL,
     FROZEN_NOW,
     LATENCY_HEADERS,
+    PARTY,
     PHONE,
     Client,
     Reply,
     Servers,
     bench_context,
-    book_in_batches,
+    book_in_parties,
     create_museum,
     issue_tickets,
     latency_row,
@@ -161,7 +161,7 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
                 now=now,
             ).created
             # Today's slots hold every visitor the run can admit, so none is refused for capacity.
-            per_slot = admits // len(TODAY_HOURS) + MAX_BATCH
+            per_slot = admits // len(TODAY_HOURS) + PARTY
             today_slots = [
                 create_slot(
                     session,
@@ -173,7 +173,7 @@ def seed(database_url: str, args: argparse.Namespace) -> Seeded:
                 for hour in TODAY_HOURS
             ]
             to_admit = issue_tickets(session, context, admin, admits, ActivationMode.IMMEDIATE)
-            book_in_batches(session, context, to_admit, today_slots)
+            book_in_parties(session, context, to_admit, today_slots)
             to_book = issue_tickets(
                 session, context, admin, int(BOOKINGS_PER_S * args.seconds), ActivationMode.IMMEDIATE
             )

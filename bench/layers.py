@@ -11,6 +11,13 @@ Four measurements of the same work, each adding one layer to the one before:
 3. the same through a real uvicorn process over HTTP on loopback: the server's CPU per request;
 4. for scale, `/healthz` through the same server: what any request costs before a route does anything.
 
+Beside them, the floors of the parts this stack is made of, measured the same way:
+
+- the statements a validation sends (captured from the service's own scans), run through psycopg alone
+  in one transaction each: what the database driver costs, with no toolkit around it;
+- a bare route of the same framework, called as ASGI: the validation's body model in, a fixed answer out,
+  with no middleware and no dependencies, as a synchronous route (so with the hop to a worker thread).
+
 Then, through the same server, the booking path's hot requests, each on its own line: a one-ticket
 booking (`POST /api/reservations`), one refused by a full slot (as most of a flash sale's are: SLOT_FULL
 with the nearest slots that have room) and the 90-day calendar read (`GET /api/reservation-slots/
@@ -18,7 +25,10 @@ available`), 12 hourly slots a day. With `--profile DIR`, py-spy samples the ser
 line and writes its stacks (raw, collapsed) to DIR, one file per line.
 
 One request at a time, so no request waits for another and the CPU figures are each layer's own. The
-closed-loop runs in `bench.door` add contention (two cores shared by servers, PostgreSQL and clients).
+in-process steps (1, 2 and the floors) take turns in ten rounds, and each one's CPU is the median of its
+rounds: a shared machine's speed can drift by half over a minute, and steps timed one after another
+would each get a different spell of it. The closed-loop runs in `bench.door` add contention (two cores
+shared by servers, PostgreSQL and clients).
 """
 
 from __future__ import annotations
@@ -29,18 +39,25 @@ import gc
 import json
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
+import psycopg
 import uvloop
+from fastapi import FastAPI
+from fastapi.responses import Response
+from sqlalchemy.engine import make_url
 
+from admit.api.door import ScanIn
 from admit.app import create_app
 from admit.db.models import Operator
 from admit.domain.lifecycle import ActivationMode
@@ -57,7 +74,7 @@ from bench._common import (
     SECRET_KEY,
     Client,
     bench_context,
-    book_in_batches,
+    book_in_parties,
     create_museum,
     issue_tickets,
     load_average,
@@ -68,6 +85,7 @@ from bench._common import (
     seeded_database,
     server_env,
 )
+from bench.captured_sql import Sent, capturing
 from bench.door import profiling
 
 USERNAME, PASSWORD = "layers-door", "layers-door-password-1"
@@ -75,6 +93,7 @@ VALIDATE_PATH = "/api/operator/validate-ticket"
 TICKETS = 200  # validations cycle through these, all GREEN for today
 CALENDAR_DAYS, SLOTS_PER_DAY = 90, 12
 WARMUP = 100
+ROUNDS = 10  # turns of the in-process steps
 
 
 @dataclass(frozen=True)
@@ -113,13 +132,13 @@ def main() -> None:
         gc.freeze()  # as the server does at startup: the seeding's heap is not walked again
         # The servers write their logs to a file; in this process they go nowhere rather than on screen.
         layers: list[Layer] = []
+        floors: list[Layer] = []
         if not args.only_booking:
             with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
-                layers.append(service_layer(database_url, seeded, args.requests))
                 # uvicorn runs its event loop on uvloop: so does this one, for the same costs.
-                layers.append(uvloop.run(asgi_layer(database_url, seeded, args.requests)))
+                layers, floors = uvloop.run(in_process(database_url, seeded, args.requests))
         door, hot = http_layers(database_url, seeded, args.requests, Path(tmp), args)
-    report(layers + door, hot)
+    report(layers + door, floors, hot)
     print(f"\nload average at the end: {load_average()}")
 
 
@@ -154,7 +173,7 @@ def seed(database_url: str, requests: int) -> Seeded:
                 now=now,
             ).created[0]
             codes = issue_tickets(session, context, admin, TICKETS, ActivationMode.IMMEDIATE)
-            book_in_batches(session, context, codes, [slot.id])
+            book_in_parties(session, context, codes, [slot.id])
             calendar = create_schedule(
                 session,
                 orq=org.id,
@@ -195,12 +214,54 @@ def timed(label: str, requests: int, one: Callable[[int], None], cpu: Callable[[
     return Layer(label, (cpu() - before) * 1000 / requests, wall)
 
 
-def service_layer(database_url: str, seeded: Seeded, requests: int) -> Layer:
+Step = Callable[[int], Awaitable[None]]
+
+
+async def interleaved(steps: dict[str, Step], requests: int) -> list[Layer]:
+    """Each step `requests` times, in ROUNDS turns taken in order, so that a spell of this machine's
+    speed falls on every step alike; a step's CPU per request is the median of its turns'."""
+    for one in steps.values():
+        for n in range(WARMUP):
+            await one(n)
+    per_turn = max(1, requests // ROUNDS)
+    cpu: dict[str, list[float]] = {label: [] for label in steps}
+    wall: dict[str, list[float]] = {label: [] for label in steps}
+    for turn in range(ROUNDS):
+        for label, one in steps.items():
+            before = time.process_time()
+            for n in range(WARMUP + turn * per_turn, WARMUP + (turn + 1) * per_turn):
+                started = time.perf_counter()
+                await one(n)
+                wall[label].append((time.perf_counter() - started) * 1000)
+            cpu[label].append((time.process_time() - before) * 1000 / per_turn)
+    return [Layer(label, statistics.median(cpu[label]), wall[label]) for label in steps]
+
+
+async def in_process(database_url: str, seeded: Seeded, requests: int) -> tuple[list[Layer], list[Layer]]:
+    """The validation through the service and through the application, and the floors of the parts,
+    all in this process: (layers 1 and 2, the floors)."""
+    async with contextlib.AsyncExitStack() as stack:
+        service, statements = service_step(database_url, seeded, stack)
+        steps = {
+            "1. door service, called directly": service,
+            "2. the application as ASGI, no network": await application_step(database_url, seeded, stack),
+            "the validation's statements through psycopg alone": driver_step(database_url, statements, stack),
+            "a bare route: the body model in, a fixed answer out": framework_step(),
+        }
+        layers = await interleaved(steps, requests)
+    return layers[:2], layers[2:]
+
+
+def service_step(
+    database_url: str, seeded: Seeded, stack: contextlib.AsyncExitStack
+) -> tuple[Step, list[list[Sent]]]:
+    """The door's service, and the statements its scan of each ticket sends (for the driver's floor)."""
     context = bench_context(database_url)
+    stack.callback(context.engine.dispose)
     with context.sessions() as session, session.begin():
         member = StaffMember.of(session.get_one(Operator, seeded.operator_id))
 
-    def one(n: int) -> None:
+    def scan(n: int) -> None:
         with context.sessions() as session:
             outcome = door_service.scan(
                 session,
@@ -216,22 +277,33 @@ def service_layer(database_url: str, seeded: Seeded, requests: int) -> Layer:
             )
             assert outcome.result.value == "GREEN", outcome.body
 
-    try:
-        return timed("1. door service, called directly", requests, one, time.process_time)
-    finally:
-        context.engine.dispose()
+    statements = []
+    for n in range(TICKETS):
+        with capturing(context.engine) as sent:
+            scan(n)
+        statements.append(sent)
+
+    async def one(n: int) -> None:
+        scan(n)
+
+    return one, statements
 
 
-async def asgi_layer(database_url: str, seeded: Seeded, requests: int) -> Layer:
-    settings = Settings(
-        database_url=database_url,
-        secret_key=SECRET_KEY,
-        frozen_now=FROZEN_NOW,
-        rate_limit_validation="off",
-        rate_limit_door_login="off",
-        log_format="json",
-    )
-    app = create_app(settings)
+def driver_step(database_url: str, statements: list[list[Sent]], stack: contextlib.AsyncExitStack) -> Step:
+    """A validation's statements, as the service sent them, through psycopg alone: one transaction each."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = stack.enter_context(psycopg.connect(url))
+
+    async def one(n: int) -> None:
+        with connection.transaction():
+            for sent in statements[n % TICKETS]:
+                connection.execute(sent.statement, sent.parameters).fetchall()
+
+    return one
+
+
+def asgi_caller(app: Any) -> Callable[[str, object, str], Awaitable[tuple[int, bytes]]]:
+    """A POST of a JSON body to `app` as ASGI, in this process: its status and answer."""
 
     async def call(path: str, body: object, token: str = "") -> tuple[int, bytes]:
         payload = json.dumps(body).encode()
@@ -265,24 +337,52 @@ async def asgi_layer(database_url: str, seeded: Seeded, requests: int) -> Layer:
         status = int(str(sent[0]["status"]))
         return status, b"".join(bytes(m.get("body", b"")) for m in sent[1:])  # type: ignore[call-overload]
 
-    async with app.router.lifespan_context(app):
-        status, answer = await call("/api/operator/login", {"username": USERNAME, "password": PASSWORD})
+    return call
+
+
+async def application_step(database_url: str, seeded: Seeded, stack: contextlib.AsyncExitStack) -> Step:
+    settings = Settings(
+        database_url=database_url,
+        secret_key=SECRET_KEY,
+        frozen_now=FROZEN_NOW,
+        rate_limit_validation="off",
+        rate_limit_door_login="off",
+        log_format="json",
+    )
+    app = create_app(settings)
+    call = asgi_caller(app)
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    status, answer = await call("/api/operator/login", {"username": USERNAME, "password": PASSWORD}, "")
+    if status != 200:
+        raise RuntimeError(f"login: {status} {answer[:300]!r}")
+    token = json.loads(answer)["access_token"]
+
+    async def one(n: int) -> None:
+        body = {"code": seeded.codes[n % TICKETS], "device_id": "layers"}
+        status, answer = await call(VALIDATE_PATH, body, token)
         if status != 200:
-            raise RuntimeError(f"login: {status} {answer[:300]!r}")
-        token = json.loads(answer)["access_token"]
-        for n in range(100):
-            await call(VALIDATE_PATH, {"code": seeded.codes[n % TICKETS], "device_id": "layers"}, token)
-        wall, before = [], time.process_time()
-        for n in range(requests):
-            started = time.perf_counter()
-            status, answer = await call(
-                VALIDATE_PATH, {"code": seeded.codes[n % TICKETS], "device_id": "layers"}, token
-            )
-            wall.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                raise RuntimeError(f"validate: {status} {answer[:300]!r}")
-        cpu = (time.process_time() - before) * 1000 / requests
-    return Layer("2. the application as ASGI, no network", cpu, wall)
+            raise RuntimeError(f"validate: {status} {answer[:300]!r}")
+
+    return one
+
+
+def framework_step() -> Step:
+    """The framework's own cost for a route like the door's: its body model in, an answer out."""
+    app = FastAPI()
+    answer = json.dumps({"result": "GREEN", "code": "VALID", "message": "x" * 400})
+
+    @app.post(VALIDATE_PATH)
+    def bare(body: ScanIn) -> Response:  # synchronous, as the door's routes: run on a worker thread
+        return Response(answer, media_type="application/json")
+
+    call = asgi_caller(app)
+
+    async def one(n: int) -> None:
+        status, _ = await call(VALIDATE_PATH, {"code": f"CODE-{n}", "device_id": "layers"}, "")
+        if status != 200:
+            raise RuntimeError(f"bare route: {status}")
+
+    return one
 
 
 def http_layers(
@@ -372,9 +472,22 @@ def http_layers(
             client.close()
 
 
-def report(layers: list[Layer], hot: list[Layer]) -> None:
+def report(layers: list[Layer], floors: list[Layer], hot: list[Layer]) -> None:
     if layers:
         report_validation(layers)
+        print_table(
+            "The floors of the parts, the same way (one request at a time, this process's CPU)",
+            ["part", "CPU ms/req", "p50 ms", "p95 ms"],
+            [
+                [
+                    floor.label,
+                    f"{floor.cpu_ms:.2f}",
+                    f"{percentile(floor.wall_ms, 50):.2f}",
+                    f"{percentile(floor.wall_ms, 95):.2f}",
+                ]
+                for floor in floors
+            ],
+        )
     print_table(
         "The booking path over HTTP, one uvicorn process (one request at a time)",
         ["request", "server CPU ms/req", "p50 ms", "p95 ms", "p99 ms"],
