@@ -6,15 +6,21 @@ refuses new ones (a server that is down). Tests switch modes while traffic flows
 
 `unanswered` counts what the proxy left without an answer: requests swallowed, connections refused.
 Each is one wait or one error for the caller, so a test can see how often a sick server was asked.
+
+`wait_until_a_statement_waits_for_a_lock` lets a test act while a statement is stuck on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Literal
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 Mode = Literal["pass", "blackhole", "cut"]
 
@@ -103,3 +109,22 @@ def faulty_proxy(host: str, port: int) -> Iterator[FaultyProxy]:
         yield proxy
     finally:
         proxy.close()
+
+
+def wait_until_a_statement_waits_for_a_lock(database_url: str, *, within: float = 30) -> None:
+    """Until a statement on the PostgreSQL database at `database_url` waits for another's lock."""
+    watcher = create_engine(database_url, poolclass=NullPool)
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            with watcher.connect() as connection:  # a fresh picture of the activity each time
+                if connection.scalar(waiting):
+                    return
+            assert time.monotonic() < deadline, f"no statement waited for a lock within {within} s"
+            time.sleep(0.05)
+    finally:
+        watcher.dispose()

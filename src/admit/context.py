@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -57,8 +58,11 @@ class AppContext:
     live: LiveSignal = field(init=False)
     # Calendars as written, by the version of their days' slots: read for every visitor, changed by few.
     calendars: Answers[CalendarKey] = field(default_factory=Answers)
+    # A place for each CSV download this process writes at once (ADMIT_EXPORT_DOWNLOADS).
+    downloads: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
+        self.downloads = threading.BoundedSemaphore(self.settings.export_downloads)
         self.facts = SharedFacts(read_version=self._read_version, read_revoked=self._read_revoked)
         self.staff, self.venues = self.facts.cache(), self.facts.cache()
         self.live = LiveSignal(

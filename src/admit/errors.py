@@ -291,6 +291,11 @@ class RateLimited(DomainError):
         )
 
 
+class TooManyDownloads(DomainError):
+    code = "TOO_MANY_DOWNLOADS"
+    message = N_("Other downloads are being written right now: try again in a few seconds.")
+
+
 class ServiceBusy(DomainError):
     code = "SERVICE_BUSY"
     message = N_("The service is busy: nothing was changed, try again.")
@@ -325,6 +330,7 @@ HTTP_STATUS: dict[str, int] = {
     "CANNOT_DISABLE_YOURSELF": 403,
     "CANNOT_CHANGE_OWN_ROLE": 403,
     "RATE_LIMITED": 429,
+    "TOO_MANY_DOWNLOADS": 429,
     "SERVICE_BUSY": 503,
     "MISSING_PARAMETER": 400,
     "CHANGES_NOT_ALLOWED": 403,

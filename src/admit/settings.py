@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # processes * (pool + overflow) plus the sweeper's and commands' connections below it.
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_max_overflow: int = Field(default=5, ge=0, le=500)
+    # CSV downloads one process writes at once: each holds a connection until its file is written, so
+    # slow or stalled downloads never take the connections the door needs. Further ones get a 429.
+    export_downloads: int = Field(default=2, ge=1, le=100)
     # A scan's answer is kept this long so that a device's retry with the same nonce gets it again;
     # after that only the compact row stays (history, counts), and the nonce is answered NONCE_EXPIRED.
     scan_answer_retention_hours: int = Field(default=24, ge=1, le=24 * 366)
@@ -164,10 +167,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _pool_serves_every_worker(self) -> Settings:
-        if self.db_pool_size + self.db_max_overflow < self.worker_threads:
+        if self.db_pool_size + self.db_max_overflow < self.worker_threads + self.export_downloads:
             raise ValueError(
-                "ADMIT_DB_POOL_SIZE + ADMIT_DB_MAX_OVERFLOW must be at least ADMIT_WORKER_THREADS,"
-                " or requests wait for a connection"
+                "ADMIT_DB_POOL_SIZE + ADMIT_DB_MAX_OVERFLOW must be at least ADMIT_WORKER_THREADS +"
+                " ADMIT_EXPORT_DOWNLOADS, or requests wait for a connection"
             )
         return self
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,9 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from admit.clock import FrozenClock
 from admit.context import AppContext, build_context
+from admit.db.engine import answer_within
 from admit.db.models import Reservation, ReservationSlot, Ticket
 from admit.domain.lifecycle import TicketStatus
 from admit.security import codes
@@ -26,7 +31,7 @@ from admit.services.sweeper import ADVISORY_LOCK_KEY, Outcome, run_sweeper, swee
 from admit.settings import Settings
 from tests.builders import Builders
 from tests.conftest import DEFAULT_NOW, TEST_SECRET
-from tests.faults import FaultyProxy
+from tests.faults import FaultyProxy, wait_until_a_statement_waits_for_a_lock
 from tests.nodes import start_node, wait_until_ready
 
 THURSDAY, FRIDAY = "2025-11-20", "2025-11-21"
@@ -165,3 +170,88 @@ def test_the_scheduler_survives_a_failing_pass_and_expires_in_a_later_round(
     with context.sessions() as session:
         expired = select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.EXPIRED)
         assert session.scalar(expired) == 1
+
+
+# A request's statements may take 1 s here, so its connection is given up after 2 s of silence; the
+# sweep's statements may take 5 s (6 s of silence). Lock waits end at 5 s (db.engine.LOCK_TIMEOUT_MS).
+REQUEST_STATEMENT_TIMEOUT = 1.0
+SWEEP_STATEMENT_TIMEOUT = 5.0
+SWEEP_DEADLINE = answer_within(SWEEP_STATEMENT_TIMEOUT)
+
+
+def sweeping_node(database_url: str, tmp_path: Path) -> AppContext:
+    settings = Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        data_dir=tmp_path / "data",
+        db_statement_timeout=REQUEST_STATEMENT_TIMEOUT,
+    )
+    return build_context(settings, FrozenClock(FRIDAY_MORNING))
+
+
+@contextmanager
+def reservation_held(database_url: str, reservation_id: str) -> Iterator[Callable[[], None]]:
+    """Another connection holds the reservation's row lock (a visitor's move, say) until it lets go."""
+    other = create_engine(database_url)
+    try:
+        with Session(other) as session:
+            session.begin()
+            session.execute(select(Reservation).where(Reservation.id == reservation_id).with_for_update())
+            yield session.rollback
+            session.rollback()
+    finally:
+        other.dispose()
+
+
+def test_a_sweep_statement_may_wait_longer_than_a_request_and_completes_on_its_connection(
+    make: Builders, context: AppContext, database_url: str, tmp_path: Path
+) -> None:
+    postgresql_only(database_url)
+    orq = make.org()
+    due, reservation_id = make.reservation(orq, make.slot(orq, day=THURSDAY))
+    node = sweeping_node(database_url, tmp_path)
+    try:
+        with reservation_held(database_url, reservation_id) as let_go, ThreadPoolExecutor(1) as pool:
+            swept = pool.submit(
+                sweep, node.sessions, clock=node.clock, statement_timeout=SWEEP_STATEMENT_TIMEOUT
+            )
+            wait_until_a_statement_waits_for_a_lock(database_url)
+            # Longer than a request's statement may take and its connection may stay silent.
+            time.sleep(answer_within(REQUEST_STATEMENT_TIMEOUT) + 1)
+            assert not swept.done()
+            let_go()
+            assert swept.result(timeout=WAIT) == 1
+    finally:
+        node.engine.dispose()
+    assert stored(context, due) == ("EXPIRED", "EXPIRED")
+
+
+def test_a_sweep_whose_database_stops_answering_is_cut_at_the_sweeps_deadline(
+    make: Builders,
+    context: AppContext,
+    database_url: str,
+    database_behind_proxy: tuple[FaultyProxy, str],
+    tmp_path: Path,
+) -> None:
+    postgresql_only(database_url)
+    proxy, proxied_url = database_behind_proxy
+    orq = make.org()
+    due, reservation_id = make.reservation(orq, make.slot(orq, day=THURSDAY))
+    node = sweeping_node(proxied_url, tmp_path)
+    try:
+        with reservation_held(database_url, reservation_id) as let_go, ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            swept = pool.submit(
+                sweep, node.sessions, clock=node.clock, statement_timeout=SWEEP_STATEMENT_TIMEOUT
+            )
+            wait_until_a_statement_waits_for_a_lock(database_url)
+            proxy.set_mode("blackhole")  # the sweep's answer, when it comes, never arrives
+            let_go()
+            with pytest.raises(DBAPIError):
+                swept.result(timeout=WAIT)  # not never: a hang fails here
+            ended = time.monotonic() - started
+    finally:
+        node.engine.dispose()
+    # Given up once the sweep's own deadline had passed, not a request's.
+    assert ended >= SWEEP_DEADLINE
+    assert stored(context, due) == ("RESERVED", "RESERVED")

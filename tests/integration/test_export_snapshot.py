@@ -3,24 +3,34 @@
 The export is driven page by page (a page of two rows) while another connection commits scans, a
 booking and a move between the pages; the rows after the writes are those of the moment the export
 began, each once. The export holds a connection for its snapshot, and gives it back when its client
-goes away mid-file.
+goes away mid-file. A page may take as long as its own bound allows, longer than a request's.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert
+import pytest
+from sqlalchemy import create_engine, insert, text
 
+from admit.context import build_context
+from admit.db.engine import answer_within
 from admit.db.models import ScanEvent
 from admit.domain.roles import Role
 from admit.services import exports
 from admit.services.scans import HistoryFilter
+from admit.settings import Settings
 from tests.builders import Builders
+from tests.conftest import TEST_SECRET
+from tests.faults import wait_until_a_statement_waits_for_a_lock
 from tests.served import served
 
 
@@ -121,3 +131,36 @@ def given_back(pool: Any) -> bool:
     while pool.checkedout() and time.monotonic() < deadline:
         threading.Event().wait(0.05)
     return bool(pool.checkedout() == 0)
+
+
+def test_a_page_may_take_longer_than_a_request_and_the_export_goes_on(
+    make: Builders, database_url: str, tmp_path: Path
+) -> None:
+    """A page's own bound (5 s) holds, not a request's: its connection is not given up after a request's."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the client-side deadline on answers concerns a server over the network")
+    orq = make.org()
+    door = make.staff(orq, Role.OPERATOR)
+    add_scans(make, orq, door.id, ["A001", "A002"], ago=0)
+    settings = Settings(
+        database_url=database_url, secret_key=TEST_SECRET, data_dir=tmp_path / "data", db_statement_timeout=1
+    )
+    node = build_context(settings, make.context.clock)
+    other = create_engine(database_url)
+    try:
+        with other.connect() as holder, ThreadPoolExecutor(1) as pool:
+            holder.begin()
+            holder.execute(text("LOCK TABLE scan_events IN ACCESS EXCLUSIVE MODE"))  # a schema change, say
+            written = pool.submit(
+                lambda: "".join(exports.scan_csv(node.engine, orq=orq, where=HistoryFilter()))
+            )
+            wait_until_a_statement_waits_for_a_lock(database_url)
+            # Longer than a request's statement may take and its connection may stay silent.
+            time.sleep(answer_within(settings.db_statement_timeout) + 1)
+            assert not written.done()
+            holder.rollback()
+            rows = list(csv.reader(io.StringIO(written.result(timeout=20))))
+    finally:
+        other.dispose()
+        node.engine.dispose()
+    assert [row[7] for row in rows[1:]] == ["A001", "A002"]

@@ -38,3 +38,16 @@ def test_a_pool_smaller_than_the_worker_threads_is_refused_at_start() -> None:
             db_pool_size=8,
             db_max_overflow=4,
         )
+
+
+def test_a_pool_without_a_connection_for_each_download_beside_the_workers_is_refused_at_start() -> None:
+    # A CSV download holds its connection until its file is written, beside the requests' threads.
+    with pytest.raises(ValidationError, match="ADMIT_EXPORT_DOWNLOADS"):
+        Settings(
+            database_url="sqlite://",
+            secret_key="k" * 40,
+            worker_threads=8,
+            db_pool_size=8,
+            db_max_overflow=1,
+            export_downloads=2,
+        )

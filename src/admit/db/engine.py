@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from admit.db.watchdog import watch_round_trips
+from admit.db.watchdog import ANSWER_WITHIN, watch_round_trips
 from admit.files import private_file
 
 # Waiting longer than this for a row lock means something is stuck: fail the request, keep the door open.
@@ -25,6 +25,11 @@ READ_ONLY = "admit_read_only"
 # How much longer than its statement timeout the client waits for an answer before giving the
 # connection up: the server's own timeout, when it can still answer, is the cleaner failure.
 ANSWER_MARGIN = 1.0
+
+
+def answer_within(statement_timeout: float) -> float:
+    """How long a connection whose statements may take `statement_timeout` waits for an answer."""
+    return statement_timeout + ANSWER_MARGIN
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class Timeouts:
     @property
     def answer(self) -> float:
         """How long a connection may wait for an answer before it is abandoned client-side."""
-        return self.statement + ANSWER_MARGIN if self.statement is not None else 30.0
+        return answer_within(self.statement) if self.statement is not None else 30.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,20 @@ def make_engine(
     if timeouts.statement is not None:
         watch_round_trips(engine, seconds=timeouts.answer)
     return engine
+
+
+def bound_statements(connection: Connection, seconds: float) -> None:
+    """Give each statement of `connection`'s transaction `seconds` on PostgreSQL, in place of the
+    engine's statement timeout, and the wait for its answers the same margin over that.
+
+    For a connection that ends with its transaction (a session's, or one opened for that transaction):
+    the server forgets the timeout when the transaction ends, and the option goes with the connection.
+    No extra round trip per statement: the watchdog reads the option where it arms anyway.
+    """
+    if connection.dialect.name != "postgresql":
+        return  # SQLite is a local file: its waits are bounded by the busy timeout
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {round(seconds * 1000)}")
+    connection.execution_options(**{ANSWER_WITHIN: answer_within(seconds)})
 
 
 def postgres_connect_args(timeouts: Timeouts) -> dict[str, Any]:

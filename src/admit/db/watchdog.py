@@ -6,6 +6,10 @@ for as long as the fault lasts, holding a worker thread. The keepalive and TCP u
 such faults at the TCP level, but not a peer that keeps acknowledging packets while never answering.
 This watchdog shuts the socket of a connection whose answer is overdue: the waiting call then fails at
 once as a lost connection, and the pool throws that connection (and its siblings) away.
+
+An answer is overdue after the engine's deadline, or after the connection's own where its work runs under
+a statement timeout of its own (db.engine.bound_statements): a deadline shorter than the statement
+timeout would turn a slow statement into a lost connection.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event
 
 _TICK = 0.1  # how often overdue connections are looked for, in seconds
+# An execution option of a connection: how long its answers may take, in seconds, in place of the engine's.
+ANSWER_WITHIN = "admit_answer_within"
 
 
 class Watchdog:
@@ -71,17 +77,23 @@ _watchdog = Watchdog()
 
 
 def watch_round_trips(engine: Engine, *, seconds: float) -> None:
-    """Give every statement, commit and rollback on `engine` at most `seconds` to be answered."""
+    """Give every statement, commit and rollback on `engine` at most `seconds` to be answered, or what
+    its connection's ANSWER_WITHIN option says."""
 
-    def arm_statement(_connection: Any, cursor: Any, *_args: Any) -> None:
-        _watchdog.arm(cursor.connection, seconds)
+    def within(connection: Any) -> float:
+        # The connection's options as they are (no copy): a dictionary look-up per round trip.
+        deadline: float = connection.get_execution_options().get(ANSWER_WITHIN, seconds)
+        return deadline
+
+    def arm_statement(connection: Any, cursor: Any, *_args: Any) -> None:
+        _watchdog.arm(cursor.connection, within(connection))
 
     def disarm_statement(_connection: Any, cursor: Any, *_args: Any) -> None:
         _watchdog.disarm(cursor.connection)
 
     def arm(connection: Any) -> None:
         if not connection.invalidated:  # a lost connection makes no round trip (and has no driver)
-            _watchdog.arm(connection.connection.dbapi_connection, seconds)
+            _watchdog.arm(connection.connection.dbapi_connection, within(connection))
 
     def arm_pooled(dbapi_connection: Any, *_args: Any) -> None:
         _watchdog.arm(dbapi_connection, seconds)

@@ -20,16 +20,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from admit.db.engine import READ_ONLY
+from admit.db.engine import READ_ONLY, bound_statements
 from admit.db.models import Operator, Organization, Reservation, ReservationSlot, Ticket
 from admit.domain.venue_time import zone
 from admit.services.scans import HistoryFilter, scan_history
 
 PAGE = 500
-# A page is one index range, the history page's query with a larger limit: bounded on the server like a
-# request's statements (ADMIT_DB_STATEMENT_TIMEOUT's default), whatever the engine was made with. No
-# longer: the engine's client-side deadline would then cut the connection before the server answers.
-STATEMENT_TIMEOUT_MS = 5_000
+# A page is one index range, the history page's query with a larger limit: bounded like a request's
+# statements (ADMIT_DB_STATEMENT_TIMEOUT's default), in seconds, whatever the engine was made with.
+STATEMENT_TIMEOUT = 5.0
 # The snapshot is held while the client reads: one that reads nothing for this long loses its download
 # (the server ends the transaction) rather than keep old row versions from the vacuum for good.
 IDLE_TIMEOUT_MS = 60_000
@@ -104,7 +103,7 @@ def snapshot(engine: Engine) -> Iterator[Callable[[], Session]]:
 def _bound(connection: Connection) -> None:
     # Before the first read: the snapshot is taken there, and the level cannot change after it.
     connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    bound_statements(connection, STATEMENT_TIMEOUT)
     connection.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_TIMEOUT_MS}")
 
 

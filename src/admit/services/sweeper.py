@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from admit.clock import Clock
+from admit.db.engine import bound_statements
 from admit.db.models import Organization
 from admit.services.cache_version import prune_calendar
 from admit.services.expiry import expire_due
@@ -35,8 +36,9 @@ log = structlog.get_logger()
 
 # Any fixed 64-bit number names the lock; every node must use the same one ("admit:ex" in ASCII).
 ADVISORY_LOCK_KEY = int.from_bytes(b"admit:ex", "big")
-# One statement of a pass (a batch of tickets) waits at most this long on the server, so a pass ends.
-STATEMENT_TIMEOUT_MS = 30_000
+# One statement of a pass (a batch of tickets) may take this long, in seconds, longer than a request's:
+# the database's own timeout ends it, and the connection is given up only if no answer comes after that.
+STATEMENT_TIMEOUT = 30.0
 
 Outcome = Literal["swept", "skipped", "failed"]
 
@@ -49,24 +51,16 @@ class Retention:
     archive: Path | None
 
 
-def sweep(sessions: sessionmaker[Session], *, clock: Clock) -> int | None:
+def sweep(
+    sessions: sessionmaker[Session], *, clock: Clock, statement_timeout: float = STATEMENT_TIMEOUT
+) -> int | None:
     """One pass: how many tickets were expired, or None when another node is sweeping right now."""
     with sessions() as guard, guard.begin():
         postgresql = guard.get_bind().dialect.name == "postgresql"
         if postgresql and not guard.scalar(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))):
             return None
-        with sessions() as session:
-            _bound_statements(session)
+        with _bounded(sessions, statement_timeout)() as session:
             return expire_due(session, now=clock.now())
-
-
-def _bound_statements(session: Session) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return  # SQLite is a local file: its waits are bounded by the busy timeout
-
-    @event.listens_for(session, "after_begin")
-    def _statement_timeout(_session: Session, _transaction: SessionTransaction, connection: Any) -> None:
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
 
 
 def run_sweeper(
@@ -78,17 +72,20 @@ def run_sweeper(
     counted: Callable[[Outcome, int], None],
     answer_retention: timedelta | None = None,
     history: Retention | None = None,
+    statement_timeout: float = STATEMENT_TIMEOUT,
 ) -> None:
     """Sweep every `interval` seconds until `stop` is set; a failing pass is logged and tried next round.
 
     With `answer_retention`, each round also drops the stored scan answers older than that; with
     `history`, it prunes the scans older than its length. The first round of each UTC day deletes the
-    calendar counters of the days before `calendar_horizon`.
+    calendar counters of the days before `calendar_horizon`. Every statement of a round may take
+    `statement_timeout` seconds.
     """
     calendar_pruned: date | None = None
+    bounded = _bounded(sessions, statement_timeout)
     while not stop.is_set():
         try:
-            expired = sweep(sessions, clock=clock)
+            expired = sweep(sessions, clock=clock, statement_timeout=statement_timeout)
         except Exception:  # keep the scheduler alive: the database may be back next round
             log.exception("expiry.pass_failed")
             counted("failed", 0)
@@ -100,18 +97,18 @@ def run_sweeper(
                 if expired:
                     log.info("expiry.swept", expired=expired)
         if answer_retention is not None:
-            _compact(sessions, before=clock.now() - answer_retention)
+            _compact(bounded, before=clock.now() - answer_retention)
         if history is not None:
-            _prune(sessions, before=clock.now() - history.length, archive=history.archive)
+            _prune(bounded, before=clock.now() - history.length, archive=history.archive)
         before = calendar_horizon(clock.now())
-        if before != calendar_pruned and _prune_calendar(sessions, before=before):
+        if before != calendar_pruned and _prune_calendar(bounded, before=before):
             calendar_pruned = before  # once a UTC day: only then does another day fall before it
         stop.wait(interval)
 
 
-def _compact(sessions: sessionmaker[Session], *, before: datetime) -> None:
+def _compact(bounded: Callable[[], Session], *, before: datetime) -> None:
     try:
-        dropped = compact_answers(_bounded(sessions), before=before)
+        dropped = compact_answers(bounded, before=before)
     except Exception:  # the answers wait for the next round; expiry still runs this one
         log.exception("retention.pass_failed")
     else:
@@ -119,9 +116,9 @@ def _compact(sessions: sessionmaker[Session], *, before: datetime) -> None:
             log.info("retention.compacted", answers=dropped)
 
 
-def _prune(sessions: sessionmaker[Session], *, before: datetime, archive: Path | None) -> None:
+def _prune(bounded: Callable[[], Session], *, before: datetime, archive: Path | None) -> None:
     try:
-        pruned = prune_scans(_bounded(sessions), before=before, archive=archive)
+        pruned = prune_scans(bounded, before=before, archive=archive)
     except Exception:  # the old scans wait for the next round
         log.exception("retention.prune_pass_failed")
     else:
@@ -137,9 +134,8 @@ def calendar_horizon(now: datetime) -> date:
     return now.astimezone(UTC).date() - timedelta(days=1)
 
 
-def _prune_calendar(sessions: sessionmaker[Session], *, before: date) -> bool:
+def _prune_calendar(bounded: Callable[[], Session], *, before: date) -> bool:
     """Delete every organization's calendar counters of the days before `before`; whether all went."""
-    bounded = _bounded(sessions)
     try:
         with bounded() as session, session.begin():
             organizations = list(session.scalars(select(Organization.id).order_by(Organization.id)))
@@ -155,12 +151,16 @@ def _prune_calendar(sessions: sessionmaker[Session], *, before: date) -> bool:
     return True
 
 
-def _bounded(sessions: sessionmaker[Session]) -> Callable[[], Session]:
-    """Sessions whose statements are bounded like the sweep's own."""
+def _bounded(sessions: sessionmaker[Session], statement_timeout: float) -> Callable[[], Session]:
+    """Sessions each of whose transactions runs its statements under `statement_timeout`."""
 
     def session() -> Session:
         made = sessions()
-        _bound_statements(made)
+
+        @event.listens_for(made, "after_begin")
+        def _bound(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+            bound_statements(connection, statement_timeout)
+
         return made
 
     return session
