@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from admit.domain.roles import Role
 from tests.builders import Builders
 from tests.pdf import pdf_pages
 
@@ -98,6 +99,67 @@ def test_a_party_change_follows_the_venues_policy_for_every_member(make: Builder
     cancelled = make.client.delete(f"/api/parties/{booked['party_id']}")
     assert (moved.status_code, moved.json()["error"]["code"]) == (403, "CHANGES_NOT_ALLOWED")
     assert (cancelled.status_code, cancelled.json()["error"]["code"]) == (403, "CHANGES_NOT_ALLOWED")
+    assert make.snapshot() == before
+
+
+def _one_admitted(make: Builders, orq: int, slot: int) -> tuple[list[str], dict[str, Any]]:
+    """A party of three booked into the slot (today's), the first of whom the door has let in."""
+    codes, booked = _party(make, orq, slot, 3)
+    door = make.staff(orq, Role.OPERATOR)
+    verified = make.client.post("/api/operator/verify-ticket", json={"code": codes[0]}, headers=door.headers)
+    assert verified.json()["code"] == "VALID", verified.text
+    return codes, booked
+
+
+def test_a_party_change_acts_on_the_members_not_yet_in_and_leaves_the_one_already_in(make: Builders) -> None:
+    orq = make.org()
+    # Changes until the visit starts: the two still to come may change their plans on the day.
+    make.client.patch(
+        f"/api/organizations/{orq}/policy", json={"change_cutoff_hours": 0}, headers=make.admin(orq).headers
+    ).raise_for_status()
+    today, later = make.slot(orq, day="2025-11-20", start="14:00", end="15:00"), make.slot(orq)
+    codes, booked = _one_admitted(make, orq, today)
+    ids = [member["reservation_id"] for member in booked["reservations"]]
+    party = f"/api/parties/{booked['party_id']}"
+    assert make.client.get(party).json()["still_booked"] == ids[1:]
+
+    moved = make.client.put(party, json={"slot_id": later})
+    assert moved.status_code == 200, moved.text
+    members = moved.json()["reservations"]
+    assert [(m["status"], m["slot_id"]) for m in members] == [
+        ("VERIFIED", today),  # the one already in keeps the visit they made
+        ("RESERVED", later),
+        ("RESERVED", later),
+    ]
+    assert moved.json()["still_booked"] == ids[1:]
+    assert make.slot_counts(later) == (2, 2, "ACTIVE")
+    assert make.slot_counts(today) == (1, 1, "ACTIVE")
+    assert [row[0] for row in make.audit(codes[0])][-1] == "verify"
+
+    cancelled = make.client.delete(party)
+    assert cancelled.status_code == 200, cancelled.text
+    assert [m["status"] for m in cancelled.json()["reservations"]] == ["VERIFIED", "CANCELLED", "CANCELLED"]
+    assert cancelled.json()["still_booked"] == []
+    assert make.slot_counts(later) == (0, 0, "ACTIVE")
+    assert [make.status_of(code) for code in codes] == ["VERIFIED", "ACTIVATED", "ACTIVATED"]
+
+    # Nobody is left to change: the one member not cancelled says why.
+    before = make.snapshot()
+    for again in (make.client.put(party, json={"slot_id": today}), make.client.delete(party)):
+        assert (again.status_code, again.json()["error"]["code"]) == (409, "ALREADY_VERIFIED")
+    assert make.snapshot() == before
+
+
+def test_a_party_change_on_the_day_is_refused_by_the_cutoff_of_those_still_booked(make: Builders) -> None:
+    """The default policy closes changes a day before the visit: the two still to come are past it,
+    and that is the answer, as the party's page says (not that one of them is in already)."""
+    orq = make.org()
+    today, later = make.slot(orq, day="2025-11-20", start="14:00", end="15:00"), make.slot(orq)
+    _, booked = _one_admitted(make, orq, today)
+    before = make.snapshot()
+    party = f"/api/parties/{booked['party_id']}"
+    for refused in (make.client.put(party, json={"slot_id": later}), make.client.delete(party)):
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "CHANGE_CUTOFF_PASSED")
     assert make.snapshot() == before
 
 

@@ -169,6 +169,32 @@ def test_offline_one_of_a_party_shows_the_party_and_how_many_this_device_let_in(
     expect(party).to_have_text("Party of 3 · 2 in")  # this one counted too
 
 
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_offline_one_scan_keeps_the_party_line_under_the_scanner_once_admitted_has_gone(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    family = seed.tickets(venue.orq, 3)
+    seed.reserve(family, venue.today)
+    alone, _ = seed.reserved(venue.orq, venue.today)
+    log_in_with_offline_data(page, venue, _tickets_of(seed, venue))
+    page.get_by_label("Admit on scan").check()
+    page.context.set_offline(True)
+    status, party = page.locator("#scan-status"), page.locator("#scan-party")
+
+    # Waited for: the scanner back after ADMITTED, its status line naming the ticket let in offline.
+    scan(page, family[0])
+    expect(status).to_contain_text(f"Admitted: ticket …{family[0][-4:]} at 09:0")
+    expect(status).to_contain_text("offline")
+    expect(party).to_be_visible()
+    expect(party).to_have_text("Party of 3 · 1 in")
+    scan(page, family[1])
+    expect(status).to_contain_text(f"Admitted: ticket …{family[1][-4:]} at 09:0")
+    expect(party).to_have_text("Party of 3 · 2 in")  # counted from what this device let in
+    scan(page, alone)
+    expect(status).to_contain_text(f"Admitted: ticket …{alone[-4:]} at 09:0")
+    expect(party).to_be_hidden()
+
+
 QUEUED = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("admit-offline");
   open.onerror = () => reject(open.error);

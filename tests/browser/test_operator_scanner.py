@@ -133,6 +133,32 @@ def test_one_scan_lets_a_valid_ticket_in_shows_admitted_and_goes_back_to_scannin
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_one_scan_keeps_the_party_line_under_the_scanner_once_admitted_has_gone(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    family = seed.tickets(venue.orq, 3)
+    seed.reserve(family, venue.today)
+    alone, _ = seed.reserved(venue.orq, venue.today)
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    expect(page.get_by_label("Admit on scan")).to_be_checked()
+    status, party = page.locator("#scan-status"), page.locator("#scan-party")
+
+    # Each time the scanner is back after ADMITTED (its status line names the ticket just let in), the
+    # operator of the group still sees how many of it are in.
+    scan(page, family[0])
+    expect(status).to_contain_text(f"Admitted: ticket …{family[0][-4:]} at 09:00")
+    expect(party).to_be_visible()
+    expect(party).to_have_text("Party of 3 · 1 in")
+    scan(page, family[1])
+    expect(status).to_contain_text(f"Admitted: ticket …{family[1][-4:]} at 09:00")
+    expect(party).to_have_text("Party of 3 · 2 in")
+    scan(page, alone)
+    expect(status).to_contain_text(f"Admitted: ticket …{alone[-4:]} at 09:00")
+    expect(party).to_be_hidden()  # booked alone: no party line, and not the last party's
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
 def test_one_scan_asks_one_tap_for_a_warning_that_allows_entry(page: Page, seed: Seed) -> None:
     orq = seed.org("Open Museum", unreserved_entry="allow")
     door = seed.staff(orq, Role.OPERATOR)

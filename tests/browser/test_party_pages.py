@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from admit.domain.roles import Role
 from tests.browser.conftest import CONTACT, Seed, Shot, docs_shot, hours
 from tests.browser.test_accessibility import serious_violations
 from tests.qr import read_qr
@@ -207,3 +208,62 @@ def test_the_party_page_says_why_the_policy_refuses_in_its_language(page: Page, 
     response = page.goto("/reserve/party/no-such-party?lang=en")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Booking not found")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_with_one_of_the_party_in_the_page_moves_and_cancels_the_others_and_says_so(
+    page: Page, seed: Seed, shot: Shot
+) -> None:
+    """One of three let in at the door: the other two may still move or cancel their visit, and the
+    page says that a change is theirs alone before it asks."""
+    orq = seed.org("Late Museum", change_cutoff_hours=0)  # changes until the visit starts
+    today = seed.slot(orq, start="14:00", end="15:00", capacity=10)
+    tomorrow = seed.slot(orq, day="2025-11-21", start="14:00", end="15:00", capacity=10)
+    codes = seed.tickets(orq, 3)
+    party_id = seed.call(
+        "POST", "/api/reservations", json={"ticket_codes": codes, "slot_id": today, **CONTACT}
+    )["party_id"]
+    seed.call("POST", "/api/operator/verify-ticket", seed.staff(orq, Role.OPERATOR), json={"code": codes[0]})
+
+    page.goto(f"/reserve/party/{party_id}")
+    expect(page.locator("#party-counts")).to_have_text("2 booked and 1 used for entry")
+    scope = "2 of 3 not yet in: moving or cancelling applies to them only, not to those already in."
+    expect(page.locator("#party-scope")).to_have_text(scope)
+    shot(page, "one-in")
+    assert serious_violations(page) == []
+
+    page.get_by_role("button", name="Move everyone to another time").click()
+    page.locator('#calendar [data-date="2025-11-21"]').click()
+    page.locator("#calendar button.slot").filter(has_text=hours("14:00", "15:00")).click()
+    booked = "today, Thursday, 20 November 2025, " + hours("14:00", "15:00")
+    moved = "tomorrow, Friday, 21 November 2025, " + hours("14:00", "15:00")
+    expect(page.locator("#move-question")).to_have_text(
+        f"Move the visit of the 2 people not yet in from {booked} to {moved}?"
+    )
+    page.get_by_role("button", name="Move everyone", exact=True).click()
+    expect(page.locator("#details-message")).to_have_text(
+        f"The 2 people not yet in are moved to {moved}. Your QR codes stay the same."
+    )
+    members = page.locator("#member-list li")
+    expect(members.nth(0).locator(".status-pill")).to_have_text("Used for entry")
+    expect(members.nth(0).locator(".member-when")).to_contain_text(booked)  # the visit they made
+    expect(page.locator("#member-list img.qr")).to_have_count(2)
+    after_move = [
+        (m["status"], m["slot_id"]) for m in seed.call("GET", f"/api/parties/{party_id}")["reservations"]
+    ]
+    assert after_move == [("VERIFIED", today), ("RESERVED", tomorrow), ("RESERVED", tomorrow)]
+
+    page.get_by_role("button", name="Cancel everyone").click()
+    expect(page.locator("#cancel-question")).to_have_text(
+        "Cancel the visit of the 2 people not yet in? Their places are given back and the tickets can be"
+        " booked for another time."
+    )
+    page.get_by_role("button", name="Yes, cancel").click()
+    expect(page.locator("#details-message")).to_have_text(
+        "The visit is cancelled for the 2 people not yet in. The tickets can be booked for another time."
+    )
+    expect(page.locator("#party-counts")).to_have_text("1 used for entry and 2 cancelled")
+    expect(page.locator("#party-scope")).to_be_hidden()
+    expect(page.get_by_role("button", name="Cancel everyone")).to_be_hidden()
+    after_cancel = [m["status"] for m in seed.call("GET", f"/api/parties/{party_id}")["reservations"]]
+    assert after_cancel == ["VERIFIED", "CANCELLED", "CANCELLED"]

@@ -44,6 +44,9 @@ class PartyOut(BaseModel):
     pdf_url: str
     # Every member, cancelled ones too, each with its own QR code: one person, one code at the door.
     reservations: list[ReservationOut]
+    # The members a move or cancel of the whole party acts on (their reservation ids): those still
+    # booked, not those already in, cancelled or expired.
+    still_booked: list[str]
 
 
 class OrderTicketReservationOut(TicketReservationOut):
@@ -75,6 +78,7 @@ def _party_out(party: PartyView, context: AppContext, session: SessionDep) -> Pa
         reservations=[
             full_out(context, member, qr_text(member, context, session)) for member in party.members
         ],
+        still_booked=[member.reservation_id for member in party.live],
     )
 
 
@@ -88,7 +92,7 @@ def get_party(party_id: Secret, context: ContextDep, session: SessionDep) -> Par
 def move_party(
     party_id: Secret, body: MoveIn, background: BackgroundTasks, context: ContextDep, session: SessionDep
 ) -> PartyOut:
-    """Move every member not cancelled into one slot, all or none (one member moves on its own page)."""
+    """Move every member still booked into one slot, all or none (one member moves on its own page)."""
     try:
         party = reservations.move_party(
             session, party_id=party_id, slot_id=body.slot_id, keys=context.keys, now=context.clock.now()
@@ -105,7 +109,7 @@ def move_party(
 def cancel_party(
     party_id: Secret, background: BackgroundTasks, context: ContextDep, session: SessionDep
 ) -> PartyOut:
-    """Cancel every member not cancelled yet, all or none (one member cancels on its own page)."""
+    """Cancel every member still booked, all or none (one member cancels on its own page)."""
     try:
         party = reservations.cancel_party(
             session, party_id=party_id, keys=context.keys, now=context.clock.now()

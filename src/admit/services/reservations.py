@@ -265,7 +265,7 @@ def move_reservation(
 
 
 def move_party(session: Session, *, party_id: str, slot_id: int, keys: CodeKeys, now: datetime) -> PartyView:
-    """Move every live member of the party into one slot, all or none."""
+    """Move every member still booked (PartyView.live) into one slot, all or none."""
     return _move(
         session, Reservation.party_id == party_id, slot_id=slot_id, keys=keys, now=now, party=party_id
     )
@@ -330,7 +330,7 @@ def cancel_reservation(
 
 
 def cancel_party(session: Session, *, party_id: str, keys: CodeKeys, now: datetime) -> PartyView:
-    """Cancel every live member of the party, all or none."""
+    """Cancel every member still booked (PartyView.live), all or none."""
     return _cancel(session, Reservation.party_id == party_id, keys=keys, now=now, party=party_id)
 
 
@@ -366,6 +366,9 @@ class PartyView:
 
     @property
     def live(self) -> list[ReservationView]:
+        """The members still booked: those a move or cancel of the whole party acts on, and what its
+        page offers to change. One already in used their entry; a cancelled or expired one has no visit
+        left to change: the party's change leaves them as they are."""
         return [member for member in self.members if member.status is ReservationStatus.RESERVED]
 
     @property
@@ -484,7 +487,8 @@ def _lock_for_change(
 ) -> tuple[list[tuple[Reservation, Ticket]], Organization, datetime]:
     """Lock the tickets (in id order), then their live reservations; refuse unless there is at least one
     and each may still change. A reservation changes only under its ticket's lock, so the live ones read
-    after it are the ones this change acts on."""
+    after it are the ones this change acts on: of a party, those still booked (PartyView.live), unless
+    none is, when the first says why nothing can change."""
     ticket_ids = session.scalars(select(Reservation.ticket_id).where(members)).all()
     if not ticket_ids:
         raise errors.ReservationNotFound() if party is None else errors.PartyNotFound()
@@ -501,10 +505,13 @@ def _lock_for_change(
     ).all()
     if not live:
         raise errors.NotReserved()
+    views = {reservation.id: current_view(session, reservation, keys, now) for reservation in live}
+    if party is not None:
+        booked = {member.reservation_id for member in PartyView(party, list(views.values())).live}
+        live = [reservation for reservation in live if reservation.id in booked] or live
     locked = [(reservation, tickets[reservation.ticket_id]) for reservation in live]
-    for _, ticket in locked:
-        code = keys.unseal(ticket.code_sealed)
-        next_status(view(session, ticket, code=code, now=now).status, TicketEvent.MOVE)
+    for reservation in live:
+        next_status(views[reservation.id].ticket_status, TicketEvent.MOVE)
     org = session.get_one(Organization, locked[0][1].orq)
     return locked, org, local_now(now, org.timezone)
 

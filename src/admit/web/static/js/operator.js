@@ -52,6 +52,7 @@
   let audio = null;
   let door = null; // the offline door (offline-door.mjs) while someone is logged in
   let admittedTimer = null;
+  let leaveAdmitted = null; // ADMITTED's way back to the scanner: when its moment is over, or Scan next sooner
 
   function deviceId() {
     let id = localStorage.getItem(DEVICE_KEY);
@@ -109,11 +110,14 @@
   }
 
   // ---- Screens ----
-  /** The scanner again, with what just happened; `party` (check only, after Mark as Verified) is the
-      admitted visitor's party, counting them, for the operator to know how many more to expect. */
-  function showScan(statusText, party) {
+  /** The scanner again, with what just happened; `letIn`, the verdict that let a visitor in (after
+      ADMITTED, or Mark as Verified when checking first), gives the line of their party, counting them,
+      for the operator to know how many more to expect. */
+  function showScan(statusText, letIn) {
     current = null;
     clearTimeout(admittedTimer);
+    leaveAdmitted = null;
+    const party = letIn && letIn.reservation && letIn.reservation.party;
     const verdict = $("verdict");
     verdict.hidden = true;
     verdict.removeAttribute("data-result");
@@ -170,6 +174,7 @@
   function showVerdict(code, verdict, by) {
     current = { code: code, by: by || { code: code }, verdict: verdict };
     clearTimeout(admittedTimer);
+    leaveAdmitted = null;
     camera.pause();
     A.show($("scan"), false);
     const root = $("verdict");
@@ -253,7 +258,8 @@
         ? A._("✓ Admitted: ticket …%(suffix)s at %(time)s.", values)
         : A._("✓ Admitted: ticket …%(suffix)s.", values);
     }
-    admittedTimer = setTimeout(() => showScan(text), ADMITTED_MS);
+    leaveAdmitted = () => showScan(text, verdict);
+    admittedTimer = setTimeout(leaveAdmitted, ADMITTED_MS);
   }
 
   /** A scan of a code, from the camera or typed. */
@@ -342,12 +348,13 @@
     const at = kept.mark.verified_at_local;
     const reservation = verdict.reservation &&
       Object.assign({}, verdict.reservation, { party: door.admittedParty(verdict.reservation.party) });
-    if (admitToggle.checked) showAdmitted(code, Object.assign({}, verdict, { verified_at: at, reservation: reservation }));
+    const letIn = Object.assign({}, verdict, { verified_at: at, reservation: reservation });
+    if (admitToggle.checked) showAdmitted(code, letIn);
     else {
       showScan(A._("✓ Verified offline: ticket …%(suffix)s at %(time)s. It is sent to the server when the connection is back.", {
         suffix: verdict.ticket.code_suffix,
         time: A.clockTime(at),
-      }), reservation && reservation.party);
+      }), letIn);
     }
   }
 
@@ -450,14 +457,13 @@
         return;
       }
       const suffix = (verdict.ticket && verdict.ticket.code_suffix) || A.normaliseCode(code).slice(-4);
-      const party = verdict.verified_now && verdict.reservation && verdict.reservation.party;
       const text = verdict.code === "ALREADY_VERIFIED"
         ? A._("Already verified: ticket …%(suffix)s (%(message)s).", { suffix: suffix, message: verdict.message })
         : A._("✓ Verified: ticket …%(suffix)s at %(time)s. Ready for the next ticket.", {
           suffix: suffix,
           time: A.clockTime(verdict.verified_at),
         });
-      showScan(text, party);
+      showScan(text, verdict.verified_now ? verdict : null);
     } catch (error) {
       if (error.handled) return;
       if (door && door.unreachable(error)) {
@@ -480,9 +486,15 @@
     button.disabled = false; // for when the connection is back
   }
 
-  $("next").addEventListener("click", () => showScan(""));
+  /** Back to scanning from a verdict; from ADMITTED, as its own timer would have gone back. */
+  function scanNext() {
+    if (leaveAdmitted) leaveAdmitted();
+    else showScan("");
+  }
+
+  $("next").addEventListener("click", scanNext);
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !$("verdict").hidden) showScan("");
+    if (event.key === "Escape" && !$("verdict").hidden) scanNext();
   });
 
   // ---- Camera: BarcodeDetector where the browser has it, the vendored jsQR elsewhere ----

@@ -8,8 +8,14 @@
   const base = "/api/parties/" + encodeURIComponent(data.partyId);
   let party = null;
 
+  /** The members a move or cancel of the whole party acts on, as the API names them: those still booked. */
   function live() {
-    return party.reservations.filter((r) => r.status === "RESERVED");
+    return party.reservations.filter((r) => party.still_booked.includes(r.reservation_id));
+  }
+
+  /** How many of the party are in already: a change of the party leaves them as they are. */
+  function admitted() {
+    return party.reservations.filter((r) => r.status === "VERIFIED").length;
   }
 
   /** The party's time: its first member still booked (or, with none, its first member). */
@@ -25,23 +31,42 @@
     current: lead,
     code: () => lead().ticket.code,
     places: () => live().length,
-    question: (from, to) => A.ngettext(
-      "Move the visit of %(num)d person from %(old)s to %(new)s?",
-      "Move the visit of all %(num)d people from %(old)s to %(new)s?",
-      live().length, { old: from, new: to }),
+    question: (from, to) => admitted()
+      ? A.ngettext(
+        "Move the visit of the %(num)d person not yet in from %(old)s to %(new)s?",
+        "Move the visit of the %(num)d people not yet in from %(old)s to %(new)s?",
+        live().length, { old: from, new: to })
+      : A.ngettext(
+        "Move the visit of %(num)d person from %(old)s to %(new)s?",
+        "Move the visit of all %(num)d people from %(old)s to %(new)s?",
+        live().length, { old: from, new: to }),
     move: (slot) => A.api("PUT", base, { body: { slot_id: slot.slot_id } }),
     cancel: () => A.api("DELETE", base),
     moved: (answer) => {
       party = answer;
       render();
-      done(A._("Everyone is moved to %(when)s. Your QR codes stay the same.", { when: A.visitWhen(lead()) }));
+      const when = A.visitWhen(lead());
+      done(admitted()
+        ? A.ngettext(
+          "The %(num)d person not yet in is moved to %(when)s. Your QR codes stay the same.",
+          "The %(num)d people not yet in are moved to %(when)s. Your QR codes stay the same.",
+          live().length, { when: when })
+        : A._("Everyone is moved to %(when)s. Your QR codes stay the same.", { when: when }));
     },
     cancelled: (answer) => {
+      const booked = new Set(party.still_booked);
       party = answer;
       render();
-      done(A._("The visit is cancelled for everyone in this group. The tickets can be booked for another time."));
+      const cancelled = party.reservations.filter((r) => booked.has(r.reservation_id) && r.status === "CANCELLED");
+      done(admitted()
+        ? A.ngettext(
+          "The visit is cancelled for the %(num)d person not yet in. The ticket can be booked for another time.",
+          "The visit is cancelled for the %(num)d people not yet in. The tickets can be booked for another time.",
+          cancelled.length)
+        : A._("The visit is cancelled for everyone in this group. The tickets can be booked for another time."));
     },
   });
+  const cancelEveryone = $("cancel-question").textContent;
 
   function done(text) {
     A.setMessage($("details-message"), text, "ok");
@@ -76,6 +101,19 @@
     if (people.length && first.slot && first.slot.status === "CLOSED") {
       body.prepend(A.el("p", { class: "notice", id: "slot-closed" },
         A._("The venue has closed this time. Your tickets are still valid: please choose another time below.")));
+    }
+    // Some of the party are in already: what a change of the party acts on is said before it is asked.
+    const cancelQuestion = $("cancel-question");
+    cancelQuestion.textContent = cancelEveryone;
+    if (people.length && admitted()) {
+      body.append(A.el("p", { class: "notice", id: "party-scope" }, A.ngettext(
+        "%(num)d of %(total)d not yet in: moving or cancelling applies to that person only, not to those already in.",
+        "%(num)d of %(total)d not yet in: moving or cancelling applies to them only, not to those already in.",
+        people.length, { total: people.length + admitted() })));
+      cancelQuestion.textContent = A.ngettext(
+        "Cancel the visit of the %(num)d person not yet in? Their place is given back and the ticket can be booked for another time.",
+        "Cancel the visit of the %(num)d people not yet in? Their places are given back and the tickets can be booked for another time.",
+        people.length);
     }
     if (people.length) {
       const calendarOf = "/api/reservations/" + encodeURIComponent(people[0].reservation_id) + "/calendar.ics";
