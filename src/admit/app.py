@@ -6,6 +6,7 @@ import gc
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -57,13 +58,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
-        # What exists now (modules, routes, the context) lives as long as the process: kept out of the
-        # collector's reach, a full collection walks only what requests leave behind. Without this
-        # every full collection walked it all, and stopped the server for about 100 ms each time.
-        gc.collect()
-        gc.freeze()
+        _freeze_startup_heap()
         yield
-        gc.unfreeze()
         context.probe.close()
         context.hashing.close()
 
@@ -118,6 +114,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 def context_of(app: FastAPI) -> AppContext:
     context: AppContext = app.state.context
     return context
+
+
+@cache  # once per process
+def _freeze_startup_heap() -> None:
+    """Keep what exists when the process's first application starts out of the collector's reach.
+
+    Modules, routes and the context live as long as the process: frozen, a full collection walks only
+    what requests leave behind. Without this every full collection walked it all, and stopped the
+    server for about 100 ms each time. Once per process, never undone: a process that starts
+    applications one after another (the tests start one per test) would otherwise walk its whole heap
+    at every start, and each stop would give the collector back the heap the others froze.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class BodyLimit:

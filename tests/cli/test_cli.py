@@ -1,9 +1,14 @@
-"""The `admit` command line as a new user runs it: the real executable, in a fresh directory.
+"""The `admit` command line as a new user runs it: the real entry point, in a fresh directory.
 
-Every test runs the installed `admit` script in a subprocess, with a temporary working directory and
-an environment holding only what a user would set. Tests that take `cli` run on SQLite (the embedded
-default: nothing set, the database lands in ./data) and on PostgreSQL (a throwaway database, dropped
-at the end); `ADMIT_TEST_DATABASES` narrows that, as in tests/conftest.py.
+A command runs as the installed `admit` script runs it, through `admit.cli.main` with its arguments in
+`sys.argv`, in a temporary working directory and an environment holding only what a user would set, and
+its exit status, standard output and standard error are what the test sees. Most commands run in this
+process (`Cli.run`), as a fresh process would: the environment, working directory and logging are those
+of the command alone, and put back afterwards. Where the process itself is what is tested (the installed
+script, `admit serve`, the exit status a shell sees) the script runs in a subprocess (`Cli.run_script`).
+Tests that take `cli` run on SQLite (the embedded default: nothing set, the database lands in ./data)
+and on PostgreSQL (a throwaway database, dropped at the end); `ADMIT_TEST_DATABASES` narrows that, as in
+tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -16,21 +21,26 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 from packaging.requirements import Requirement
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from admit.app import context_of, create_app
+from admit.cli import main
 from admit.db.migrate import head_revision
 from admit.db.models import Base
 from admit.settings import Settings
@@ -58,6 +68,17 @@ class Cli:
     servers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`admit ARGS` through the script's entry point, in this process: a second's imports saved."""
+        with _as_a_new_process(self.cwd, self.env, ["admit", *args]) as (stdout, stderr):
+            returncode = _exit_status(main)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return subprocess.CompletedProcess(
+                args, returncode, stdout.getvalue().decode(), stderr.getvalue().decode()
+            )
+
+    def run_script(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`admit ARGS` as the installed script, in a process of its own."""
         return subprocess.run(
             [str(ADMIT), *args],
             cwd=self.cwd,
@@ -69,9 +90,7 @@ class Cli:
 
     def ok(self, *args: str) -> str:
         """Run a command that must succeed; its standard output."""
-        result = self.run(*args)
-        assert result.returncode == 0, f"admit {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
+        return _succeeded(args, self.run(*args))
 
     def query(self, sql: str) -> list[Any]:
         engine = create_engine(self.database_url)
@@ -170,6 +189,50 @@ class DemoPrintout:
     passwords: dict[str, str]
     pins: dict[str, str]
     tickets: dict[str, list[str]]
+
+
+@contextmanager
+def _as_a_new_process(cwd: Path, env: dict[str, str], argv: list[str]) -> Iterator[tuple[BytesIO, BytesIO]]:
+    """This process made to look, for one command, like a new one: its environment (`env` alone), working
+    directory, `sys.argv`, logging as configured on start, and standard output and error of its own.
+    Everything is put back afterwards, so that a command leaves nothing behind for the next test; the
+    commands close their own database engines."""
+    previous_cwd, previous_argv, previous_hook = Path.cwd(), sys.argv, sys.excepthook
+    previous_logging = structlog.get_config()
+    replaced = {name: None for name in os.environ if name not in env} | env
+    with CliRunner().isolation(env=replaced) as (stdout, stderr, _both):
+        os.chdir(cwd)
+        sys.argv = argv
+        # structlog's defaults as a new process has them, printing to this command's standard output.
+        structlog.reset_defaults()
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stdout))
+        try:
+            yield stdout, stderr
+        finally:
+            structlog.configure(**previous_logging)
+            sys.excepthook = previous_hook  # typer installs its own
+            sys.argv = previous_argv
+            os.chdir(previous_cwd)
+
+
+def _exit_status(entry_point: Callable[[], object]) -> int:
+    """The status a process running `entry_point` exits with; an uncaught error's traceback on stderr."""
+    try:
+        entry_point()
+    except SystemExit as stopped:
+        if stopped.code is None or isinstance(stopped.code, int):
+            return stopped.code or 0
+        print(stopped.code, file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def _succeeded(args: tuple[str, ...], result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"admit {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
 
 
 def _clean_environment() -> dict[str, str]:
@@ -274,7 +337,7 @@ def test_db_upgrade_migrates_an_empty_database_and_a_second_run_changes_nothing(
 
 def test_embedded_default_keeps_database_and_key_in_the_data_directory(tmp_path: Path) -> None:
     cli = Cli("sqlite", tmp_path, _clean_environment() | {"ADMIT_DATA_DIR": "state"}, "")
-    cli.ok("db", "upgrade")
+    _succeeded(("db", "upgrade"), cli.run_script("db", "upgrade"))  # the installed script itself
     assert (tmp_path / "state" / "admit.db").is_file()
     key = tmp_path / "state" / "secret_key"
     assert key.stat().st_mode & 0o777 == 0o600
@@ -454,7 +517,7 @@ def test_postgresql_without_a_usable_secret_key_is_refused_before_anything_start
     env = _clean_environment() | {"DATABASE_URL": _pg_url_for("admit_cli_never_created")}
     if secret_key is not None:
         env["ADMIT_SECRET_KEY"] = secret_key
-    result = Cli("postgresql", tmp_path, env, "").run(*command)
+    result = Cli("postgresql", tmp_path, env, "").run_script(*command)  # before the process starts anything
 
     assert_refused(result, expected)
     assert result.stdout == ""

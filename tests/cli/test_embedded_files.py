@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -25,7 +24,7 @@ from admit.context import build_context
 from admit.db.migrate import upgrade
 from admit.mail.transport import transport_for
 from admit.services.organizations import create_organization
-from admit.settings import Settings
+from tests.cli.embedded import embedded, start_rounds
 
 ROUNDS = 100  # the old check-then-write lost about one round in ten: a hundred show it
 PROCESSES = 8
@@ -36,11 +35,6 @@ def common_umask() -> Iterator[None]:
     previous = os.umask(0o022)
     yield
     os.umask(previous)
-
-
-def embedded(data_dir: Path) -> Settings:
-    """The embedded default: no database URL, no secret key, no SMTP host, whatever the environment says."""
-    return Settings(data_dir=data_dir, database_url="", secret_key="", redis_url="", smtp_host="")
 
 
 def mode(path: Path) -> str:
@@ -74,22 +68,11 @@ def test_the_data_directory_and_every_file_in_it_are_private_to_the_services_use
         context.engine.dispose()
 
 
-def _start(data_dir: str, barrier: Any, results: Any) -> None:
-    """One process starting: each round, all of them build their settings on a fresh directory at once."""
-    for round_ in range(ROUNDS):
-        barrier.wait()
-        try:
-            key = embedded(Path(data_dir) / f"round-{round_}").secret_key
-        except Exception as exc:
-            key = f"failed: {exc!r}"
-        results.put((round_, key))
-
-
 def test_processes_starting_together_on_a_fresh_directory_all_get_one_key(tmp_path: Path) -> None:
     spawn = multiprocessing.get_context("spawn")
     barrier, results = spawn.Barrier(PROCESSES), spawn.Queue()
-    arguments = (str(tmp_path), barrier, results)
-    processes = [spawn.Process(target=_start, args=arguments) for _ in range(PROCESSES)]
+    arguments = (str(tmp_path), ROUNDS, barrier, results)
+    processes = [spawn.Process(target=start_rounds, args=arguments) for _ in range(PROCESSES)]
     for process in processes:
         process.start()
     keys: dict[int, list[str]] = {round_: [] for round_ in range(ROUNDS)}
