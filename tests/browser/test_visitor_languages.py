@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
 
 from admit.mail.sender import send_due
 from tests.browser.conftest import TODAY, VIEWPORTS, Seed, Server, Shot, hours
@@ -128,6 +128,23 @@ def test_the_switcher_turns_the_pages_dutch_and_the_choice_is_remembered(
     page.get_by_label("Taal").select_option("en")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator(".status-pill")).to_have_text("Booked")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_a_language_picked_before_the_scripts_have_loaded_is_sent_once_they_have(page: Page) -> None:
+    held: list[Route] = []
+    page.route("**/static/js/common.js", lambda route: held.append(route), times=1)
+    page.goto("/reserve?code=ABCD-EFGH", wait_until="commit")
+    page.get_by_label("Language").select_option("nl")
+    expect(page.get_by_role("button", name="Change", exact=True)).to_be_visible()  # no scripts yet
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    held[0].continue_()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    assert "code=ABCD-EFGH" in page.url and "lang=nl" in page.url
+    # Once is enough: the Dutch page stays, with its choice shown.
+    expect(page.get_by_label("Taal")).to_have_value("nl")
+    expect(page.get_by_role("heading", name="Je ticket")).to_be_visible()
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)

@@ -42,6 +42,10 @@ window.Admit = (function () {
     if (!choice) return;
     choice.form.querySelector("button").hidden = true;
     choice.addEventListener("change", () => choice.form.submit());
+    // A language picked while the scripts were still loading would otherwise be shown and not sent.
+    // Only a change from the page's own language counts, so that a page never sends itself again.
+    const shown = Array.from(choice.options).find((option) => option.defaultSelected);
+    if (shown && choice.value !== shown.value) choice.form.submit();
   });
 
   class ApiError extends Error {
