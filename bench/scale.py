@@ -346,7 +346,14 @@ def explain_reads(database_url: str, seeded: Seeded) -> None:
     try:
         with context.sessions() as session:
             day_stats(session, orq=seeded.orq, day=None, now=context.clock.now())
-            scan_history(session, orq=seeded.orq, where=HistoryFilter(), limit=50, cursor=seeded.deep_cursor)
+            scan_history(
+                session,
+                orq=seeded.orq,
+                timezone=TIMEZONE,
+                where=HistoryFilter(),
+                limit=50,
+                cursor=seeded.deep_cursor,
+            )
         event.remove(context.engine, "before_cursor_execute", _capture)
         with context.engine.connect() as connection:
             raw = connection.connection.dbapi_connection

@@ -302,13 +302,15 @@ HistoryFilterDep = Annotated[HistoryFilter, Depends(history_filter)]
 @router.get("/api/operators/scan-history")
 def scan_history(
     manager: ManagerDep,
+    context: ContextDep,
     session: SessionDep,
     where: HistoryFilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HistoryOut:
+    timezone = context.venue(session, manager.orq).timezone
     events, next_cursor = scans.scan_history(
-        session, orq=manager.orq, where=where, limit=limit, cursor=cursor
+        session, orq=manager.orq, timezone=timezone, where=where, limit=limit, cursor=cursor
     )
     return HistoryOut.model_validate({"events": events, "next_cursor": next_cursor})
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from admit.db.engine import READ_ONLY, bound_statements
 from admit.db.models import Operator, Organization, Reservation, ReservationSlot, Ticket
 from admit.domain.venue_time import zone
+from admit.services.organizations import load_venue
 from admit.services.scans import HistoryFilter, scan_history
 
 PAGE = 500
@@ -123,10 +124,14 @@ def scan_rows(
     sessions: Callable[[], Session], *, orq: int, where: HistoryFilter, page: int = PAGE
 ) -> Iterator[list[Any]]:
     """The history's rows, newest first, through its own cursor: one page in memory at a time."""
+    timezone: str | None = None
     cursor: str | None = None
     while True:
         with sessions() as session:
-            events, cursor = scan_history(session, orq=orq, where=where, limit=page, cursor=cursor)
+            timezone = timezone or load_venue(session, orq).timezone
+            events, cursor = scan_history(
+                session, orq=orq, timezone=timezone, where=where, limit=page, cursor=cursor
+            )
         for event in events:
             reservation = event["reservation"] or {}
             yield [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, case, func, select, tuple_
+from sqlalchemy import Select, and_, bindparam, case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from admit import errors
@@ -69,45 +71,36 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
 
 
 def scan_history(
-    session: Session, *, orq: int, where: HistoryFilter, limit: int, cursor: str | None
+    session: Session, *, orq: int, timezone: str, where: HistoryFilter, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the history, its times in the venue's `timezone`, and the cursor of the next page."""
+    values: dict[str, Any] = {"orq": orq, "limit": limit + 1}
+    if where.first is not None:
+        values["from"] = day_bounds(where.first, timezone)[0]
+    if where.last is not None:
+        values["until"] = day_bounds(where.last, timezone)[1]
+    if where.result not in (None, CONFLICT):
+        values["result"] = where.result
+    if where.operator_id is not None:
+        values["operator_id"] = where.operator_id
+    if where.code_hash is not None:
+        values["code_hash"] = where.code_hash
+    if where.code_suffix is not None:
+        values["code_suffix"] = where.code_suffix
+    if cursor is not None:
+        values["cursor_at"], values["cursor_id"] = _read_cursor(cursor)
+    statement = _history_statement(frozenset(values), conflicts=where.result == CONFLICT)
     with session.begin():
-        timezone = session.execute(_TIMEZONE, {"orq": orq}).scalar_one()
-        query = _HISTORY.limit(limit + 1)
-        values: dict[str, Any] = {"orq": orq}
-        if where.first is not None:
-            query = query.where(_FROM)
-            values["from"] = day_bounds(where.first, timezone)[0]
-        if where.last is not None:
-            query = query.where(_UNTIL)
-            values["until"] = day_bounds(where.last, timezone)[1]
-        if where.result == CONFLICT:
-            query = query.where(_CONFLICTS)
-        elif where.result is not None:
-            query = query.where(_RESULT)
-            values["result"] = where.result
-        if where.operator_id is not None:
-            query = query.where(_OPERATOR)
-            values["operator_id"] = where.operator_id
-        if where.code_hash is not None:
-            query = query.where(_CODE_HASH)
-            values["code_hash"] = where.code_hash
-        if where.code_suffix is not None:
-            query = query.where(_CODE_SUFFIX)
-            values["code_suffix"] = where.code_suffix
-        if cursor is not None:
-            query = query.where(_AFTER_CURSOR)
-            values["cursor_at"], values["cursor_id"] = _read_cursor(cursor)
-        rows = session.execute(query, values).all()
+        rows = session.execute(statement, values).all()
     page = rows[:limit]
     next_cursor = make_cursor(page[-1].scanned_at, page[-1].id) if len(rows) > limit else None
-    return [_event_json(row, timezone) for row in page], next_cursor
+    tz = zone(timezone)
+    return [_event_json(row, tz) for row in page], next_cursor
 
 
 # The page's statement and its optional conditions are built once: building them cost more than
 # running them. Columns rather than ORM objects, and never the stored answer (`response`).
 _FIRST, _FIRST_OPERATOR = aliased(ScanEvent), aliased(Operator)
-_TIMEZONE = select(Organization.timezone).where(Organization.id == bindparam("orq"))
 _HISTORY = (
     select(
         ScanEvent.id,
@@ -140,6 +133,7 @@ _HISTORY = (
     .outerjoin(_FIRST_OPERATOR, _FIRST_OPERATOR.id == _FIRST.operator_id)
     .where(ScanEvent.orq == bindparam("orq"))
     .order_by(ScanEvent.scanned_at.desc(), ScanEvent.id.desc())
+    .limit(bindparam("limit"))
 )
 _FROM = ScanEvent.scanned_at >= bindparam("from", type_=ScanEvent.scanned_at.type)
 _UNTIL = ScanEvent.scanned_at < bindparam("until", type_=ScanEvent.scanned_at.type)
@@ -153,13 +147,34 @@ _CODE_SUFFIX = ScanEvent.code_suffix == bindparam("code_suffix")
 _AFTER_CURSOR = tuple_(ScanEvent.scanned_at, ScanEvent.id) < tuple_(
     bindparam("cursor_at", type_=ScanEvent.scanned_at.type), bindparam("cursor_id", type_=ScanEvent.id.type)
 )
+# Each condition by the value it binds.
+_CONDITIONS = {
+    "from": _FROM,
+    "until": _UNTIL,
+    "result": _RESULT,
+    "operator_id": _OPERATOR,
+    "code_hash": _CODE_HASH,
+    "code_suffix": _CODE_SUFFIX,
+    "cursor_at": _AFTER_CURSOR,
+}
 
 
-def _event_json(row: Any, timezone: str) -> dict[str, Any]:
+@functools.cache
+def _history_statement(bound: frozenset[str], *, conflicts: bool) -> Select[*tuple[Any, ...]]:
+    """The page's statement with the conditions whose values are `bound`, one object for each set of
+    conditions: SQLAlchemy computes a statement's cache key once per object, and for this statement
+    that cost more than the query."""
+    conditions = [condition for name, condition in _CONDITIONS.items() if name in bound]
+    if conflicts:
+        conditions.append(_CONFLICTS)
+    return _HISTORY.where(*conditions)
+
+
+def _event_json(row: Any, tz: ZoneInfo) -> dict[str, Any]:
     """A row of the history's statement as the page and the export show it."""
     return {
         "id": row.id,
-        "scanned_at": row.scanned_at.astimezone(zone(timezone)).isoformat(),
+        "scanned_at": row.scanned_at.astimezone(tz).isoformat(),
         "operator": {"id": row.operator_id, "name": row.operator_name},
         "device_id": row.device_id,
         "action": row.action,
@@ -174,7 +189,7 @@ def _event_json(row: Any, timezone: str) -> dict[str, Any]:
         "offline_code": row.offline_code,
         # A second entry: this scan let a visitor in after the ticket's first entry, `first`: who
         # scanned that one, where and when (door time). A first entry pruned since is not shown.
-        "conflict": {"first": _first_json(row, timezone)} if row.conflict else None,
+        "conflict": {"first": _first_json(row, tz)} if row.conflict else None,
         "reservation": None
         if row.reservation_date is None
         else {
@@ -185,12 +200,12 @@ def _event_json(row: Any, timezone: str) -> dict[str, Any]:
     }
 
 
-def _first_json(row: Any, timezone: str) -> dict[str, Any] | None:
+def _first_json(row: Any, tz: ZoneInfo) -> dict[str, Any] | None:
     if row.first_id is None:
         return None
     return {
         "id": row.first_id,
-        "scanned_at": row.first_scanned_at.astimezone(zone(timezone)).isoformat(),
+        "scanned_at": row.first_scanned_at.astimezone(tz).isoformat(),
         "operator": {"id": row.first_operator_id, "name": row.first_operator_name},
         "device_id": row.first_device_id,
         "offline": row.first_offline,
