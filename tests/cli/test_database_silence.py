@@ -7,8 +7,7 @@ The silence begins at a known point: another connection holds a lock the command
 for, the proxy goes silent, and the lock is let go. The commands run in this process (`Cli.run`), on a
 thread of their own, so that a command which never ends fails its test instead of holding the run.
 Their bounds are shortened through the settings (a request's statements may take 1 s here, a
-connection may take 2 s to open) and, for the sweep's work done once, through its statement bound
-(1.5 s).
+connection may take 2 s to open) and, for the sweep's work done once, through its statement bound (1.5 s).
 SQLite is a local file: there is no connection to lose.
 """
 
