@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from admit.clock import clock_for
-from admit.db.engine import make_engine, make_session_factory
+from admit.db.engine import Timeouts, bounded_sessions, make_engine, make_session_factory
 from admit.db.migrate import upgrade
 from admit.domain.roles import Role
 from admit.errors import DomainError
@@ -60,7 +60,7 @@ def serve(
     settings = Settings()
     if "public_url" not in settings.model_fields_set:  # links in e-mails point at this server
         settings.public_url = f"http://{host}:{port}"
-    upgrade(settings.database_url)
+    _upgrade(settings)
     application = create_app(settings)
     if demo:
         seeded = seed_demo(context_of(application))
@@ -138,14 +138,16 @@ def prune_scans_command(
     ] = None,
 ) -> None:
     """Delete old scans (their counts and history go with them), archiving them first if asked."""
+    from admit.services import sweeper
     from admit.services.retention import prune_scans
 
     settings = Settings()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    _upgrade(settings)
+    engine = make_engine(settings.database_url, timeouts=_timeouts(settings))
     try:
         before = clock_for(settings.frozen_now).now() - timedelta(days=days)
-        pruned = prune_scans(make_session_factory(engine), before=before, archive=archive)
+        sessions = bounded_sessions(make_session_factory(engine), sweeper.STATEMENT_TIMEOUT)
+        pruned = prune_scans(sessions, before=before, archive=archive)
     finally:
         engine.dispose()
     where = f", archived in {archive}" if archive else ""
@@ -155,9 +157,10 @@ def prune_scans_command(
 @app.command()
 def expire() -> None:
     """Write EXPIRED where a slot has ended or a validity passed (safe to run often, anywhere)."""
+    from admit.services import sweeper
     from admit.services.expiry import expire_due
 
-    with _session() as (session, now):
+    with _session(statement_timeout=sweeper.STATEMENT_TIMEOUT) as (session, now):
         count = expire_due(session, now=now)
     typer.echo(f"{count} tickets expired.")
 
@@ -173,7 +176,7 @@ def mail_worker(
     from admit.mail.sender import run_sender, send_due
 
     settings = Settings()
-    upgrade(settings.database_url)
+    _upgrade(settings)
     context = build_context(settings)
     mail = context.mail()
     try:
@@ -194,7 +197,7 @@ def mail_worker(
 def db_upgrade() -> None:
     """Apply all migrations."""
     settings = Settings()
-    upgrade(settings.database_url)
+    _upgrade(settings)
     typer.echo("Database is up to date.")
 
 
@@ -270,14 +273,28 @@ def operators_list(
         )
 
 
+def _timeouts(settings: Settings) -> Timeouts:
+    """A command's waits on PostgreSQL: those of a request, so that a database that does not answer is
+    reported within seconds (main) rather than waited for without end, from cron as from a terminal."""
+    return Timeouts(connect=settings.db_connect_timeout, statement=settings.db_statement_timeout)
+
+
+def _upgrade(settings: Settings) -> None:
+    upgrade(settings.database_url, timeouts=_timeouts(settings))
+
+
 @contextmanager
-def _session() -> Iterator[tuple[Session, datetime]]:
-    """A session on the migrated database, for one command; a domain error is a message and exit 1."""
+def _session(*, statement_timeout: float | None = None) -> Iterator[tuple[Session, datetime]]:
+    """A session on the migrated database, for one command; a domain error is a message and exit 1.
+
+    Its statements may take `statement_timeout` seconds where given, else a request's.
+    """
     settings = Settings()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    _upgrade(settings)
+    engine = make_engine(settings.database_url, timeouts=_timeouts(settings))
+    sessions = make_session_factory(engine)
     try:
-        with make_session_factory(engine)() as session:
+        with (bounded_sessions(sessions, statement_timeout) if statement_timeout else sessions)() as session:
             yield session, clock_for(settings.frozen_now).now()
     except DomainError as exc:
         typer.echo(f"error: {exc.code}: {exc.message} {exc.details or ''}".rstrip(), err=True)
@@ -295,5 +312,6 @@ def main() -> None:
         raise SystemExit(2) from exc
     except OperationalError as exc:
         where = make_url(Settings().database_url).render_as_string(hide_password=True)
-        typer.echo(f"error: cannot use the database at {where}: {str(exc.orig).strip()}", err=True)
+        reason = " ".join(line.strip() for line in str(exc.orig).splitlines())  # one line, for logs
+        typer.echo(f"error: cannot use the database at {where}: {reason}", err=True)
         raise SystemExit(2) from exc

@@ -5,20 +5,27 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from admit.clock import FrozenClock
-from admit.context import AppContext
+from admit.context import AppContext, build_context
+from admit.db.engine import bounded_sessions
 from admit.db.models import ScanEvent
 from admit.domain.roles import Role
 from admit.services.retention import compact_answers, prune_scans
 from admit.services.sweeper import Retention, run_sweeper
+from admit.settings import Settings
 from tests.builders import Builders, Staff
+from tests.conftest import TEST_SECRET
+from tests.faults import faulty_proxy, wait_until_a_statement_waits_for_a_lock
 
 WINDOW = timedelta(hours=2)  # shorter than a staff login, which the retries reuse
 
@@ -211,6 +218,52 @@ def test_when_the_archive_cannot_be_written_nothing_is_deleted(
     before = make.snapshot()
     assert prune_scans(context.sessions, before=clock.now() - HISTORY, archive=not_a_directory) == 0
     assert make.snapshot() == before
+
+
+def test_a_database_lost_mid_pruning_leaves_the_batches_done_archived_and_deleted_and_the_rest_whole(
+    make: Builders, context: AppContext, clock: FrozenClock, database_url: str, tmp_path: Path
+) -> None:
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite is a local file: there is no connection to lose")
+    orq = make.org()
+    codes = [make.ticket(orq, "ACTIVATED") for _ in range(3)]
+    operator = make.staff(orq, Role.OPERATOR)
+    for code, nonce in zip(codes[:2], ("first", "second"), strict=True):
+        scan(make, operator, code, nonce)
+    clock.advance(HISTORY + timedelta(hours=1))  # staff log in again: their tokens last 8 hours
+    scan(make, make.staff(orq, Role.OPERATOR), codes[2], "later")
+    with context.sessions() as session, session.begin():
+        first, second, later = session.scalars(select(ScanEvent.id).order_by(ScanEvent.id)).all()
+        session.execute(update(ScanEvent).where(ScanEvent.id == later).values(conflict_with=second))
+    url = make_url(database_url)
+    archive = tmp_path / "archive"
+    with faulty_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        settings = Settings(database_url=proxied, secret_key=TEST_SECRET, data_dir=tmp_path / "data")
+        node = build_context(settings, clock)
+        try:
+            # The second batch waits to clear the later scan's pointer, which another transaction holds,
+            # and the database falls silent meanwhile.
+            with context.engine.connect() as holder, holder.begin(), ThreadPoolExecutor(1) as pool:
+                holder.execute(text("SELECT id FROM scan_events WHERE id = :id FOR UPDATE"), {"id": later})
+                pruning = pool.submit(
+                    prune_scans,
+                    bounded_sessions(node.sessions, 1.0),
+                    before=clock.now() - HISTORY,
+                    archive=archive,
+                    batch=1,
+                )
+                wait_until_a_statement_waits_for_a_lock(database_url)
+                proxy.set_mode("blackhole")
+                with pytest.raises(OperationalError, match="no answer within 2 s"):
+                    pruning.result(timeout=30)  # not never: a hang fails here
+        finally:
+            node.engine.dispose()
+
+    assert [row["id"] for row in archived(archive)] == [first]
+    with context.sessions() as session:
+        kept = [(e.id, e.conflict_with) for e in session.scalars(select(ScanEvent).order_by(ScanEvent.id))]
+    assert kept == [(second, None), (later, second)]
 
 
 def test_the_sweepers_round_prunes_the_history_when_a_length_is_set(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from admit.db.watchdog import ANSWER_WITHIN, watch_round_trips
 from admit.files import private_file
@@ -92,6 +93,22 @@ def bound_statements(connection: Connection, seconds: float) -> None:
         return  # SQLite is a local file: its waits are bounded by the busy timeout
     connection.exec_driver_sql(f"SET LOCAL statement_timeout = {round(seconds * 1000)}")
     connection.execution_options(**{ANSWER_WITHIN: answer_within(seconds)})
+
+
+def bounded_sessions(sessions: sessionmaker[Session], seconds: float) -> Callable[[], Session]:
+    """Sessions each of whose transactions runs its statements under a statement timeout of `seconds`,
+    and (on an engine made with a statement timeout, whose answers are watched) waits as long for them."""
+
+    def session() -> Session:
+        made = sessions()
+
+        @event.listens_for(made, "after_begin")
+        def _bound(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+            bound_statements(connection, seconds)
+
+        return made
+
+    return session
 
 
 def postgres_connect_args(timeouts: Timeouts) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from admit.db.engine import Timeouts, make_engine
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -21,7 +23,20 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str) -> None:
+def upgrade(database_url: str, *, timeouts: Timeouts | None = None) -> None:
+    """Apply the migrations the database does not have yet.
+
+    With `timeouts`, its revision is read first under them: a database that does not answer is an
+    OperationalError within seconds instead of a wait without end, and one that is up to date is left
+    alone. The migrations themselves have no statement timeout, as one may rewrite a big table.
+    """
+    if timeouts is not None:
+        engine = make_engine(database_url, timeouts=timeouts)
+        try:
+            if current_revision(engine) == head_revision():
+                return
+        finally:
+            engine.dispose()
     command.upgrade(alembic_config(database_url), "head")
 
 

@@ -10,6 +10,9 @@ once as a lost connection, and the pool throws that connection (and its siblings
 An answer is overdue after the engine's deadline, or after the connection's own where its work runs under
 a statement timeout of its own (db.engine.bound_statements): a deadline shorter than the statement
 timeout would turn a slow statement into a lost connection.
+
+The caller's error then says so (NoAnswer, within an OperationalError) rather than that the server
+closed the connection, which it did not.
 """
 
 from __future__ import annotations
@@ -21,25 +24,34 @@ import time
 from contextlib import suppress
 from typing import Any
 
+import psycopg
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
 
 _TICK = 0.1  # how often overdue connections are looked for, in seconds
 # An execution option of a connection: how long its answers may take, in seconds, in place of the engine's.
 ANSWER_WITHIN = "admit_answer_within"
 
 
+class NoAnswer(psycopg.OperationalError):
+    """The database did not answer in time, and the connection was given up."""
+
+
 class Watchdog:
     """One thread for the process, looking for overdue answers a few times a second."""
 
     def __init__(self) -> None:
-        self._deadlines: dict[int, tuple[float, Any]] = {}  # id(driver connection) → (deadline, it)
+        # id(driver connection) → (deadline, its seconds, the connection)
+        self._deadlines: dict[int, tuple[float, float, Any]] = {}
+        self._given_up: dict[int, float] = {}  # id(driver connection) → the seconds it waited
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def arm(self, dbapi_connection: Any, seconds: float) -> None:
         with self._lock:
-            self._deadlines[id(dbapi_connection)] = (time.monotonic() + seconds, dbapi_connection)
+            self._deadlines[id(dbapi_connection)] = (time.monotonic() + seconds, seconds, dbapi_connection)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="db-watchdog", daemon=True)
                 self._thread.start()
@@ -48,29 +60,44 @@ class Watchdog:
         with self._lock:
             self._deadlines.pop(id(dbapi_connection), None)
 
+    def forget(self, dbapi_connection: Any) -> None:
+        with self._lock:
+            self._deadlines.pop(id(dbapi_connection), None)
+            self._given_up.pop(id(dbapi_connection), None)
+
+    def given_up(self, dbapi_connection: Any) -> float | None:
+        """How long `dbapi_connection` waited before it was given up, if it was (told once)."""
+        with self._lock:
+            return self._given_up.pop(id(dbapi_connection), None)
+
     def _run(self) -> None:
         # A steady tick rather than a wake-up per statement: statements stay as cheap as they were.
         while True:
             time.sleep(_TICK)
             now = time.monotonic()
             with self._lock:
-                for key, (deadline, connection) in list(self._deadlines.items()):
+                for key, (deadline, seconds, connection) in list(self._deadlines.items()):
                     if deadline <= now:
                         del self._deadlines[key]
-                        _shut(connection)
+                        if _shut(connection):
+                            self._given_up[key] = seconds
 
 
-def _shut(connection: Any) -> None:
-    """Shut the connection's socket under the driver: its pending read ends with 'connection lost'."""
+def _shut(connection: Any) -> bool:
+    """Shut the connection's socket under the driver: its pending read ends with 'connection lost'.
+
+    Whether it was shut: only a connection still waiting for its answer is; an idle one is left alone.
+    """
     with suppress(Exception):
-        # Only a connection still waiting for its answer; an idle one is left alone.
         if connection.closed or connection.info.transaction_status != TransactionStatus.ACTIVE:
-            return
+            return False
         sock = socket.socket(fileno=os.dup(connection.pgconn.socket))
         try:
             sock.shutdown(socket.SHUT_RDWR)
         finally:
             sock.close()
+        return True
+    return False
 
 
 _watchdog = Watchdog()
@@ -99,7 +126,17 @@ def watch_round_trips(engine: Engine, *, seconds: float) -> None:
         _watchdog.arm(dbapi_connection, seconds)
 
     def disarm_pooled(dbapi_connection: Any, *_args: Any) -> None:
-        _watchdog.disarm(dbapi_connection)
+        _watchdog.forget(dbapi_connection)
+
+    def overdue(context: ExceptionContext) -> BaseException | None:
+        # Runs before the lost connection is invalidated, while it is still this connection's.
+        if context.connection is None or context.connection.invalidated:
+            return None
+        seconds = _watchdog.given_up(context.connection.connection.dbapi_connection)
+        if seconds is None:
+            return None
+        silent = NoAnswer(f"no answer within {seconds:g} s, so the connection was given up")
+        return OperationalError(context.statement, context.parameters, silent, connection_invalidated=True)
 
     event.listen(engine, "before_cursor_execute", arm_statement)
     event.listen(engine, "after_cursor_execute", disarm_statement)
@@ -111,3 +148,4 @@ def watch_round_trips(engine: Engine, *, seconds: float) -> None:
     event.listen(engine.pool, "checkin", disarm_pooled)
     event.listen(engine.pool, "close", disarm_pooled)
     event.listen(engine.pool, "invalidate", disarm_pooled)
+    event.listen(engine, "handle_error", overdue)

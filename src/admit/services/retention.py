@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from admit.db.models import Organization, ScanEvent
@@ -35,7 +36,8 @@ def compact_answers(sessions: Callable[[], Session], *, before: datetime, batch:
     """Drop the stored answers of scans made before `before`, batch by batch; how many were dropped.
 
     Each batch is its own transaction. Rows another transaction holds are skipped (PostgreSQL) and
-    dropped on a later pass; a batch that fails is logged and passed over, and the next one still runs.
+    dropped on a later pass; a batch that fails is logged and passed over, and the next one still runs,
+    unless the database itself was lost (raised).
     """
     dropped = 0
     after: tuple[datetime, int] | None = None
@@ -62,7 +64,8 @@ def compact_answers(sessions: Callable[[], Session], *, before: datetime, batch:
                         .values(response=None)
                         .execution_options(synchronize_session=False)
                     )
-            except Exception:  # one bad batch must not keep the others' answers forever
+            except Exception as exc:  # one bad batch must not keep the others' answers forever
+                _raise_if_lost(exc)
                 log.exception("retention.batch_failed", first_id=rows[0][1], last_id=rows[-1][1])
                 continue
         dropped += len(rows)
@@ -76,9 +79,11 @@ def prune_scans(
     """Delete the scan events made before `before`, batch by batch; how many were deleted.
 
     With `archive`, each batch is appended to a gzip file of JSON lines there (one file per day of
-    pruning, every column of every row) and written to disk before the rows are deleted. One
+    pruning, every column of every row) and written to disk before the rows are deleted: a batch whose
+    deletion does not commit is archived again by a later pass, but no row is deleted unarchived. One
     organization's batches at a time, read through its (orq, scanned_at, id) index. A batch that fails
-    is logged and passed over; the others still run.
+    is logged and passed over, and the others still run, unless the database itself was lost (raised):
+    the batches done stay done.
     """
     with sessions() as session, session.begin():
         organizations = list(session.scalars(select(Organization.id).order_by(Organization.id)))
@@ -105,13 +110,20 @@ def prune_scans(
                         _delete(session, [row["id"] for row in rows])
                         if archive is not None:
                             _append(archive, rows, today=before.date())
-                except Exception:  # one bad batch must not keep the rest of the history forever
+                except Exception as exc:  # one bad batch must not keep the rest of the history forever
+                    _raise_if_lost(exc)
                     log.exception("retention.prune_failed", orq=orq, first_id=rows[0]["id"])
                     continue
             pruned += len(rows)
             if len(rows) < batch:
                 break
     return pruned
+
+
+def _raise_if_lost(exc: Exception) -> None:
+    """Raise `exc` when it lost the connection: the next batch would only wait for the database again."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        raise exc
 
 
 def _delete(session: Session, ids: list[int]) -> None:

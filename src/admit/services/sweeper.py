@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Literal
 
 import structlog
-from sqlalchemy import Connection, event, func, select
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from admit.clock import Clock
-from admit.db.engine import bound_statements
+from admit.db.engine import bounded_sessions
 from admit.db.models import Organization
 from admit.services.cache_version import prune_calendar
 from admit.services.expiry import expire_due
@@ -38,6 +38,7 @@ log = structlog.get_logger()
 ADVISORY_LOCK_KEY = int.from_bytes(b"admit:ex", "big")
 # One statement of a pass (a batch of tickets) may take this long, in seconds, longer than a request's:
 # the database's own timeout ends it, and the connection is given up only if no answer comes after that.
+# `admit expire` and `admit prune-scans` do a pass's work once, under the same bound.
 STATEMENT_TIMEOUT = 30.0
 
 Outcome = Literal["swept", "skipped", "failed"]
@@ -59,7 +60,7 @@ def sweep(
         postgresql = guard.get_bind().dialect.name == "postgresql"
         if postgresql and not guard.scalar(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))):
             return None
-        with _bounded(sessions, statement_timeout)() as session:
+        with bounded_sessions(sessions, statement_timeout)() as session:
             return expire_due(session, now=clock.now())
 
 
@@ -82,7 +83,7 @@ def run_sweeper(
     `statement_timeout` seconds.
     """
     calendar_pruned: date | None = None
-    bounded = _bounded(sessions, statement_timeout)
+    bounded = bounded_sessions(sessions, statement_timeout)
     while not stop.is_set():
         try:
             expired = sweep(sessions, clock=clock, statement_timeout=statement_timeout)
@@ -149,18 +150,3 @@ def _prune_calendar(bounded: Callable[[], Session], *, before: date) -> bool:
     if pruned:
         log.info("calendar.pruned", counters=pruned, before=before.isoformat())
     return True
-
-
-def _bounded(sessions: sessionmaker[Session], statement_timeout: float) -> Callable[[], Session]:
-    """Sessions each of whose transactions runs its statements under `statement_timeout`."""
-
-    def session() -> Session:
-        made = sessions()
-
-        @event.listens_for(made, "after_begin")
-        def _bound(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
-            bound_statements(connection, statement_timeout)
-
-        return made
-
-    return session
