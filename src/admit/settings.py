@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # CSV downloads one process writes at once: each holds a connection until its file is written, so
     # slow or stalled downloads never take the connections the door needs. Further ones get a 429.
     export_downloads: int = Field(default=2, ge=1, le=100)
+    # Seconds a download's client has to take each write: one that stays connected but stops reading
+    # loses its download, and its place and connection come back. At most 50, so that the download
+    # ends before PostgreSQL ends its snapshot, idle for a minute (services.exports.IDLE_TIMEOUT_MS).
+    export_send_seconds: float = Field(default=30.0, ge=1, le=50)
     # A scan's answer is kept this long so that a device's retry with the same nonce gets it again;
     # after that only the compact row stays (history, counts), and the nonce is answered NONCE_EXPIRED.
     scan_answer_retention_hours: int = Field(default=24, ge=1, le=24 * 366)
