@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,11 +20,16 @@ from admit.domain.roles import Role
 from admit.services.issuance import create_order
 from admit.services.reservations import Contact, move_reservation, reserve
 from admit.services.slots import NewSlot, create_slot
-from tests.browser.conftest import CONTACT, Seed, Shot, docs_shot, hours
+from tests.browser.conftest import CONTACT, Seed, Shot, docs_shot, hours, log_events
 from tests.browser.test_accessibility import serious_violations
 from tests.qr import read_qr
 
 pytestmark = pytest.mark.browser
+
+
+def server_env(_: Path) -> dict[str, str]:
+    """The server logs JSON lines, as in production, for the test that reads what it logged."""
+    return {"ADMIT_LOG_FORMAT": "json"}
 
 
 def order(seed: Seed, orq: int, quantity: int, mode: str) -> tuple[str, list[str]]:
@@ -385,3 +391,39 @@ def test_a_member_whose_visit_expired_is_told_apart_and_left_out_of_the_groups_m
         "Het bezoek van deze persoon is verlopen: de tijd is voorbij zonder dat het ticket is gebruikt."
         " Verzetten of annuleren van de groep slaat deze persoon over."
     )
+
+
+def test_a_refused_change_of_the_party_is_logged_for_the_members_it_would_have_changed_only(
+    seed: Seed,
+) -> None:
+    """An operator reading the server's log sees a refused move or cancel of the party once per member
+    still booked, as a refused change of one reservation is: never on the ticket of one already in,
+    whom no change of the party touches."""
+    strict = seed.org("Fixed Museum", reservation_changes="none", cancellation_allowed=False)
+    today, tomorrow = seed.slot(strict), seed.slot(strict, day="2025-11-21")
+    codes = seed.tickets(strict, 3)
+    body = {"ticket_codes": codes, "slot_id": today, **CONTACT}
+    party_id = seed.call("POST", "/api/reservations", json=body)["party_id"]
+    seed.call(
+        "POST", "/api/operator/verify-ticket", seed.staff(strict, Role.OPERATOR), json={"code": codes[0]}
+    )
+
+    moved = seed.http.put(f"/api/parties/{party_id}", json={"slot_id": tomorrow})
+    cancelled = seed.http.delete(f"/api/parties/{party_id}")
+    assert (moved.status_code, moved.json()["error"]["code"]) == (403, "CHANGES_NOT_ALLOWED")
+    assert (cancelled.status_code, cancelled.json()["error"]["code"]) == (403, "CANCELLATION_NOT_ALLOWED")
+
+    suffixes = {code[-4:] for code in codes}
+    refusals = [
+        line for line in log_events(seed.server, "reservation.failed") if line["code_suffix"] in suffixes
+    ]
+    assert sorted((line["change"], line["code_suffix"], line["reason"]) for line in refusals) == sorted(
+        [
+            ("move", codes[1][-4:], "CHANGES_NOT_ALLOWED"),
+            ("move", codes[2][-4:], "CHANGES_NOT_ALLOWED"),
+            ("cancel", codes[1][-4:], "CANCELLATION_NOT_ALLOWED"),
+            ("cancel", codes[2][-4:], "CANCELLATION_NOT_ALLOWED"),
+        ]
+    )
+    assert all(line["party"] is True and isinstance(line["ticket_id"], int) for line in refusals)
+    assert [line.get("slot_id") for line in refusals if line["change"] == "move"] == [tomorrow, tomorrow]
