@@ -389,7 +389,7 @@ def test_a_member_whose_visit_expired_is_told_apart_and_left_out_of_the_groups_m
     page.goto(f"/reserve/party/{party_id}?lang=nl")
     expect(page.locator("#member-list li").nth(0).locator(".member-expired")).to_have_text(
         "Het bezoek van deze persoon is verlopen: de tijd is voorbij zonder dat het ticket is gebruikt."
-        " Verzetten of annuleren van de groep slaat deze persoon over."
+        " Verzetten of annuleren van de groep geldt niet voor deze persoon."
     )
 
 
