@@ -378,8 +378,8 @@ def test_a_member_whose_visit_expired_is_told_apart_and_left_out_of_the_groups_m
     )
     page.get_by_role("button", name="Yes, cancel").click()
     expect(page.locator("#details-message")).to_have_text(
-        "The visit is cancelled for the 2 people still booked. The tickets can be booked for another time."
-        " 1 person whose visit had expired is left out."
+        "The visit is cancelled for the 2 people who were still booked. The tickets can be booked for another"
+        " time. 1 person whose visit had expired is left out."
     )
     expect(page.locator("#party-counts")).to_have_text("2 cancelled and 1 expired")
     after_cancel = [m["status"] for m in seed.call("GET", f"/api/parties/{party_id}")["reservations"]]

@@ -23,15 +23,12 @@
     return party.reservations.filter((r) => r.status === "EXPIRED").length;
   }
 
-  /** After a change: who it left out because their visit had expired, said beside what it did. */
-  function withExpired(text) {
-    const left = expired();
-    return left
-      ? text + " " + A.ngettext(
-        "%(num)d person whose visit had expired is left out.",
-        "%(num)d people whose visit had expired are left out.",
-        left)
-      : text;
+  /** Said after a change, beside what it did: those it left out because their visit had expired. */
+  function expiredLeftOut() {
+    return A.ngettext(
+      "%(num)d person whose visit had expired is left out.",
+      "%(num)d people whose visit had expired are left out.",
+      expired());
   }
 
   /** The party's time: its first member still booked (or, with none, its first member). */
@@ -68,10 +65,10 @@
       render();
       const when = A.visitWhen(lead());
       if (expired()) {
-        done(withExpired(A.ngettext(
+        done(A.ngettext(
           "The %(num)d person still booked is moved to %(when)s. Your QR codes stay the same.",
           "The %(num)d people still booked are moved to %(when)s. Your QR codes stay the same.",
-          live().length, { when: when })));
+          live().length, { when: when }) + " " + expiredLeftOut());
         return;
       }
       done(admitted()
@@ -87,10 +84,10 @@
       render();
       const cancelled = party.reservations.filter((r) => booked.has(r.reservation_id) && r.status === "CANCELLED");
       if (expired()) {
-        done(withExpired(A.ngettext(
-          "The visit is cancelled for the %(num)d person still booked. The ticket can be booked for another time.",
-          "The visit is cancelled for the %(num)d people still booked. The tickets can be booked for another time.",
-          cancelled.length)));
+        done(A.ngettext(
+          "The visit is cancelled for the %(num)d person who was still booked. The ticket can be booked for another time.",
+          "The visit is cancelled for the %(num)d people who were still booked. The tickets can be booked for another time.",
+          cancelled.length) + " " + expiredLeftOut());
         return;
       }
       done(admitted()
