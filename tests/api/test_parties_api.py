@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from admit.clock import FrozenClock
 from admit.domain.roles import Role
 from tests.builders import Builders
 from tests.pdf import pdf_pages
@@ -161,6 +163,47 @@ def test_a_party_change_on_the_day_is_refused_by_the_cutoff_of_those_still_booke
     for refused in (make.client.put(party, json={"slot_id": later}), make.client.delete(party)):
         assert (refused.status_code, refused.json()["error"]["code"]) == (403, "CHANGE_CUTOFF_PASSED")
     assert make.snapshot() == before
+
+
+def test_a_party_change_leaves_a_member_whose_visit_expired_as_it_was_and_its_answer_says_so(
+    make: Builders, clock: FrozenClock
+) -> None:
+    """One of three moved alone to this afternoon and did not come: tomorrow their visit has expired.
+    The party's answer names them EXPIRED and leaves them out of `still_booked`, which is what its page
+    tells the visitor, and a move or cancel of the party acts on the other two only."""
+    orq = make.org()
+    make.client.patch(
+        f"/api/organizations/{orq}/policy", json={"change_cutoff_hours": 0}, headers=make.admin(orq).headers
+    ).raise_for_status()
+    afternoon = make.slot(orq, day="2025-11-20", start="14:00", end="15:00")
+    tomorrow, later = (
+        make.slot(orq, day="2025-11-21", start="14:00", end="15:00"),
+        make.slot(orq, day="2025-11-22"),
+    )
+    codes, booked = _party(make, orq, tomorrow, 3)
+    ids = [member["reservation_id"] for member in booked["reservations"]]
+    alone = make.client.put(f"/api/reservations/{ids[0]}", json={"slot_id": afternoon})
+    assert alone.status_code == 200, alone.text
+    clock.advance(timedelta(days=1))  # Friday 09:00: Thursday's visit was never made
+
+    party = f"/api/parties/{booked['party_id']}"
+    answer = make.client.get(party).json()
+    assert [m["status"] for m in answer["reservations"]] == ["EXPIRED", "RESERVED", "RESERVED"]
+    assert answer["still_booked"] == ids[1:]
+
+    moved = make.client.put(party, json={"slot_id": later})
+    assert moved.status_code == 200, moved.text
+    assert [(m["status"], m["slot_id"]) for m in moved.json()["reservations"]] == [
+        ("EXPIRED", afternoon),
+        ("RESERVED", later),
+        ("RESERVED", later),
+    ]
+    assert moved.json()["still_booked"] == ids[1:]
+    cancelled = make.client.delete(party)
+    assert cancelled.status_code == 200, cancelled.text
+    assert [m["status"] for m in cancelled.json()["reservations"]] == ["EXPIRED", "CANCELLED", "CANCELLED"]
+    assert [make.status_of(code) for code in codes] == ["EXPIRED", "ACTIVATED", "ACTIVATED"]
+    assert make.slot_counts(afternoon) == (1, 1, "ACTIVE")  # an expired visit keeps its place
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])

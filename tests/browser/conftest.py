@@ -12,6 +12,7 @@ of its own here. Screenshots go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -75,6 +76,14 @@ class Server:
     base_url: str
     database_url: str
     backend: str
+    log: Path  # what the server writes: its own log lines and the HTTP server's
+
+
+def log_events(server: Server, event: str) -> list[dict[str, Any]]:
+    """The server's log lines of `event` so far, for a module whose server logs JSON lines
+    (`server_env` giving ADMIT_LOG_FORMAT=json)."""
+    lines = (json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{"))
+    return [line for line in lines if line.get("event") == event]
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +139,7 @@ def server(
         )
         try:
             _wait_until_ready(base_url, process, log_path)
-            yield Server(base_url, database_url, backend)
+            yield Server(base_url, database_url, backend, log_path)
         finally:
             process.terminate()
             try:

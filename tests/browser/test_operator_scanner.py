@@ -5,6 +5,7 @@ Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -352,3 +353,46 @@ def test_check_only_shows_the_party_on_the_green_and_after_mark_as_verified_coun
     page.get_by_role("button", name="Mark as Verified").click()
     expect(page.locator("#scan-status")).to_contain_text(f"Verified: ticket …{alone[-4:]}")
     expect(party).to_be_hidden()  # booked alone: no party line, and not the last party's
+
+
+def test_scan_next_and_escape_leave_admitted_for_the_scanner_at_once(
+    page: Page, seed: Seed, venue: Venue
+) -> None:
+    """ADMITTED goes back to scanning by itself after a moment; the operator with the next visitor in
+    front of them need not wait: a tap on Scan next, or Escape, brings the scanner back there and then."""
+    family = seed.tickets(venue.orq, 2)
+    seed.reserve(family, venue.today)
+    page.clock.install()
+    page.goto("/operator")
+    staff_login(page, venue.door)
+    verdict, field = page.locator("#verdict"), page.locator("input[name=code]")
+    expect(field).to_be_visible()
+    # From here the page's timers wait for the test: ADMITTED's moment never ends by itself.
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)  # Unix time in seconds
+
+    def scan_next() -> None:
+        page.get_by_role("button", name="Scan next").click()
+
+    def escape() -> None:
+        page.keyboard.press("Escape")
+
+    for admitted, (code, leave) in enumerate(((family[0], scan_next), (family[1], escape)), start=1):
+        scan(page, code)
+        expect(verdict).to_have_attribute("data-admitted", "true")
+        expect(verdict.get_by_role("heading")).to_have_text("ADMITTED")
+        leave()
+        expect(verdict).to_be_hidden()
+        expect(verdict).not_to_have_attribute("data-result", re.compile(".*"))
+        expect(page.locator("#scan")).to_be_visible()
+        expect(field).to_be_focused()
+        expect(field).to_have_value("")
+        expect(page.locator("#scan-status")).to_contain_text(f"Admitted: ticket …{code[-4:]} at 09:00")
+        expect(page.locator("#scan-party")).to_have_text(f"Party of 2 · {admitted} in")
+
+    # The next verdict stays until the operator acts: ADMITTED's moment, had it been left to pass, does
+    # not come back to close it.
+    scan(page, "nothing like a ticket")
+    expect(verdict).to_have_attribute("data-code", "INVALID_TICKET")
+    page.clock.run_for(5000)
+    expect(verdict).to_be_visible()
+    expect(verdict).to_have_attribute("data-code", "INVALID_TICKET")

@@ -7,17 +7,29 @@ Pinned clock: Thursday 20 November 2025, 09:00 in Amsterdam.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from admit.domain.lifecycle import ActivationMode
 from admit.domain.roles import Role
-from tests.browser.conftest import CONTACT, Seed, Shot, docs_shot, hours
+from admit.services.issuance import create_order
+from admit.services.reservations import Contact, move_reservation, reserve
+from admit.services.slots import NewSlot, create_slot
+from tests.browser.conftest import CONTACT, Seed, Shot, docs_shot, hours, log_events
 from tests.browser.test_accessibility import serious_violations
 from tests.qr import read_qr
 
 pytestmark = pytest.mark.browser
+
+
+def server_env(_: Path) -> dict[str, str]:
+    """The server logs JSON lines, as in production, for the test that reads what it logged."""
+    return {"ADMIT_LOG_FORMAT": "json"}
 
 
 def order(seed: Seed, orq: int, quantity: int, mode: str) -> tuple[str, list[str]]:
@@ -267,3 +279,151 @@ def test_with_one_of_the_party_in_the_page_moves_and_cancels_the_others_and_says
     expect(page.get_by_role("button", name="Cancel everyone")).to_be_hidden()
     after_cancel = [m["status"] for m in seed.call("GET", f"/api/parties/{party_id}")["reservations"]]
     assert after_cancel == ["VERIFIED", "CANCELLED", "CANCELLED"]
+
+
+YESTERDAY = datetime(2025, 11, 19, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+def party_with_one_expired(seed: Seed, orq: int, tomorrow: int) -> tuple[str, list[str]]:
+    """(party id, codes) of three booked yesterday for tomorrow, the first of whom moved alone to
+    yesterday afternoon and did not come: by today's clock that visit has expired."""
+    with seed.context.sessions() as session:
+        codes = [
+            ticket.code
+            for ticket in create_order(
+                session,
+                orq=orq,
+                quantity=3,
+                activation_mode=ActivationMode.IMMEDIATE,
+                paid=True,
+                customer_email=None,
+                valid_until=None,
+                keys=seed.context.keys,
+                actor_id=seed.admin(orq).id,
+                now=YESTERDAY,
+            ).tickets
+        ]
+    with seed.context.sessions() as session:
+        afternoon = create_slot(
+            session, orq=orq, slot=NewSlot(date(2025, 11, 19), time(14), time(15)), capacity=10, now=YESTERDAY
+        ).id
+    contact = Contact(CONTACT["customer_email"], "+31201234567")
+    with seed.context.sessions() as session:
+        booked = reserve(
+            session,
+            ticket_codes=codes,
+            slot_id=tomorrow,
+            contact=contact,
+            keys=seed.context.keys,
+            now=YESTERDAY,
+        )
+    with seed.context.sessions() as session:
+        move_reservation(
+            session,
+            reservation_id=booked[0].reservation_id,
+            slot_id=afternoon,
+            keys=seed.context.keys,
+            now=YESTERDAY,
+        )
+    return booked[0].party_id, codes
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_a_member_whose_visit_expired_is_told_apart_and_left_out_of_the_groups_move_and_cancel(
+    page: Page, seed: Seed, shot: Shot
+) -> None:
+    orq = seed.org("Harbour Museum", change_cutoff_hours=0)
+    tomorrow = seed.slot(orq, day="2025-11-21", start="14:00", end="15:00", capacity=10)
+    later = seed.slot(orq, day="2025-11-22", start="14:00", end="15:00", capacity=10)
+    party_id, codes = party_with_one_expired(seed, orq, tomorrow)
+
+    page.goto(f"/reserve/party/{party_id}")
+    expect(page.locator("#party-counts")).to_have_text("2 booked and 1 expired")
+    first = page.locator("#member-list li").nth(0)
+    expect(first.locator(".status-pill")).to_have_text("Expired")
+    expect(first.locator(".member-expired")).to_have_text(
+        "This person's visit has expired: its time passed without the ticket being used. Moving or"
+        " cancelling the group leaves them out."
+    )
+    expect(page.locator("#party-scope")).to_have_text(
+        "2 of 3 still booked: moving or cancelling applies to them only, not to the others (1 expired)."
+    )
+    shot(page, "one-expired")
+    assert serious_violations(page) == []
+
+    page.get_by_role("button", name="Move everyone to another time").click()
+    page.locator('#calendar [data-date="2025-11-22"]').click()
+    page.locator("#calendar button.slot").filter(has_text=hours("14:00", "15:00")).click()
+    booked = "tomorrow, Friday, 21 November 2025, " + hours("14:00", "15:00")
+    moved = "Saturday, 22 November 2025, " + hours("14:00", "15:00")
+    expect(page.locator("#move-question")).to_have_text(
+        f"Move the visit of the 2 people still booked from {booked} to {moved}?"
+    )
+    page.get_by_role("button", name="Move everyone", exact=True).click()
+    expect(page.locator("#details-message")).to_have_text(
+        f"The 2 people still booked are moved to {moved}. Your QR codes stay the same."
+        " 1 person whose visit had expired is left out."
+    )
+    after_move = [
+        (m["status"], m["date"]) for m in seed.call("GET", f"/api/parties/{party_id}")["reservations"]
+    ]
+    assert after_move == [("EXPIRED", "2025-11-19"), ("RESERVED", "2025-11-22"), ("RESERVED", "2025-11-22")]
+    assert free_places(seed, codes[1], "2025-11-22")[later] == 8
+    assert free_places(seed, codes[1], "2025-11-21")[tomorrow] == 10
+
+    page.get_by_role("button", name="Cancel everyone").click()
+    expect(page.locator("#cancel-question")).to_have_text(
+        "Cancel the visit of the 2 people still booked? Their places are given back and the tickets can be"
+        " booked for another time."
+    )
+    page.get_by_role("button", name="Yes, cancel").click()
+    expect(page.locator("#details-message")).to_have_text(
+        "The visit is cancelled for the 2 people who were still booked. The tickets can be booked for another"
+        " time. 1 person whose visit had expired is left out."
+    )
+    expect(page.locator("#party-counts")).to_have_text("2 cancelled and 1 expired")
+    after_cancel = [m["status"] for m in seed.call("GET", f"/api/parties/{party_id}")["reservations"]]
+    assert after_cancel == ["EXPIRED", "CANCELLED", "CANCELLED"]
+
+    # In the page's language.
+    page.goto(f"/reserve/party/{party_id}?lang=nl")
+    expect(page.locator("#member-list li").nth(0).locator(".member-expired")).to_have_text(
+        "Het bezoek van deze persoon is verlopen: de tijd is voorbij zonder dat het ticket is gebruikt."
+        " Verzetten of annuleren van de groep geldt niet voor deze persoon."
+    )
+
+
+def test_a_refused_change_of_the_party_is_logged_for_the_members_it_would_have_changed_only(
+    seed: Seed,
+) -> None:
+    """An operator reading the server's log sees a refused move or cancel of the party once per member
+    still booked, as a refused change of one reservation is: never on the ticket of one already in,
+    whom no change of the party touches."""
+    strict = seed.org("Fixed Museum", reservation_changes="none", cancellation_allowed=False)
+    today, tomorrow = seed.slot(strict), seed.slot(strict, day="2025-11-21")
+    codes = seed.tickets(strict, 3)
+    body = {"ticket_codes": codes, "slot_id": today, **CONTACT}
+    party_id = seed.call("POST", "/api/reservations", json=body)["party_id"]
+    seed.call(
+        "POST", "/api/operator/verify-ticket", seed.staff(strict, Role.OPERATOR), json={"code": codes[0]}
+    )
+
+    moved = seed.http.put(f"/api/parties/{party_id}", json={"slot_id": tomorrow})
+    cancelled = seed.http.delete(f"/api/parties/{party_id}")
+    assert (moved.status_code, moved.json()["error"]["code"]) == (403, "CHANGES_NOT_ALLOWED")
+    assert (cancelled.status_code, cancelled.json()["error"]["code"]) == (403, "CANCELLATION_NOT_ALLOWED")
+
+    suffixes = {code[-4:] for code in codes}
+    refusals = [
+        line for line in log_events(seed.server, "reservation.failed") if line["code_suffix"] in suffixes
+    ]
+    assert sorted((line["change"], line["code_suffix"], line["reason"]) for line in refusals) == sorted(
+        [
+            ("move", codes[1][-4:], "CHANGES_NOT_ALLOWED"),
+            ("move", codes[2][-4:], "CHANGES_NOT_ALLOWED"),
+            ("cancel", codes[1][-4:], "CANCELLATION_NOT_ALLOWED"),
+            ("cancel", codes[2][-4:], "CANCELLATION_NOT_ALLOWED"),
+        ]
+    )
+    assert all(line["party"] is True and isinstance(line["ticket_id"], int) for line in refusals)
+    assert [line.get("slot_id") for line in refusals if line["change"] == "move"] == [tomorrow, tomorrow]

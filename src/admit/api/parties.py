@@ -29,7 +29,7 @@ from admit.services import reservations
 from admit.services.identity import find_logo
 from admit.services.order_link import order_by_link
 from admit.services.reservations import PartyView
-from admit.services.ticket_lookup import party_tickets, suffix_of
+from admit.services.ticket_lookup import TicketRef, suffix_of, tickets_by_id
 from admit.ticket_pdf import PrintedTicket
 
 router = APIRouter(tags=["parties"])
@@ -98,7 +98,7 @@ def move_party(
             session, party_id=party_id, slot_id=body.slot_id, keys=context.keys, now=context.clock.now()
         )
     except DomainError as refused:
-        _refused("move", refused, party_id, context, session, slot_id=body.slot_id)
+        _refused("move", refused, context, session, slot_id=body.slot_id)
         raise
     _changed("moved", "reservation.modified", party, context)
     tell_dashboard(background, context, party.members[0].slot.orq)
@@ -115,7 +115,7 @@ def cancel_party(
             session, party_id=party_id, keys=context.keys, now=context.clock.now()
         )
     except DomainError as refused:
-        _refused("cancel", refused, party_id, context, session)
+        _refused("cancel", refused, context, session)
         raise
     _changed("cancelled", "reservation.cancelled", party, context)
     tell_dashboard(background, context, party.members[0].slot.orq)
@@ -140,19 +140,22 @@ def _changed(outcome: str, event: str, party: PartyView, context: AppContext) ->
 def _refused(
     change: str,
     refused: DomainError,
-    party_id: str,
     context: AppContext,
     session: SessionDep,
     **fields: object,
 ) -> None:
     context.metrics.refused_changes.labels(change, refused.code).inc()
-    # One line per ticket, like a single change's: each ticket's story shows the refusal.
-    for ref in party_tickets(session, party_id=party_id):
+    # One line per ticket the change would have acted on (the members still booked), like a single
+    # change's: each one's story shows the refusal, and one already in, whose visit no change of the
+    # party touches, shows none. A refusal before the members were read (no such party, or every member
+    # cancelled) is one line that names no ticket.
+    refs: list[TicketRef | None] = [*tickets_by_id(session, ticket_ids=refused.ticket_ids or [])]
+    for ref in refs or [None]:
         log.info(
             "reservation.failed",
             change=change,
-            ticket_id=ref.id,
-            code_suffix=ref.code_suffix,
+            ticket_id=ref.id if ref else None,
+            code_suffix=ref.code_suffix if ref else None,
             party=True,
             reason=refused.code,
             **fields,

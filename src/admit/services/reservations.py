@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -284,32 +286,35 @@ def _move(
     try:
         with session.begin():
             locked, org, now_local = _lock_for_change(session, members, keys, now, party=party)
-            policy = policy_of(org)
-            for reservation, _ in locked:
-                old = reservation.slot
-                check_change_allowed(
-                    policy,
-                    slot_starts_at=times(old).starts_at,
-                    now_local=now_local,
-                    slot_closed=old.status is SlotStatus.CLOSED,
-                )
-            moving = [
-                (reservation, ticket) for reservation, ticket in locked if reservation.slot_id != slot_id
-            ]
-            places = len(moving)
-            if moving:
-                slots = lock_slots(session, [slot_id, *(reservation.slot_id for reservation, _ in moving)])
-                new = slots.get(slot_id)
-                if new is None or new.orq != org.id:
-                    raise errors.SlotNotFound()
-                check_room(new, len(moving), now_local=now_local)
-                for old_id, count in Counter(reservation.slot_id for reservation, _ in moving).items():
-                    move_places(session, slots[old_id], new, count, now=now)
-                for reservation, ticket in moving:
-                    reservation.slot = new
-                    reservation.sequence += 1
-                    reservation.updated_at = now
-                    apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
+            with _refusal_names(locked):
+                policy = policy_of(org)
+                for reservation, _ in locked:
+                    old = reservation.slot
+                    check_change_allowed(
+                        policy,
+                        slot_starts_at=times(old).starts_at,
+                        now_local=now_local,
+                        slot_closed=old.status is SlotStatus.CLOSED,
+                    )
+                moving = [
+                    (reservation, ticket) for reservation, ticket in locked if reservation.slot_id != slot_id
+                ]
+                places = len(moving)
+                if moving:
+                    slots = lock_slots(
+                        session, [slot_id, *(reservation.slot_id for reservation, _ in moving)]
+                    )
+                    new = slots.get(slot_id)
+                    if new is None or new.orq != org.id:
+                        raise errors.SlotNotFound()
+                    check_room(new, len(moving), now_local=now_local)
+                    for old_id, count in Counter(reservation.slot_id for reservation, _ in moving).items():
+                        move_places(session, slots[old_id], new, count, now=now)
+                    for reservation, ticket in moving:
+                        reservation.slot = new
+                        reservation.sequence += 1
+                        reservation.updated_at = now
+                        apply_event(session, ticket, TicketEvent.MOVE, actor=CUSTOMER, now=now)
             moved = [reservation for reservation, _ in moving]
             if moved:  # one e-mail: about the one reservation, or about the party's members together
                 enqueue_for_members(session, moved, MailKind.UPDATE, now=now)
@@ -319,6 +324,7 @@ def _move(
             slot = session.get_one(ReservationSlot, slot_id)
             now_local = local_now(now, session.get_one(Organization, slot.orq).timezone)
             refused = with_alternatives(session, full, slot=slot, places=places, now_local=now_local)
+        refused.ticket_ids = full.ticket_ids
         raise refused from None
 
 
@@ -340,10 +346,11 @@ def _cancel(
     with session.begin():
         locked, org, now_local = _lock_for_change(session, members, keys, now, party=party)
         policy = policy_of(org)
-        for reservation, _ in locked:
-            check_cancel_allowed(
-                policy, slot_starts_at=times(reservation.slot).starts_at, now_local=now_local
-            )
+        with _refusal_names(locked):
+            for reservation, _ in locked:
+                check_cancel_allowed(
+                    policy, slot_starts_at=times(reservation.slot).starts_at, now_local=now_local
+                )
         slots = lock_slots(session, [reservation.slot_id for reservation, _ in locked])
         for slot_id, count in Counter(reservation.slot_id for reservation, _ in locked).items():
             release_places(session, slots[slot_id], count, now=now)
@@ -510,10 +517,23 @@ def _lock_for_change(
         booked = {member.reservation_id for member in PartyView(party, list(views.values())).live}
         live = [reservation for reservation in live if reservation.id in booked] or live
     locked = [(reservation, tickets[reservation.ticket_id]) for reservation in live]
-    for reservation in live:
-        next_status(views[reservation.id].ticket_status, TicketEvent.MOVE)
+    with _refusal_names(locked):
+        for reservation in live:
+            next_status(views[reservation.id].ticket_status, TicketEvent.MOVE)
     org = session.get_one(Organization, locked[0][1].orq)
     return locked, org, local_now(now, org.timezone)
+
+
+@contextmanager
+def _refusal_names(locked: list[tuple[Reservation, Ticket]]) -> Iterator[None]:
+    """A refusal raised inside names the tickets the change would have acted on, for its log lines: of a
+    party, those still booked, not the members it leaves as they are (with none booked, those whose
+    state the refusal gives as its reason)."""
+    try:
+        yield
+    except errors.DomainError as refused:
+        refused.ticket_ids = [ticket.id for _, ticket in locked]
+        raise
 
 
 def current_view(

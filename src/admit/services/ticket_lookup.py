@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from admit.db.models import Reservation, Ticket
-from admit.domain.lifecycle import ReservationStatus
 from admit.security import codes
 from admit.security.codes import CodeKeys
 
@@ -70,10 +69,12 @@ def reservation_ticket(session: Session, *, reservation_id: str) -> TicketRef | 
     return None if row is None else TicketRef(*row)
 
 
-def party_tickets(session: Session, *, party_id: str) -> list[TicketRef]:
-    """The tickets of a party's live members, for the log lines of a refused change."""
+def tickets_by_id(session: Session, *, ticket_ids: list[int]) -> list[TicketRef]:
+    """These tickets, in id order, for the log lines of a refusal that named them."""
+    if not ticket_ids:
+        return []
     with session.begin():
-        return [TicketRef(*row) for row in session.execute(_OF_PARTY, {"party": party_id})]
+        return [TicketRef(*row) for row in session.execute(_BY_IDS, {"ids": ticket_ids})]
 
 
 _REFS = select(Ticket.id, Ticket.code_hash, Ticket.code_suffix).where(BY_CODES)
@@ -82,9 +83,8 @@ _OF_RESERVATION = (
     .join(Reservation, Reservation.ticket_id == Ticket.id)
     .where(Reservation.id == bindparam("reservation"))
 )
-_OF_PARTY = (
+_BY_IDS = (
     select(Ticket.id, Ticket.code_suffix)
-    .join(Reservation, Reservation.ticket_id == Ticket.id)
-    .where(Reservation.party_id == bindparam("party"), Reservation.status != ReservationStatus.CANCELLED)
+    .where(Ticket.id.in_(bindparam("ids", expanding=True)))
     .order_by(Ticket.id)
 )

@@ -18,6 +18,19 @@
     return party.reservations.filter((r) => r.status === "VERIFIED").length;
   }
 
+  /** How many of the party let their time pass without coming: a change of the party leaves them out too. */
+  function expired() {
+    return party.reservations.filter((r) => r.status === "EXPIRED").length;
+  }
+
+  /** Said after a change, beside what it did: those it left out because their visit had expired. */
+  function expiredLeftOut() {
+    return A.ngettext(
+      "%(num)d person whose visit had expired is left out.",
+      "%(num)d people whose visit had expired are left out.",
+      expired());
+  }
+
   /** The party's time: its first member still booked (or, with none, its first member). */
   function lead() {
     return live()[0] || party.reservations[0];
@@ -31,7 +44,12 @@
     current: lead,
     code: () => lead().ticket.code,
     places: () => live().length,
-    question: (from, to) => admitted()
+    question: (from, to) => expired()
+      ? A.ngettext(
+        "Move the visit of the %(num)d person still booked from %(old)s to %(new)s?",
+        "Move the visit of the %(num)d people still booked from %(old)s to %(new)s?",
+        live().length, { old: from, new: to })
+      : admitted()
       ? A.ngettext(
         "Move the visit of the %(num)d person not yet in from %(old)s to %(new)s?",
         "Move the visit of the %(num)d people not yet in from %(old)s to %(new)s?",
@@ -46,6 +64,13 @@
       party = answer;
       render();
       const when = A.visitWhen(lead());
+      if (expired()) {
+        done(A.ngettext(
+          "The %(num)d person still booked is moved to %(when)s. Your QR codes stay the same.",
+          "The %(num)d people still booked are moved to %(when)s. Your QR codes stay the same.",
+          live().length, { when: when }) + " " + expiredLeftOut());
+        return;
+      }
       done(admitted()
         ? A.ngettext(
           "The %(num)d person not yet in is moved to %(when)s. Your QR codes stay the same.",
@@ -58,6 +83,13 @@
       party = answer;
       render();
       const cancelled = party.reservations.filter((r) => booked.has(r.reservation_id) && r.status === "CANCELLED");
+      if (expired()) {
+        done(A.ngettext(
+          "The visit is cancelled for the %(num)d person who was still booked. The ticket can be booked for another time.",
+          "The visit is cancelled for the %(num)d people who were still booked. The tickets can be booked for another time.",
+          cancelled.length) + " " + expiredLeftOut());
+        return;
+      }
       done(admitted()
         ? A.ngettext(
           "The visit is cancelled for the %(num)d person not yet in. The ticket can be booked for another time.",
@@ -102,10 +134,21 @@
       body.prepend(A.el("p", { class: "notice", id: "slot-closed" },
         A._("The venue has closed this time. Your tickets are still valid: please choose another time below.")));
     }
-    // Some of the party are in already: what a change of the party acts on is said before it is asked.
+    // Some of the party are in already, or let their time pass: what a change of the party acts on is
+    // said before it is asked.
     const cancelQuestion = $("cancel-question");
     cancelQuestion.textContent = cancelEveryone;
-    if (people.length && admitted()) {
+    if (people.length && expired()) {
+      const others = [[admitted(), COUNTS.VERIFIED], [expired(), COUNTS.EXPIRED]].filter(([n]) => n).map(([n, count]) => count(n));
+      body.append(A.el("p", { class: "notice", id: "party-scope" }, A.ngettext(
+        "%(num)d of %(total)d still booked: moving or cancelling applies to that person only, not to the others (%(others)s).",
+        "%(num)d of %(total)d still booked: moving or cancelling applies to them only, not to the others (%(others)s).",
+        people.length, { total: people.length + admitted() + expired(), others: LIST.format(others) })));
+      cancelQuestion.textContent = A.ngettext(
+        "Cancel the visit of the %(num)d person still booked? Their place is given back and the ticket can be booked for another time.",
+        "Cancel the visit of the %(num)d people still booked? Their places are given back and the tickets can be booked for another time.",
+        people.length);
+    } else if (people.length && admitted()) {
       body.append(A.el("p", { class: "notice", id: "party-scope" }, A.ngettext(
         "%(num)d of %(total)d not yet in: moving or cancelling applies to that person only, not to those already in.",
         "%(num)d of %(total)d not yet in: moving or cancelling applies to them only, not to those already in.",
@@ -137,6 +180,10 @@
         A.el("p", {}, A.el("span", { class: "status-pill " + r.status }, A.statusWord(r.status))),
         // Someone moved alone keeps their own time: show it where it is not the group's.
         sameTime(r, first) ? null : A.el("p", { class: "member-when" }, A.visitWhen(r)),
+        r.status === "EXPIRED"
+          ? A.el("p", { class: "member-expired" },
+            A._("This person's visit has expired: its time passed without the ticket being used. Moving or cancelling the group leaves them out."))
+          : null,
         booked
           ? A.el("img", {
             class: "qr", src: "/api/reservations/" + encodeURIComponent(r.reservation_id) + "/qr.png", width: "220", height: "220",
