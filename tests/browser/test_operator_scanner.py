@@ -396,3 +396,38 @@ def test_scan_next_and_escape_leave_admitted_for_the_scanner_at_once(
     page.clock.run_for(5000)
     expect(verdict).to_be_visible()
     expect(verdict).to_have_attribute("data-code", "INVALID_TICKET")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_a_hand_held_scanners_next_code_during_a_verdict_is_scanned_and_never_presses_its_button(
+    page: Page, seed: Seed
+) -> None:
+    """A scanner that types like a keyboard (the code, then Enter) at a verdict whose Let in has the
+    focus: the next code is checked, and the visitor before is not let in by its Enter."""
+    orq = seed.org("Hall Museum", unreserved_entry="allow")
+    door = seed.staff(orq, Role.OPERATOR)
+    unbooked, booked = seed.tickets(orq, 2)
+    seed.reserve([booked], seed.slot(orq, start="10:00", end="12:00"))
+    page.goto("/operator")
+    staff_login(page, door)
+    verdict = page.locator("#verdict")
+
+    scan(page, unbooked)
+    expect(verdict.get_by_role("heading")).to_have_text("NOT BOOKED")
+    expect(page.get_by_role("button", name="Let in")).to_be_focused()
+    page.keyboard.type(booked)
+    page.keyboard.press("Enter")
+    expect(verdict).to_have_attribute("data-admitted", "true")
+    expect(page.locator("#verdict-message")).to_contain_text(hours("10:00", "12:00"))
+    assert seed.call("GET", f"/api/tickets/{booked}/status")["status"] == "VERIFIED"
+    assert seed.call("GET", f"/api/tickets/{unbooked}/status")["status"] == "ACTIVATED"  # nobody let them in
+
+    # The same during ADMITTED, whose Scan next has the focus: the next code is checked at once.
+    page.keyboard.type(unbooked)
+    page.keyboard.press("Enter")
+    expect(verdict.get_by_role("heading")).to_have_text("NOT BOOKED")
+    assert seed.call("GET", f"/api/tickets/{unbooked}/status")["status"] == "ACTIVATED"
+    # The keyboard's own press of the focused button still works: Space lets them in.
+    page.keyboard.press("Space")
+    expect(verdict.get_by_role("heading")).to_have_text("ADMITTED")
+    assert seed.call("GET", f"/api/tickets/{unbooked}/status")["status"] == "VERIFIED"

@@ -494,7 +494,20 @@
 
   $("next").addEventListener("click", scanNext);
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !$("verdict").hidden) scanNext();
+    if ($("verdict").hidden) return;
+    if (event.key === "Escape") {
+      scanNext();
+      return;
+    }
+    // A hand-held scanner types its code and Enter as a keyboard would. Typed while a verdict shows, the
+    // next code goes to the code field, the verdict left as Scan next leaves it, instead of its Enter
+    // pressing the focused button: Let in would admit the last visitor, whom nobody decided on. A space
+    // is the keyboard's own press of that button, and never in a code.
+    const typed = event.key.length === 1 && event.key !== " " && !event.ctrlKey && !event.metaKey && !event.altKey;
+    if (typed && !event.target.matches("input, textarea, select")) {
+      scanNext();
+      $("manual-code").focus();
+    }
   });
 
   // ---- Camera: BarcodeDetector where the browser has it, the vendored jsQR elsewhere ----
