@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -303,12 +304,21 @@ def _session(*, statement_timeout: float | None = None) -> Iterator[tuple[Sessio
         engine.dispose()
 
 
+def _setting_error(error: ErrorDetails) -> str:
+    """A setting's refusal, named as it is set (never with its value, which may be a secret)."""
+    message = error["msg"].removeprefix("Value error, ")
+    field = str(error["loc"][0]) if error["loc"] else ""
+    # A field is named by its alias where it has one (DATABASE_URL), set as it is spelt.
+    name = field if field.isupper() else f"ADMIT_{field.upper()}" if field else ""
+    return f"{name}: {message}" if name and name not in message else message
+
+
 def main() -> None:
     try:
         app()
     except ValidationError as exc:  # settings from the environment
         for error in exc.errors():
-            typer.echo(f"setting error: {error['msg'].removeprefix('Value error, ')}", err=True)
+            typer.echo(f"setting error: {_setting_error(error)}", err=True)
         raise SystemExit(2) from exc
     except OperationalError as exc:
         where = make_url(Settings().database_url).render_as_string(hide_password=True)

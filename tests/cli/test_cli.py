@@ -502,6 +502,18 @@ def test_prune_scans_on_a_new_database_deletes_nothing_and_a_one_day_history_is_
 # --- settings --------------------------------------------------------------------------------------
 
 
+def test_a_setting_out_of_range_is_named_in_its_refusal(cli: Cli) -> None:
+    cli.env["ADMIT_EXPORT_DOWNLOADS"] = "0"
+    result = cli.run("expire")
+    assert_refused(
+        result, "setting error: ADMIT_EXPORT_DOWNLOADS: Input should be greater than or equal to 1"
+    )
+    # A message that names its setting already is not given the name twice.
+    cli.env["ADMIT_EXPORT_DOWNLOADS"] = "2"
+    cli.env["ADMIT_SCAN_HISTORY_DAYS"] = "1"
+    assert_refused(cli.run("expire"), "setting error: ADMIT_SCAN_HISTORY_DAYS is 0 (keep every scan)")
+
+
 @pytest.mark.parametrize(
     ("command", "secret_key", "expected"),
     [
