@@ -11,6 +11,9 @@ from typing import Any
 
 import uvicorn
 
+from admit.app import context_of
+from admit.cli import drop_stalled_clients
+
 
 @contextmanager
 def served(app: Any, *, send_buffer: int | None = None) -> Iterator[str]:
@@ -21,6 +24,7 @@ def served(app: Any, *, send_buffer: int | None = None) -> Iterator[str]:
     """
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    drop_stalled_clients(listener, context_of(app).settings.stalled_client_seconds)  # as `admit serve`
     if send_buffer is not None:  # accepted connections inherit it
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     listener.bind(("127.0.0.1", 0))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -100,7 +101,7 @@ def serve(
         # Forwarded headers are believed only from ADMIT_TRUSTED_PROXIES, by the application itself.
         # On a stop, requests still running after the grace are cancelled: an open live dashboard's
         # stream would otherwise hold the process until its login ends (it reconnects to another node).
-        uvicorn.run(
+        config = uvicorn.Config(
             application,
             host=host,
             port=port,
@@ -108,8 +109,27 @@ def serve(
             proxy_headers=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
+        listener = config.bind_socket()  # here rather than in uvicorn: the connections inherit its bound
+        drop_stalled_clients(listener, settings.stalled_client_seconds)
+        server = uvicorn.Server(config)
+        with suppress(KeyboardInterrupt):  # a Ctrl-C, raised again once the server has stopped
+            server.run(sockets=[listener])
+        if not server.started:
+            raise typer.Exit(1)
     finally:
         stop.set()
+
+
+def drop_stalled_clients(listener: socket.socket, seconds: float) -> None:
+    """Connections accepted on `listener` are dropped once their client has taken none of what was sent
+    to it for `seconds`, however the server's side stands: writing, or closed with data still unsent.
+
+    The kernel does it (TCP_USER_TIMEOUT, inherited by the accepted sockets; since Linux 5.1 it also ends
+    a wait for a window that stays shut). Where the option does not exist, connections are kept as before.
+    """
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if option is not None:
+        listener.setsockopt(socket.IPPROTO_TCP, option, round(seconds * 1000))
 
 
 def _demo_again(printout: Path) -> str:

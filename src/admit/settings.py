@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # loses its download, and its place and connection come back. At most 50, so that the download
     # ends before PostgreSQL ends its snapshot, idle for a minute (services.exports.IDLE_TIMEOUT_MS).
     export_send_seconds: float = Field(default=30.0, ge=1, le=50)
+    # Seconds a client may leave what the server sent it untaken (a window that stays shut, or data
+    # never acknowledged) before its connection is dropped: otherwise a client that stays connected but
+    # stops reading holds its socket and the kernel's buffers for ever, even after its answer has ended.
+    # Connections with nothing unsent, such as an idle live dashboard's, are not affected.
+    stalled_client_seconds: float = Field(default=60.0, ge=1, le=3600)
     # A scan's answer is kept this long so that a device's retry with the same nonce gets it again;
     # after that only the compact row stays (history, counts), and the nonce is answered NONCE_EXPIRED.
     scan_answer_retention_hours: int = Field(default=24, ge=1, le=24 * 366)
