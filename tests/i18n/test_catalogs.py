@@ -167,9 +167,10 @@ NOT_SHOWN_IN_SCRIPTS = {
     "Retry-After",
     "Last-Event-ID",
     "button small",  # the class names of a button a script makes
-    # The scanner's: a key's and a browser API's names.
+    # The scanner's: a key's and a browser API's names, and the fields whose typing is their own.
     "Escape",
     "BarcodeDetector",
+    "input, textarea, select",
     # Thrown by the door's rules and offline data on malformed data, never shown: the scanner shows
     # its CANNOT DECIDE OFFLINE verdict instead.
     "not a time (HH:MM[:SS]):  ",
