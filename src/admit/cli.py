@@ -297,7 +297,9 @@ def operators_list(
 def _timeouts(settings: Settings) -> Timeouts:
     """A command's waits on PostgreSQL: those of a request, so that a database that does not answer is
     reported within seconds (main) rather than waited for without end, from cron as from a terminal."""
-    return Timeouts(connect=settings.db_connect_timeout, statement=settings.db_statement_timeout)
+    from admit.context import timeouts_of
+
+    return timeouts_of(settings)
 
 
 def _upgrade(settings: Settings) -> None:

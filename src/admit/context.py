@@ -101,12 +101,17 @@ class AppContext:
         return self.venues.get(orq) or self.venues.put(orq, load_venue(session, orq))
 
 
-def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
-    timeouts = Timeouts(
+def timeouts_of(settings: Settings) -> Timeouts:
+    """How long a request, or a command, may wait on PostgreSQL, as the settings say."""
+    return Timeouts(
         connect=settings.db_connect_timeout,
         statement=settings.db_statement_timeout,
         pool=settings.db_pool_timeout,
     )
+
+
+def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
+    timeouts = timeouts_of(settings)
     pool = Pool(size=settings.db_pool_size, overflow=settings.db_max_overflow)
     engine = make_engine(settings.database_url, timeouts=timeouts, pool=pool)
     sessions = make_session_factory(engine)
