@@ -13,15 +13,12 @@ SQLite is a local file: there is no connection to lose.
 
 from __future__ import annotations
 
-import gzip
-import json
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text, update
@@ -36,6 +33,7 @@ from tests.builders import Builders
 from tests.cli.test_cli import Cli, _clean_environment
 from tests.conftest import DEFAULT_NOW, TEST_SECRET
 from tests.faults import FaultyProxy, faulty_proxy, wait_until_a_statement_waits_for_a_lock
+from tests.integration.test_scan_answer_retention import archived
 
 # A ceiling against a command that never ends, well above its bounds here (2 s to connect, 2 s for an
 # answer): not a measure of speed.
@@ -144,14 +142,6 @@ def test_expire_ends_with_a_clear_error_when_the_database_stops_answering_and_wo
     proxy.set_mode("pass")
     assert ended(cli, proxy, "expire").stdout == "1 tickets expired.\n"
     assert make.status_of(due) == "EXPIRED"
-
-
-def archived(archive: Path) -> list[dict[str, Any]]:
-    lines: list[dict[str, Any]] = []
-    for path in sorted(archive.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt") as file:
-            lines += [json.loads(line) for line in file]
-    return lines
 
 
 def an_old_scan_and_a_later_one_pointing_at_it(make: Builders, clock: FrozenClock) -> tuple[int, int]:
